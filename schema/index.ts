@@ -1,0 +1,129 @@
+// The hub's tables. One aggregate per block; SQL against them lives in one data-access module each
+// (src/registrations/repo.ts, src/audit/store.ts, src/matches/repo.ts, src/auth/replay.ts).
+//
+// Pseudonyms are stored as base64url text of the *hub* pseudonym (HMAC with the hub key): the
+// partner-side pseudonym and, of course, the BSN never reach a table.
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
+
+export type Contact = { function: string; phone?: string; email?: string };
+
+/** That a partner is involved with a subject: the verwijsindex "signal". Never the reason. */
+export const registrations = pgTable(
+  'registrations',
+  {
+    id: uuid('id').primaryKey(),
+    partner: text('partner').notNull(),
+    subject: text('subject').notNull(),
+    keyVersion: integer('key_version').notNull(),
+    category: text('category').notNull(),
+    contact: jsonb('contact').$type<Contact>().notNull(),
+    reference: text('reference'),
+    registeredBy: text('registered_by').notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    endedAt: ts('ended_at'),
+    endReason: text('end_reason'),
+  },
+  (t) => [
+    // Idempotency: one active registration per (partner, subject, category).
+    uniqueIndex('registrations_active_uq')
+      .on(t.partner, t.subject, t.category)
+      .where(sql`ended_at is null`),
+    index('registrations_subject_idx').on(t.subject),
+    index('registrations_expires_idx').on(t.expiresAt),
+  ],
+);
+
+/**
+ * The audit log. Writers insert rows with `seq` null inside the transaction of their effect (no
+ * shared lock, so commits are not serialised); the sequencer later assigns the gap-free `seq` in
+ * insertion order and the RFC 6962 leaf hash, and folds them into the Merkle tree (log_head).
+ */
+export const auditEntries = pgTable(
+  'audit_entries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    seq: bigint('seq', { mode: 'number' }),
+    leafHash: text('leaf_hash'),
+    at: ts('at').notNull(),
+    requestId: text('request_id').notNull(),
+    actorPartner: text('actor_partner'),
+    actorSub: text('actor_sub'),
+    actorRole: text('actor_role'),
+    action: text('action').notNull(),
+    subject: text('subject'),
+    purpose: text('purpose'),
+    caseRef: text('case_ref'),
+    outcome: text('outcome').notNull(),
+    rule: text('rule'),
+    covenantVersion: text('covenant_version').notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>(),
+  },
+  (t) => [
+    uniqueIndex('audit_entries_seq_uq').on(t.seq),
+    index('audit_entries_unsequenced_idx').on(t.id).where(sql`seq is null`),
+    index('audit_entries_subject_idx').on(t.subject),
+  ],
+);
+
+/** The sequencer's state: tree size, root and the compact right edge of the tree. One row. */
+export const logHead = pgTable('log_head', {
+  id: integer('id').primaryKey(),
+  size: bigint('size', { mode: 'number' }).notNull(),
+  root: text('root').notNull(),
+  frontier: jsonb('frontier').$type<string[]>().notNull(),
+  updatedAt: ts('updated_at').notNull(),
+});
+
+/** Signed tree heads: the trust anchors `audit verify` checks the recomputed tree against. */
+export const checkpoints = pgTable('checkpoints', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  size: bigint('size', { mode: 'number' }).notNull(),
+  root: text('root').notNull(),
+  issuedAt: ts('issued_at').notNull(),
+  kid: text('kid').notNull(),
+  jws: text('jws').notNull(),
+});
+
+/** Used token ids, kept until the token would have expired anyway: a replayed `jti` is refused. */
+export const usedTokens = pgTable(
+  'used_tokens',
+  {
+    jti: text('jti').primaryKey(),
+    partner: text('partner').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('used_tokens_expires_idx').on(t.expiresAt)],
+);
+
+/** Match notices: `recipient` registered the same subject as `registrationId`'s partner did. */
+export const matches = pgTable(
+  'matches',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    recipient: text('recipient').notNull(),
+    recipientRegistrationId: uuid('recipient_registration_id').notNull(),
+    registrationId: uuid('registration_id').notNull(),
+    rule: text('rule').notNull(),
+    covenantVersion: text('covenant_version').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('matches_pair_uq').on(t.recipientRegistrationId, t.registrationId),
+    index('matches_recipient_idx').on(t.recipient, t.id),
+  ],
+);

@@ -1,0 +1,87 @@
+// The one Hono app, for every runtime. A request goes:
+//   inject (config, db, clock, request id) -> jsonBody (size, type, parse) -> authenticate (/v1)
+//   -> route (zod validation -> covenant decision -> unitOfWork: effect + audit in one transaction)
+//   -> onError (problem+json; a refused authenticated request is audit-logged there)
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { auditRoutes } from './audit/routes';
+import { authenticate } from './auth/middleware';
+import type { AppEnv, Deps } from './config';
+import { Problem, problemResponse } from './errors';
+import { inject, jsonBody } from './http/middleware';
+import { recordRejection } from './http/unit-of-work';
+import { lookupRoutes } from './lookups/routes';
+import { matchRoutes } from './matches/routes';
+import { registrationRoutes } from './registrations/routes';
+import { systemRoutes } from './system/routes';
+
+export type DepsProvider = (c: Context<AppEnv>) => Deps | Promise<Deps>;
+
+export function createApp(provide: DepsProvider) {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const errors = result.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', reason: i.message }));
+        throw new Problem('invalid-request', errors.map((e) => `${e.field}: ${e.reason}`).join('; '), { errors });
+      }
+    },
+  });
+
+  app.use('*', inject(provide));
+  app.use('/v1/*', jsonBody());
+  app.use('/v1/*', authenticate());
+
+  systemRoutes(app);
+  registrationRoutes(app);
+  lookupRoutes(app);
+  matchRoutes(app);
+  auditRoutes(app);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'partnerJwt', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      'A JWT signed (ES256 or EdDSA) by the partner system key listed in keys/<partner>.jwks.json: iss = partner id, sub = the professional, aud = the hub id, role, unique jti, exp at most 5 minutes after iat. One token per request.',
+  });
+  app.doc31('/openapi.json', (c) => ({
+    openapi: '3.1.0',
+    info: {
+      title: 'kenbaar',
+      version: '0.1.0',
+      description: `Purpose-bound "known by" lookups over pseudonymised registrations for the Zorg- en Veiligheidshuis covenant ${c.var.config.covenant.id} (version ${c.var.config.covenant.version}).`,
+    },
+  }));
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'kenbaar API' }));
+
+  app.notFound((c) => problemResponse(new Problem('not-found', `No route ${c.req.method} ${c.req.path}`), c.req.path));
+
+  app.onError(async (err, c) => {
+    let problem: Problem;
+    if (err instanceof Problem) problem = err;
+    else if (err instanceof HTTPException && err.status < 500) {
+      problem = new Problem(err.status === 413 ? 'payload-too-large' : 'invalid-request', err.message);
+    } else {
+      console.error(`[${c.var.requestId}] ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      problem = new Problem('internal', 'The request failed; nothing was answered');
+    }
+    // A refused request of an authenticated partner is an access attempt: log it (and burn its jti).
+    if (problem.status >= 400 && problem.status < 500 && c.get('actor') && !c.get('audited')) {
+      try {
+        await recordRejection(c, problem);
+      } catch (e) {
+        console.error(`[${c.var.requestId}] could not log a rejected request: ${String(e)}`);
+        problem = new Problem('audit-unavailable');
+      }
+    }
+    const headers: Record<string, string> = { 'x-request-id': c.var.requestId ?? '' };
+    if (problem.status === 401) headers['www-authenticate'] = 'Bearer realm="kenbaar"';
+    return problemResponse(problem, c.req.path, headers);
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,46 @@
+// Signed tree heads. The hub signs (size, root, time) with its signing key: a compact JWS anyone
+// can check with the hub's public JWKS (/.well-known/jwks.json), so a later rewrite of the log by
+// whoever controls the database shows up as a mismatch against a head it cannot re-sign.
+import { CompactSign, compactVerify, createLocalJWKSet, type JWK } from 'jose';
+import type { HubSigner } from '../config';
+import type { Db } from '../db/types';
+import { utf8 } from '../encoding';
+import { insertCheckpoint, integrateAll, type Checkpoint } from './store';
+
+export const CHECKPOINT_TYP = 'kenbaar-checkpoint+jws';
+
+export type CheckpointClaims = { iss: string; size: number; root: string; iat: number };
+
+export async function signCheckpoint(signer: HubSigner, claims: CheckpointClaims): Promise<string> {
+  return new CompactSign(utf8(JSON.stringify(claims)))
+    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: CHECKPOINT_TYP })
+    .sign(signer.privateKey);
+}
+
+/** Integrate what is pending, then sign and store a checkpoint of the resulting tree. */
+export async function createCheckpoint(db: Db, signer: HubSigner, hubId: string, now: Date): Promise<Checkpoint> {
+  const head = await integrateAll(db, now);
+  const claims: CheckpointClaims = {
+    iss: hubId,
+    size: head.size,
+    root: head.root,
+    iat: Math.floor(now.getTime() / 1000),
+  };
+  const jws = await signCheckpoint(signer, claims);
+  return insertCheckpoint(db, { size: head.size, root: head.root, issuedAt: now, kid: signer.kid, jws });
+}
+
+/** The claims of a checkpoint JWS if its signature verifies against `keys`, else null. */
+export async function verifyCheckpointJws(jws: string, keys: JWK[]): Promise<CheckpointClaims | null> {
+  try {
+    const { payload, protectedHeader } = await compactVerify(jws, createLocalJWKSet({ keys }), {
+      algorithms: ['EdDSA', 'ES256'],
+    });
+    if (protectedHeader.typ !== CHECKPOINT_TYP) return null;
+    const claims = JSON.parse(new TextDecoder().decode(payload)) as CheckpointClaims;
+    if (!Number.isSafeInteger(claims.size) || typeof claims.root !== 'string') return null;
+    return claims;
+  } catch {
+    return null;
+  }
+}

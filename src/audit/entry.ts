@@ -1,0 +1,95 @@
+// What one audit entry says, and the exact bytes its Merkle leaf commits to.
+// NEN 7513: what happened (action, outcome), when, about whom (stored pseudonym), by whom (partner,
+// sub), in which role, why (purpose, case ref), under which covenant version and rule, via which
+// request.
+import { utf8 } from '../encoding';
+
+export type AuditAction =
+  | 'registration.create'
+  | 'registration.renew'
+  | 'registration.end'
+  | 'registration.batch'
+  | 'lookup'
+  | 'match.created'
+  | 'match.delivered'
+  | 'auth.failure'
+  | 'request.rejected'
+  | 'covenant.loaded'
+  | 'purge'
+  | 'audit.read'
+  | 'checkpoint.requested';
+
+export type AuditOutcome = 'allowed' | 'denied' | 'rejected' | 'failed' | 'ok';
+
+/** What a caller appends; the store adds time, request id, actor and covenant version. */
+export type AuditInput = {
+  action: AuditAction;
+  outcome: AuditOutcome;
+  rule?: string | null;
+  subject?: string | null;
+  purpose?: string | null;
+  caseRef?: string | null;
+  detail?: Record<string, unknown> | null;
+};
+
+export type AuditContext = {
+  at: Date;
+  requestId: string;
+  actor: { partner: string; sub: string; role: string } | null;
+  covenantVersion: string;
+};
+
+/** An entry as stored, once sequenced. */
+export type AuditEntry = {
+  id: number;
+  seq: number | null;
+  leafHash: string | null;
+  at: Date;
+  requestId: string;
+  actorPartner: string | null;
+  actorSub: string | null;
+  actorRole: string | null;
+  action: string;
+  subject: string | null;
+  purpose: string | null;
+  caseRef: string | null;
+  outcome: string;
+  rule: string | null;
+  covenantVersion: string;
+  detail: Record<string, unknown> | null;
+};
+
+/** JSON with object keys sorted at every level: the same entry always gives the same bytes. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+}
+
+/**
+ * The leaf input of entry `seq`. It includes the sequence number and the insertion id, so that
+ * renumbering or swapping entries changes their leaves, not only the tree shape.
+ */
+export function leafInput(e: AuditEntry, seq: number): Uint8Array {
+  return utf8(
+    canonicalJson({
+      v: 1,
+      seq,
+      id: e.id,
+      at: e.at.toISOString(),
+      requestId: e.requestId,
+      actor: { partner: e.actorPartner, sub: e.actorSub, role: e.actorRole },
+      action: e.action,
+      subject: e.subject,
+      purpose: e.purpose,
+      caseRef: e.caseRef,
+      outcome: e.outcome,
+      rule: e.rule,
+      covenantVersion: e.covenantVersion,
+      detail: e.detail,
+    }),
+  );
+}

@@ -1,0 +1,129 @@
+// The log for its readers: privacy officers (FG) query who looked up whom, when and why; anyone can
+// fetch the latest signed checkpoint to hold the hub to it. Reading the log is itself logged.
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { decideAction } from '../covenant/index';
+import type { AppEnv } from '../config';
+import { toBase64Url } from '../encoding';
+import { Problem } from '../errors';
+import { problemResponses, SubjectSchema } from '../http/schemas';
+import { deny, unitOfWork } from '../http/unit-of-work';
+import { hubPseudonyms } from '../pseudonym/hub-key';
+import { parseSubject } from '../pseudonym/pseudonymise';
+import { createCheckpoint } from './checkpoint';
+import { latestCheckpoint, queryEntries } from './store';
+
+const Entry = z
+  .object({
+    id: z.number().int(),
+    seq: z.number().int().nullable(),
+    at: z.string(),
+    requestId: z.string(),
+    actor: z.object({ partner: z.string().nullable(), sub: z.string().nullable(), role: z.string().nullable() }),
+    action: z.string(),
+    subject: z.string().nullable(),
+    purpose: z.string().nullable(),
+    caseRef: z.string().nullable(),
+    outcome: z.string(),
+    rule: z.string().nullable(),
+    covenantVersion: z.string(),
+    detail: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .openapi('AuditEntry');
+
+const CheckpointOut = z
+  .object({ size: z.number().int(), root: z.string(), issuedAt: z.string(), kid: z.string(), jws: z.string() })
+  .openapi('Checkpoint', { description: 'A signed tree head: verify `jws` with /.well-known/jwks.json' });
+
+const entriesRoute = createRoute({
+  method: 'get',
+  path: '/v1/audit/entries',
+  tags: ['Audit'],
+  summary: 'Audit entries, optionally about one subject (privacy officers)',
+  security: [{ partnerJwt: [] }],
+  request: {
+    query: z.object({
+      subject: SubjectSchema.optional(),
+      after: z.coerce.number().int().min(0).default(0),
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+    }),
+  },
+  responses: {
+    200: { description: 'Entries', content: { 'application/json': { schema: z.object({ entries: z.array(Entry), next: z.number().int() }) } } },
+    ...problemResponses(400, 401, 403),
+  },
+});
+
+const checkpointRoute = createRoute({
+  method: 'get',
+  path: '/audit/checkpoint',
+  tags: ['Audit'],
+  summary: 'The latest signed checkpoint of the audit log (public: it holds no personal data)',
+  responses: { 200: { description: 'Checkpoint', content: { 'application/json': { schema: CheckpointOut } } }, ...problemResponses(404) },
+});
+
+const newCheckpointRoute = createRoute({
+  method: 'post',
+  path: '/v1/audit/checkpoints',
+  tags: ['Audit'],
+  summary: 'Sequence pending entries and sign a checkpoint now (privacy officers)',
+  security: [{ partnerJwt: [] }],
+  responses: { 201: { description: 'Checkpoint', content: { 'application/json': { schema: CheckpointOut } } }, ...problemResponses(401, 403) },
+});
+
+const cpOut = (cp: { size: number; root: string; issuedAt: Date; kid: string; jws: string }) => ({
+  size: cp.size,
+  root: cp.root,
+  issuedAt: cp.issuedAt.toISOString(),
+  kid: cp.kid,
+  jws: cp.jws,
+});
+
+export function auditRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(entriesRoute, async (c) => {
+    const { actor, config } = c.var;
+    const { subject, after, limit } = c.req.valid('query');
+    const stored = subject ? toBase64Url(hubPseudonyms(config.hubKeys, parseSubject(subject))[0]!.value) : undefined;
+    const result = await unitOfWork(c, async (tx, audit) => {
+      const may = decideAction(config.covenant, actor, 'read-audit');
+      await audit({ action: 'audit.read', outcome: may.allowed ? 'allowed' : 'denied', rule: may.rule, subject: stored ?? null, detail: { after, limit } });
+      if (!may.allowed) return deny(new Problem('forbidden', may.reason, { rule: may.rule }));
+      const rows = await queryEntries(tx, { ...(stored ? { subject: stored } : {}), afterId: after, limit });
+      return {
+        entries: rows.map((e) => ({
+          id: e.id,
+          seq: e.seq,
+          at: e.at.toISOString(),
+          requestId: e.requestId,
+          actor: { partner: e.actorPartner, sub: e.actorSub, role: e.actorRole },
+          action: e.action,
+          subject: e.subject,
+          purpose: e.purpose,
+          caseRef: e.caseRef,
+          outcome: e.outcome,
+          rule: e.rule,
+          covenantVersion: e.covenantVersion,
+          detail: e.detail,
+        })),
+        next: rows.length ? rows[rows.length - 1]!.id : after,
+      };
+    });
+    return c.json(result, 200);
+  });
+
+  app.openapi(checkpointRoute, async (c) => {
+    const cp = await latestCheckpoint(c.var.db);
+    if (!cp) throw new Problem('not-found', 'No checkpoint has been signed yet');
+    return c.json(cpOut(cp), 200);
+  });
+
+  app.openapi(newCheckpointRoute, async (c) => {
+    const { actor, config, clock, db } = c.var;
+    await unitOfWork(c, async (_tx, audit) => {
+      const may = decideAction(config.covenant, actor, 'read-audit');
+      await audit({ action: 'checkpoint.requested', outcome: may.allowed ? 'allowed' : 'denied', rule: may.rule });
+      return may.allowed ? null : deny(new Problem('forbidden', may.reason, { rule: may.rule }));
+    });
+    const cp = await createCheckpoint(db, config.signer, config.hubId, clock());
+    return c.json(cpOut(cp), 201);
+  });
+}

@@ -1,0 +1,164 @@
+// Data access for the audit log: append (inside the caller's transaction), sequence, checkpoint.
+//
+// Why two steps: a log head locked until commit would serialise every request's commit (and its
+// fsync) behind one row. Instead writers only INSERT (no shared lock; commits proceed in
+// parallel), and the sequencer, one at a time under the log_head row lock, gives committed entries
+// their gap-free `seq` in insertion order and folds their leaf hashes into the tree. The tree is
+// therefore linear and gap-free over `seq`; an entry is in the log from its commit on and in the
+// signed tree from the next integration (every second on Node, every cron tick on the edge).
+import { and, asc, desc, eq, gt, isNull, lte, sql } from 'drizzle-orm';
+import { auditEntries, checkpoints, logHead } from '../../schema/index';
+import type { Db, Queryable } from '../db/types';
+import { fromHex, toHex } from '../encoding';
+import { appendLeaves, EMPTY_ROOT, frontierRoot, leafHash } from './merkle';
+import { leafInput, type AuditContext, type AuditEntry, type AuditInput } from './entry';
+
+/** Rows per INSERT: keeps every statement under PostgreSQL's 65,535 bind parameters. */
+const INSERT_CHUNK = 3000;
+
+export async function appendAudit(
+  q: Queryable,
+  ctx: AuditContext,
+  inputs: readonly AuditInput[],
+): Promise<void> {
+  const rows = inputs.map((i) => ({
+    at: ctx.at,
+    requestId: ctx.requestId,
+    actorPartner: ctx.actor?.partner ?? null,
+    actorSub: ctx.actor?.sub ?? null,
+    actorRole: ctx.actor?.role ?? null,
+    action: i.action,
+    subject: i.subject ?? null,
+    purpose: i.purpose ?? null,
+    caseRef: i.caseRef ?? null,
+    outcome: i.outcome,
+    rule: i.rule ?? null,
+    covenantVersion: ctx.covenantVersion,
+    detail: i.detail ?? null,
+  }));
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await q.insert(auditEntries).values(rows.slice(i, i + INSERT_CHUNK));
+  }
+}
+
+export type LogHead = { size: number; root: string; frontier: string[] };
+
+const EMPTY_HEAD: LogHead = { size: 0, root: toHex(EMPTY_ROOT), frontier: [] };
+
+export async function readHead(q: Queryable): Promise<LogHead> {
+  const [row] = await q.select().from(logHead).where(eq(logHead.id, 1));
+  return row ? { size: row.size, root: row.root, frontier: row.frontier } : EMPTY_HEAD;
+}
+
+/**
+ * Sequence committed entries that have no `seq` yet, in insertion order, up to `max` per call.
+ * Safe to run from any number of processes: the log_head row lock lets one integrate at a time.
+ */
+export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHead & { integrated: number }> {
+  return db.transaction(async (tx) => {
+    await tx
+      .insert(logHead)
+      .values({ id: 1, size: 0, root: EMPTY_HEAD.root, frontier: [], updatedAt: now })
+      .onConflictDoNothing();
+    const [head] = await tx.select().from(logHead).where(eq(logHead.id, 1)).for('update');
+    if (!head) throw new Error('log head missing');
+    const pending = (await tx
+      .select()
+      .from(auditEntries)
+      .where(isNull(auditEntries.seq))
+      .orderBy(asc(auditEntries.id))
+      .limit(max)) as AuditEntry[];
+    if (pending.length === 0) return { size: head.size, root: head.root, frontier: head.frontier, integrated: 0 };
+
+    const ids: number[] = [];
+    const seqs: number[] = [];
+    const hashes: Uint8Array[] = [];
+    pending.forEach((e, i) => {
+      const seq = head.size + i;
+      ids.push(e.id);
+      seqs.push(seq);
+      hashes.push(leafHash(leafInput(e, seq)));
+    });
+    const frontier = appendLeaves(head.frontier.map(fromHex), head.size, hashes);
+    const size = head.size + pending.length;
+    const root = toHex(frontierRoot(frontier));
+    const hex = hashes.map(toHex);
+    // One statement for the whole batch, driver-independent (arrays travel as JSON text).
+    await tx.execute(sql`
+      update audit_entries as a
+         set seq = v.seq, leaf_hash = v.leaf_hash
+        from (select (x->>0)::bigint as id, (x->>1)::bigint as seq, x->>2 as leaf_hash
+                from jsonb_array_elements(${JSON.stringify(ids.map((id, i) => [id, seqs[i], hex[i]]))}::jsonb) as x) as v
+       where a.id = v.id`);
+    const frontierHex = frontier.map(toHex);
+    await tx
+      .update(logHead)
+      .set({ size, root, frontier: frontierHex, updatedAt: now })
+      .where(eq(logHead.id, 1));
+    return { size, root, frontier: frontierHex, integrated: pending.length };
+  });
+}
+
+/** Integrate until nothing is pending. */
+export async function integrateAll(db: Db, now: Date): Promise<LogHead> {
+  for (;;) {
+    const r = await integrate(db, now);
+    if (r.integrated === 0) return r;
+  }
+}
+
+export type Checkpoint = { id: number; size: number; root: string; issuedAt: Date; kid: string; jws: string };
+
+export async function insertCheckpoint(q: Queryable, cp: Omit<Checkpoint, 'id'>): Promise<Checkpoint> {
+  const [row] = await q.insert(checkpoints).values(cp).returning();
+  return row as Checkpoint;
+}
+
+export async function listCheckpoints(q: Queryable): Promise<Checkpoint[]> {
+  return q.select().from(checkpoints).orderBy(asc(checkpoints.id));
+}
+
+export async function latestCheckpoint(q: Queryable): Promise<Checkpoint | undefined> {
+  const [row] = await q.select().from(checkpoints).orderBy(desc(checkpoints.id)).limit(1);
+  return row;
+}
+
+/** Sequenced entries in `seq` order, a page at a time (the log can be millions of rows). */
+export async function readSequenced(q: Queryable, afterSeq: number, limit: number): Promise<AuditEntry[]> {
+  return (await q
+    .select()
+    .from(auditEntries)
+    .where(and(gt(auditEntries.seq, afterSeq)))
+    .orderBy(asc(auditEntries.seq))
+    .limit(limit)) as AuditEntry[];
+}
+
+export async function maxSequencedId(q: Queryable): Promise<number> {
+  const [row] = await q
+    .select({ id: sql<number>`max(id)` })
+    .from(auditEntries)
+    .where(sql`seq is not null`);
+  return Number(row?.id ?? -1);
+}
+
+export async function countUnsequenced(q: Queryable): Promise<number> {
+  const [row] = await q.select({ n: sql<number>`count(*)::int` }).from(auditEntries).where(isNull(auditEntries.seq));
+  return Number(row?.n ?? 0);
+}
+
+/** Entries for a reader (privacy officer): by subject and/or page. */
+export async function queryEntries(
+  q: Queryable,
+  filter: { subject?: string; afterId?: number; limit: number; upToSeq?: number },
+): Promise<AuditEntry[]> {
+  const conds = [];
+  if (filter.subject) conds.push(eq(auditEntries.subject, filter.subject));
+  if (filter.afterId !== undefined) conds.push(gt(auditEntries.id, filter.afterId));
+  if (filter.upToSeq !== undefined) conds.push(lte(auditEntries.seq, filter.upToSeq));
+  return (await q
+    .select()
+    .from(auditEntries)
+    .where(conds.length ? and(...conds) : undefined)
+    .orderBy(asc(auditEntries.id))
+    .limit(filter.limit)) as AuditEntry[];
+}

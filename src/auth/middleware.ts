@@ -1,0 +1,31 @@
+// Bearer-token middleware for /v1: verifies the partner JWT and puts the actor in the context.
+// Every failure is an audit entry before the 401 goes out.
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../config';
+import { Problem } from '../errors';
+import { recordAuthFailure } from '../http/unit-of-work';
+import { AuthError, verifyPartnerToken } from './token';
+
+export function authenticate(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const { config, clock } = c.var;
+    try {
+      if (!match) throw new AuthError('missing-token', 'An Authorization: Bearer <JWT> header is required');
+      const verified = await verifyPartnerToken(match[1]!, config.keyring, {
+        audience: config.hubId,
+        now: clock(),
+        maxLifetimeSeconds: config.limits.tokenMaxLifetimeSeconds,
+        clockSkewSeconds: config.limits.clockSkewSeconds,
+      });
+      c.set('actor', verified.actor);
+      c.set('token', { jti: verified.jti, exp: verified.exp });
+    } catch (e) {
+      if (!(e instanceof AuthError)) throw e;
+      await recordAuthFailure(c, e);
+      throw new Problem('unauthenticated', e.message, { reason: e.reason });
+    }
+    await next();
+  };
+}

@@ -1,0 +1,21 @@
+// Replay protection: a token id may be used once. Claimed inside the transaction of the request's
+// effect, so a replay can never have an effect, and a failed request does not burn the id.
+import { lt, sql } from 'drizzle-orm';
+import { usedTokens } from '../../schema/index';
+import type { Queryable } from '../db/types';
+
+/** True when this jti was not seen before (and is now taken). */
+export async function claimTokenId(q: Queryable, t: { jti: string; partner: string; exp: Date }): Promise<boolean> {
+  const rows = await q
+    .insert(usedTokens)
+    .values({ jti: `${t.partner}:${t.jti}`, partner: t.partner, expiresAt: t.exp })
+    .onConflictDoNothing()
+    .returning({ jti: usedTokens.jti });
+  return rows.length === 1;
+}
+
+/** Forget ids of tokens that have expired anyway (they would be refused as expired). */
+export async function forgetExpiredTokenIds(q: Queryable, now: Date): Promise<number> {
+  const rows = await q.delete(usedTokens).where(lt(usedTokens.expiresAt, sql`${now.toISOString()}::timestamptz - interval '1 minute'`)).returning({ jti: usedTokens.jti });
+  return rows.length;
+}

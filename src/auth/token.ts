@@ -1,0 +1,113 @@
+// Partner authentication (RFC 7519 / RFC 7523 style bearer assertion): every call carries a
+// short-lived JWT signed by the partner system's own key. We decide the key by (iss, kid) ourselves
+// and pin the algorithms, so `alg: none` and HMAC-with-a-public-key confusion cannot get in.
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import type { Actor } from '../covenant/index';
+import type { PartnerKeyring } from './keyring';
+
+export const PARTNER_ALGS = ['ES256', 'EdDSA'] as const;
+
+export type VerifiedToken = { actor: Actor; jti: string; exp: Date };
+
+export type AuthFailureReason =
+  | 'missing-token'
+  | 'malformed-token'
+  | 'unsupported-alg'
+  | 'unknown-issuer'
+  | 'unknown-kid'
+  | 'kid-not-owned-by-issuer'
+  | 'bad-signature'
+  | 'wrong-audience'
+  | 'expired'
+  | 'issued-in-future'
+  | 'lifetime-too-long'
+  | 'missing-claim'
+  | 'replayed-jti';
+
+export class AuthError extends Error {
+  constructor(
+    readonly reason: AuthFailureReason,
+    message: string,
+    /** Unverified hints for the audit entry; never trusted for anything else. */
+    readonly claimed: { iss?: string; kid?: string; sub?: string } = {},
+  ) {
+    super(message);
+  }
+}
+
+export type TokenPolicy = {
+  audience: string;
+  now: Date;
+  maxLifetimeSeconds: number;
+  clockSkewSeconds: number;
+};
+
+export async function verifyPartnerToken(
+  token: string,
+  keyring: PartnerKeyring,
+  policy: TokenPolicy,
+): Promise<VerifiedToken> {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let unverified: ReturnType<typeof decodeJwt>;
+  try {
+    header = decodeProtectedHeader(token);
+    unverified = decodeJwt(token);
+  } catch {
+    throw new AuthError('malformed-token', 'The bearer token is not a JWT');
+  }
+  const claimed = {
+    ...(typeof unverified.iss === 'string' ? { iss: unverified.iss } : {}),
+    ...(typeof header.kid === 'string' ? { kid: header.kid } : {}),
+    ...(typeof unverified.sub === 'string' ? { sub: unverified.sub } : {}),
+  };
+  if (!PARTNER_ALGS.includes(header.alg as (typeof PARTNER_ALGS)[number])) {
+    throw new AuthError('unsupported-alg', `Algorithm ${String(header.alg)} is not accepted; use ES256 or EdDSA`, claimed);
+  }
+  const iss = claimed.iss;
+  const keySet = iss ? keyring.keySet(iss) : undefined;
+  if (!iss || !keySet) throw new AuthError('unknown-issuer', 'The token issuer is not a partner of this covenant', claimed);
+  if (!claimed.kid) throw new AuthError('unknown-kid', 'The token names no key (kid)', claimed);
+  if (!keyring.owns(iss, claimed.kid)) {
+    throw keyring.ownerOf(claimed.kid)
+      ? new AuthError('kid-not-owned-by-issuer', `Key ${claimed.kid} does not belong to ${iss}`, claimed)
+      : new AuthError('unknown-kid', `Key ${claimed.kid} is not a registered key of ${iss}`, claimed);
+  }
+
+  let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+  try {
+    ({ payload } = await jwtVerify(token, keySet, {
+      algorithms: [...PARTNER_ALGS],
+      issuer: iss,
+      audience: policy.audience,
+      currentDate: policy.now,
+      clockTolerance: policy.clockSkewSeconds,
+      requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+    }));
+  } catch (e) {
+    if (e instanceof errors.JWTExpired) throw new AuthError('expired', 'The token has expired', claimed);
+    if (e instanceof errors.JWTClaimValidationFailed) {
+      if (e.claim === 'aud') throw new AuthError('wrong-audience', 'The token is not meant for this hub (aud)', claimed);
+      if (e.claim === 'iat' || e.claim === 'nbf') throw new AuthError('issued-in-future', 'The token is issued in the future', claimed);
+      throw new AuthError('missing-claim', `Claim ${e.claim} is missing or invalid`, claimed);
+    }
+    if (e instanceof errors.JWSSignatureVerificationFailed) throw new AuthError('bad-signature', 'The token signature does not verify', claimed);
+    throw new AuthError('malformed-token', 'The token could not be verified', claimed);
+  }
+
+  const iat = payload.iat as number;
+  const exp = payload.exp as number;
+  const nowS = policy.now.getTime() / 1000;
+  if (iat > nowS + policy.clockSkewSeconds) throw new AuthError('issued-in-future', 'The token is issued in the future', claimed);
+  if (exp - iat > policy.maxLifetimeSeconds) {
+    throw new AuthError('lifetime-too-long', `Tokens may live at most ${policy.maxLifetimeSeconds} s`, claimed);
+  }
+  const role = payload.role;
+  const jti = payload.jti as string;
+  if (typeof role !== 'string' || role.length === 0) throw new AuthError('missing-claim', 'Claim role is missing', claimed);
+  if (jti.length === 0 || jti.length > 200) throw new AuthError('missing-claim', 'Claim jti is empty or too long', claimed);
+  return {
+    actor: { partner: iss, sub: payload.sub as string, role },
+    jti,
+    exp: new Date(exp * 1000),
+  };
+}

@@ -1,0 +1,38 @@
+// Partner side: sign the short-lived JWT that authenticates one API call. Runtime-agnostic, so a
+// partner system can use it in Node, a browser or a worker.
+import { importJWK, SignJWT, type JWK } from 'jose';
+
+export type PartnerSigningKey = { partner: string; jwk: JWK };
+
+export type TokenClaims = {
+  sub: string;
+  role: string;
+  audience: string;
+  lifetimeSeconds?: number;
+  now?: Date;
+};
+
+const imported = new WeakMap<JWK, Promise<CryptoKey>>();
+
+function importOnce(jwk: JWK): Promise<CryptoKey> {
+  let p = imported.get(jwk);
+  if (!p) {
+    p = importJWK(jwk, jwk.alg) as Promise<CryptoKey>;
+    imported.set(jwk, p);
+  }
+  return p;
+}
+
+export async function signPartnerToken(key: PartnerSigningKey, claims: TokenClaims): Promise<string> {
+  if (!key.jwk.kid || !key.jwk.alg) throw new Error('the signing JWK needs kid and alg');
+  const now = Math.floor((claims.now ?? new Date()).getTime() / 1000);
+  return new SignJWT({ role: claims.role })
+    .setProtectedHeader({ alg: key.jwk.alg, kid: key.jwk.kid, typ: 'JWT' })
+    .setIssuer(key.partner)
+    .setSubject(claims.sub)
+    .setAudience(claims.audience)
+    .setIssuedAt(now)
+    .setExpirationTime(now + (claims.lifetimeSeconds ?? 60))
+    .setJti(crypto.randomUUID())
+    .sign(await importOnce(key.jwk));
+}

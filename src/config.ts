@@ -1,0 +1,70 @@
+// What the app is built with. Everything a request needs reaches it through `Deps`, injected into
+// the Hono context by app.ts: no module-level singletons, no process.env in the core.
+import type { JSONWebKeySet, JWK } from 'jose';
+import type { Covenant, Actor } from './covenant/index';
+import type { Db } from './db/types';
+import type { HubKeyring } from './pseudonym/hub-key';
+import { partnerKeyring, type PartnerKeyring } from './auth/keyring';
+
+/** Public keys of each partner system, by partner id (keys/<partner>.jwks.json). */
+export type PartnerKeys = ReadonlyMap<string, JSONWebKeySet>;
+
+/** The hub's own signing key (checkpoints, later grants); `published` also lists retired keys. */
+export type HubSigner = {
+  kid: string;
+  alg: 'EdDSA' | 'ES256';
+  privateKey: CryptoKey;
+  published: JWK[];
+};
+
+export type Limits = {
+  maxBodyBytes: number;
+  maxBatch: number;
+  tokenMaxLifetimeSeconds: number;
+  clockSkewSeconds: number;
+};
+
+export const DEFAULT_LIMITS: Limits = {
+  maxBodyBytes: 8 * 1024 * 1024,
+  maxBatch: 10_000,
+  tokenMaxLifetimeSeconds: 300,
+  clockSkewSeconds: 30,
+};
+
+export type HubConfig = {
+  /** The hub's identifier: the `aud` partners must put in their tokens. */
+  hubId: string;
+  covenant: Covenant;
+  partnerKeys: PartnerKeys;
+  /** Derived from partnerKeys by buildHubConfig: key sets imported once. */
+  keyring: PartnerKeyring;
+  hubKeys: HubKeyring;
+  signer: HubSigner;
+  limits: Limits;
+};
+
+export type Clock = () => Date;
+
+export type Deps = { config: HubConfig; db: Db; clock: Clock };
+
+export type AppEnv = {
+  Variables: {
+    config: HubConfig;
+    db: Db;
+    clock: Clock;
+    requestId: string;
+    /** Set by the auth middleware once the partner token verified. */
+    actor: Actor;
+    token: { jti: string; exp: Date };
+    /** Set once this request's outcome is in the audit log (so onError does not log it twice). */
+    audited: boolean;
+  };
+};
+
+export function buildHubConfig(input: Omit<HubConfig, 'keyring' | 'limits'> & { limits?: Partial<Limits> }): HubConfig {
+  return {
+    ...input,
+    keyring: partnerKeyring(input.partnerKeys),
+    limits: { ...DEFAULT_LIMITS, ...input.limits },
+  };
+}

@@ -1,0 +1,53 @@
+// Wire schemas shared by several routes. Strict objects: an unknown field is an error, not ignored.
+import { z } from '@hono/zod-openapi';
+import { InvalidSubjectError, parseSubject } from '../pseudonym/pseudonymise';
+
+export const SubjectSchema = z
+  .string()
+  .superRefine((s, ctx) => {
+    try {
+      parseSubject(s);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: e instanceof InvalidSubjectError ? e.message : 'invalid subject' });
+    }
+  })
+  .openapi({
+    description:
+      'Partner-side pseudonym: base64url (no padding) of HMAC-SHA256(covenant key, "kenbaar:v1:bsn:" + BSN), 32 bytes. Never a BSN.',
+    example: 'q0Jm3xV9d2b7o1kzX5aY8sQwEr4tUiOpLk6jHgFdSa0',
+  });
+
+export const CaseRefSchema = z.string().min(1).max(100).openapi({ description: 'The caller\'s own case reference (opaque to the hub)', example: 'ZVH-2026-0142' });
+
+export const ContactSchema = z
+  .strictObject({
+    function: z.string().min(1).max(120).openapi({ example: 'Wijkagent Zwolle-Zuid' }),
+    phone: z.string().regex(/^\+?[0-9][0-9 ()-]{5,19}$/, 'not a phone number').optional(),
+    email: z.email().max(200).optional(),
+  })
+  .refine((c) => c.phone !== undefined || c.email !== undefined, { message: 'give a phone number or an e-mail address', path: ['phone'] })
+  .openapi('Contact', { description: 'The contact point to call: a function and a phone number or e-mail, not a person\'s private data.' });
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    rule: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), reason: z.string(), index: z.number().int().optional() })).optional(),
+  })
+  .openapi('Problem', { description: 'RFC 9457 problem details' });
+
+export const problemResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: 'Problem (RFC 9457)', content: { 'application/problem+json': { schema: ProblemSchema } } },
+    ]),
+  );
+
+export const DecisionSchema = z
+  .object({ policyVersion: z.string(), rules: z.array(z.string()) })
+  .openapi('Decision', { description: 'The covenant version and the rules that decided this answer' });

@@ -1,0 +1,97 @@
+// "No log, no answer": every authenticated request does its work and writes its audit entries in
+// ONE transaction, which also takes the token's jti. The response is built only after commit.
+// A denial is not an exception inside the transaction (that would roll back its own audit entry):
+// the work returns `deny(problem)`, the transaction commits the entry, and then we throw.
+import type { Context } from 'hono';
+import { appendAudit } from '../audit/store';
+import type { AuditContext, AuditInput } from '../audit/entry';
+import { claimTokenId } from '../auth/replay';
+import { AuthError } from '../auth/token';
+import type { AppEnv } from '../config';
+import type { Tx } from '../db/types';
+import { Problem } from '../errors';
+
+export class Denial {
+  constructor(readonly problem: Problem) {}
+}
+export const deny = (problem: Problem) => new Denial(problem);
+
+export type Work<T> = (tx: Tx, audit: (...entries: AuditInput[]) => Promise<void>) => Promise<T | Denial>;
+
+export function auditContext(c: Context<AppEnv>): AuditContext {
+  const actor = c.get('actor');
+  return {
+    at: c.var.clock(),
+    requestId: c.var.requestId,
+    actor: actor ? { partner: actor.partner, sub: actor.sub, role: actor.role } : null,
+    covenantVersion: c.var.config.covenant.version,
+  };
+}
+
+class Replayed extends Error {}
+
+export async function unitOfWork<T>(c: Context<AppEnv>, work: Work<T>): Promise<T> {
+  const ctx = auditContext(c);
+  const token = c.get('token');
+  const actor = c.get('actor');
+  let result: T | Denial;
+  try {
+    result = await c.var.db.transaction(async (tx) => {
+      if (token && !(await claimTokenId(tx, { jti: token.jti, partner: actor.partner, exp: token.exp }))) {
+        throw new Replayed();
+      }
+      return work(tx, (...entries) => appendAudit(tx, ctx, entries));
+    });
+  } catch (e) {
+    if (e instanceof Replayed) {
+      await recordAuthFailure(c, new AuthError('replayed-jti', 'This token was already used', { iss: actor.partner, sub: actor.sub }));
+      throw new Problem('unauthenticated', 'This token was already used (jti replay)', { reason: 'replayed-jti' });
+    }
+    throw e;
+  }
+  c.set('audited', true);
+  if (result instanceof Denial) throw result.problem;
+  return result;
+}
+
+/** Auth failures have no actor we can trust: what the token claimed goes into `detail` only. */
+export async function recordAuthFailure(c: Context<AppEnv>, err: AuthError): Promise<void> {
+  const ctx: AuditContext = { ...auditContext(c), actor: null };
+  await appendAudit(c.var.db, ctx, [
+    {
+      action: 'auth.failure',
+      outcome: 'denied',
+      rule: 'partner-authentication',
+      detail: { reason: err.reason, claimed: err.claimed, method: c.req.method, path: c.req.path },
+    },
+  ]);
+  c.set('audited', true);
+}
+
+/**
+ * A refused request by an authenticated partner (bad input, unknown purpose, ...): log the attempt
+ * and burn the jti in one transaction, so the same token cannot be tried again with other input.
+ */
+export async function recordRejection(c: Context<AppEnv>, problem: Problem): Promise<void> {
+  const ctx = auditContext(c);
+  const token = c.get('token');
+  const actor = c.get('actor');
+  await c.var.db.transaction(async (tx) => {
+    if (token) await claimTokenId(tx, { jti: token.jti, partner: actor.partner, exp: token.exp });
+    await appendAudit(tx, ctx, [
+      {
+        action: 'request.rejected',
+        outcome: 'rejected',
+        rule: (problem.extensions.rule as string | undefined) ?? null,
+        detail: {
+          method: c.req.method,
+          path: c.req.path,
+          status: problem.status,
+          type: problem.problemType,
+          ...(problem.extensions.errors ? { errors: problem.extensions.errors } : {}),
+        },
+      },
+    ]);
+  });
+  c.set('audited', true);
+}

@@ -1,0 +1,72 @@
+// Node edge: assemble a running hub (config + database) from settings. In development, missing
+// secrets and partner keys are created once under .kenbaar/ (ignored by git) and reused after.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { appendAudit } from '../audit/store';
+import { buildHubConfig, type HubConfig } from '../config';
+import { parseHubKeyring, generateHubKeySecret } from '../pseudonym/hub-key';
+import { generateSigningKeySecret, parseSigningKeys } from '../signing';
+import { loadCovenantDir } from './covenant-fs';
+import { openDatabase, type Database } from './database';
+import type { NodeSettings } from './env';
+import { generatePartnerKey, readPartnerKeys } from './keys';
+
+export type DevBootstrap = { created: string[] };
+
+function localSecret(settings: NodeSettings, file: string, make: () => Promise<string> | string, created: string[]) {
+  const path = join(settings.localDir, file);
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  return (async () => {
+    mkdirSync(settings.localDir, { recursive: true, mode: 0o700 });
+    const value = await make();
+    writeFileSync(path, `${value}\n`, { mode: 0o600 });
+    created.push(path);
+    return value;
+  })();
+}
+
+/** Load the covenant, keys and secrets; in development create what is missing. */
+export async function loadConfig(settings: NodeSettings): Promise<{ config: HubConfig; bootstrap: DevBootstrap }> {
+  const covenant = loadCovenantDir(settings.covenantDir);
+  const created: string[] = [];
+  let hubKeySecret = settings.hubKeySecret;
+  let signingSecret = settings.signingKeySecret;
+  if (settings.production && (!hubKeySecret || !signingSecret)) {
+    throw new Error('NODE_ENV=production: KENBAAR_HUB_KEY and KENBAAR_SIGNING_KEY must be set (secrets are never generated in production)');
+  }
+  hubKeySecret ??= await localSecret(settings, 'hub-key', () => generateHubKeySecret(1), created);
+  signingSecret ??= await localSecret(settings, 'signing-key.json', generateSigningKeySecret, created);
+
+  let partnerKeys = readPartnerKeys(settings.keysDir);
+  if (!settings.production) {
+    const missing = [...covenant.partners.keys()].filter(
+      (p) => !partnerKeys.has(p) || !existsSync(join(settings.privateDir, `${p}.jwk.json`)),
+    );
+    for (const p of missing) {
+      const k = await generatePartnerKey(p, { keysDir: settings.keysDir, privateDir: settings.privateDir });
+      created.push(k.privatePath);
+    }
+    if (missing.length) partnerKeys = readPartnerKeys(settings.keysDir);
+  }
+  const config = buildHubConfig({
+    hubId: settings.hubId,
+    covenant,
+    partnerKeys,
+    hubKeys: parseHubKeyring(hubKeySecret),
+    signer: await parseSigningKeys(signingSecret),
+  });
+  return { config, bootstrap: { created } };
+}
+
+export async function openHubDatabase(settings: NodeSettings): Promise<Database> {
+  if (settings.databaseUrl) return openDatabase({ url: settings.databaseUrl });
+  mkdirSync(settings.dataDir, { recursive: true });
+  return openDatabase({ dataDir: settings.dataDir });
+}
+
+/** Every start records which covenant version it enforces. */
+export async function logCovenantLoaded(database: Database, config: HubConfig, now: Date): Promise<void> {
+  await appendAudit(database.db, { at: now, requestId: `start-${crypto.randomUUID()}`, actor: null, covenantVersion: config.covenant.version }, [
+    { action: 'covenant.loaded', outcome: 'ok', rule: null, detail: { covenant: config.covenant.id, files: config.covenant.files } },
+  ]);
+}

@@ -1,0 +1,64 @@
+// Retention, as the covenant sets it. An expired registration already stops matching at once (every
+// query filters on expires_at); the purge then (1) marks expired registrations as ended, (2) removes
+// registrations ended longer ago than the covenant's archive period, with their match notices, and
+// (3) forgets used token ids that can no longer be replayed. It logs what it did in the same
+// transaction. Audit entries are not purged: the log is append-only and kept at least five years.
+import { and, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
+import { matches, registrations } from '../../schema/index';
+import { appendAudit } from '../audit/store';
+import type { AuditInput } from '../audit/entry';
+import type { Covenant } from '../covenant/index';
+import type { Db } from '../db/types';
+import { forgetExpiredTokenIds } from '../auth/replay';
+
+export type PurgeReport = { expired: number; removed: number; matchesRemoved: number; tokenIdsForgotten: number };
+
+const DAY_MS = 86_400_000;
+
+export async function purge(db: Db, covenant: Covenant, now: Date): Promise<PurgeReport> {
+  const archiveCutoff = new Date(now.getTime() - covenant.retention.archiveRetentionDays * DAY_MS);
+  return db.transaction(async (tx) => {
+    const expired = await tx
+      .update(registrations)
+      .set({ endedAt: sql`${registrations.expiresAt}`, endReason: 'expired' })
+      .where(and(isNull(registrations.endedAt), lte(registrations.expiresAt, now)))
+      .returning({ id: registrations.id, partner: registrations.partner, subject: registrations.subject, category: registrations.category });
+
+    const removed = await tx
+      .delete(registrations)
+      .where(and(isNotNull(registrations.endedAt), lte(registrations.endedAt, archiveCutoff)))
+      .returning({ id: registrations.id, partner: registrations.partner, subject: registrations.subject, category: registrations.category });
+    let matchesRemoved = 0;
+    const ids = removed.map((r) => r.id);
+    for (let i = 0; i < ids.length; i += 5000) {
+      const part = ids.slice(i, i + 5000);
+      const gone = await tx
+        .delete(matches)
+        .where(or(inArray(matches.registrationId, part), inArray(matches.recipientRegistrationId, part)))
+        .returning({ id: matches.id });
+      matchesRemoved += gone.length;
+    }
+    const tokenIdsForgotten = await forgetExpiredTokenIds(tx, now);
+
+    const report: PurgeReport = { expired: expired.length, removed: removed.length, matchesRemoved, tokenIdsForgotten };
+    const entries: AuditInput[] = [
+      ...expired.map<AuditInput>((r) => ({
+        action: 'registration.end',
+        outcome: 'ok',
+        rule: 'retention',
+        subject: r.subject,
+        detail: { registrationId: r.id, partner: r.partner, category: r.category, reason: 'expired' },
+      })),
+      ...removed.map<AuditInput>((r) => ({
+        action: 'purge',
+        outcome: 'ok',
+        rule: 'retention',
+        subject: r.subject,
+        detail: { registrationId: r.id, partner: r.partner, category: r.category, archiveRetentionDays: covenant.retention.archiveRetentionDays },
+      })),
+      { action: 'purge', outcome: 'ok', rule: 'retention', detail: { ...report } },
+    ];
+    await appendAudit(tx, { at: now, requestId: `purge-${crypto.randomUUID()}`, actor: null, covenantVersion: covenant.version }, entries);
+    return report;
+  });
+}

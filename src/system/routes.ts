@@ -1,0 +1,61 @@
+// Unauthenticated system routes: health, the hub's public keys, problem type descriptions.
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { sql } from 'drizzle-orm';
+import type { AppEnv } from '../config';
+import { Problem, PROBLEMS, type ProblemType } from '../errors';
+import { problemResponses } from '../http/schemas';
+
+const health = createRoute({
+  method: 'get',
+  path: '/health',
+  tags: ['System'],
+  summary: 'Liveness and the covenant in force',
+  responses: {
+    200: {
+      description: 'Healthy',
+      content: { 'application/json': { schema: z.object({ status: z.literal('ok'), covenant: z.string(), covenantVersion: z.string(), database: z.literal('ok') }) } },
+    },
+    ...problemResponses(503),
+  },
+});
+
+const jwks = createRoute({
+  method: 'get',
+  path: '/.well-known/jwks.json',
+  tags: ['System'],
+  summary: "The hub's public signing keys (checkpoints, grants), including retired ones still in use",
+  responses: { 200: { description: 'JWKS', content: { 'application/json': { schema: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) } } } },
+});
+
+const problem = createRoute({
+  method: 'get',
+  path: '/problems/{type}',
+  tags: ['System'],
+  summary: 'What a problem type means',
+  request: { params: z.object({ type: z.string() }) },
+  responses: {
+    200: { description: 'Problem type', content: { 'application/json': { schema: z.object({ type: z.string(), title: z.string(), status: z.number() }) } } },
+    ...problemResponses(404),
+  },
+});
+
+export function systemRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(health, async (c) => {
+    try {
+      await c.var.db.execute(sql`select 1`);
+    } catch {
+      throw new Problem('audit-unavailable', 'The database does not answer');
+    }
+    const cov = c.var.config.covenant;
+    return c.json({ status: 'ok' as const, covenant: cov.id, covenantVersion: cov.version, database: 'ok' as const }, 200);
+  });
+
+  app.openapi(jwks, (c) => c.json({ keys: c.var.config.signer.published as Record<string, unknown>[] }, 200));
+
+  app.openapi(problem, (c) => {
+    const type = c.req.valid('param').type;
+    if (!(type in PROBLEMS)) throw new Problem('not-found', `No problem type ${type}`);
+    const def = PROBLEMS[type as ProblemType];
+    return c.json({ type: `/problems/${type}`, title: def.title, status: def.status }, 200);
+  });
+}

@@ -1,0 +1,122 @@
+// A real hub in the test process: the real app, the real covenant, a real database (PGlite by
+// default; a fresh database on the PostgreSQL server when DATABASE_URL is set), real keys.
+import { readFileSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import postgres from 'postgres';
+import { inject } from 'vitest';
+import { createApp, type App } from '../../src/app';
+import { HubClient, type Identity } from '../../src/client/client';
+import { buildHubConfig, type HubConfig } from '../../src/config';
+import type { Covenant } from '../../src/covenant/index';
+import { loadCovenantDir } from '../../src/node/covenant-fs';
+import { openDatabase, type Database } from '../../src/node/database';
+import { generateHubKeySecret, parseHubKeyring } from '../../src/pseudonym/hub-key';
+import { generateSigningKeySecret, parseSigningKeys } from '../../src/signing';
+
+export const DATABASE_URL = process.env.DATABASE_URL || undefined;
+export const dbKind = DATABASE_URL ? 'postgres' : 'pglite';
+
+let covenantCache: Covenant | undefined;
+export function demoCovenant(): Covenant {
+  covenantCache ??= loadCovenantDir(new URL('../../policies/zvh-demo', import.meta.url).pathname);
+  return covenantCache;
+}
+
+export type TestClock = { (): Date; now: Date; advance(ms: number): void; set(d: Date): void };
+export function testClock(start = new Date('2026-11-23T09:00:00.000Z')): TestClock {
+  const clock = (() => clock.now) as TestClock;
+  clock.now = start;
+  clock.advance = (ms) => {
+    clock.now = new Date(clock.now.getTime() + ms);
+  };
+  clock.set = (d) => {
+    clock.now = d;
+  };
+  return clock;
+}
+
+const keyCache = new Map<string, Promise<{ privateJwk: JWK; publicJwk: JWK }>>();
+export function partnerKey(partner: string, n = 0) {
+  const id = `${partner}#${n}`;
+  let p = keyCache.get(id);
+  if (!p) {
+    p = (async () => {
+      const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+      const kid = `${partner}-test-${n}`;
+      return {
+        privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256', use: 'sig' },
+        publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
+      };
+    })();
+    keyCache.set(id, p);
+  }
+  return p;
+}
+
+/** A database for one test file: loaded from the migrated snapshot, or a fresh server database. */
+export async function testDatabase(): Promise<Database> {
+  if (!DATABASE_URL) {
+    const snapshot = readFileSync(inject('pgliteSnapshot'));
+    const pglite = new PGlite({ loadDataDir: new Blob([snapshot]) });
+    return openDatabase({ pglite });
+  }
+  const name = `kenbaar_t_${crypto.randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const admin = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(DATABASE_URL);
+  url.pathname = `/${name}`;
+  const database = await openDatabase({ url: url.toString(), max: 40 });
+  return {
+    ...database,
+    close: async () => {
+      await database.close();
+      const a = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${name} with (force)`);
+      await a.end();
+    },
+  };
+}
+
+export type TestHub = {
+  app: App;
+  database: Database;
+  config: HubConfig;
+  clock: TestClock;
+  /** A client acting as a partner in a role (the partner's key, sub defaults to `<partner>-user`). */
+  as(partner: string, role: string, sub?: string): Promise<HubClient>;
+  identity(partner: string, role: string, sub?: string): Promise<Identity>;
+  close(): Promise<void>;
+};
+
+export async function startTestHub(opts: { covenant?: Covenant } = {}): Promise<TestHub> {
+  const covenant = opts.covenant ?? demoCovenant();
+  const partnerKeys = new Map<string, { keys: JWK[] }>();
+  for (const p of covenant.partners.keys()) partnerKeys.set(p, { keys: [(await partnerKey(p)).publicJwk] });
+  const config = buildHubConfig({
+    hubId: 'urn:kenbaar:hub:test',
+    covenant,
+    partnerKeys,
+    hubKeys: parseHubKeyring(generateHubKeySecret(1)),
+    signer: await parseSigningKeys(await generateSigningKeySecret()),
+  });
+  const database = await testDatabase();
+  const clock = testClock();
+  const app = createApp(() => ({ config, db: database.db, clock }));
+  const fetchImpl = ((input: RequestInfo | URL, init?: RequestInit) => app.request(String(input), init)) as typeof fetch;
+  const identity = async (partner: string, role: string, sub = `${partner}-user`): Promise<Identity> => ({
+    key: { partner, jwk: (await partnerKey(partner)).privateJwk },
+    sub,
+    role,
+  });
+  return {
+    app,
+    database,
+    config,
+    clock,
+    identity,
+    as: async (partner, role, sub) => new HubClient('http://hub.test', config.hubId, await identity(partner, role, sub), fetchImpl, clock),
+    close: () => database.close(),
+  };
+}
