@@ -1,5 +1,5 @@
 // The one Hono app, for every runtime. A request goes:
-//   inject (config, db, clock, request id) -> jsonBody (size, type, parse) -> authenticate (/v1)
+//   inject (config, db, clock, request id) -> authenticate (/v1) -> jsonBody (size, type, parse)
 //   -> route (zod validation -> covenant decision -> unitOfWork: effect + audit in one transaction)
 //   -> onError (problem+json; a refused authenticated request is audit-logged there)
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -11,6 +11,7 @@ import { authenticate } from './auth/middleware';
 import type { AppEnv, Deps } from './config';
 import { Problem, problemResponse } from './errors';
 import { inject, jsonBody } from './http/middleware';
+import { fieldErrors, fieldName } from './http/schemas';
 import { recordRejection } from './http/unit-of-work';
 import { lookupRoutes } from './lookups/routes';
 import { matchRoutes } from './matches/routes';
@@ -23,15 +24,17 @@ export function createApp(provide: DepsProvider) {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        const errors = result.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', reason: i.message }));
+        const errors = fieldErrors(result.error.issues).map((e) => ({ field: fieldName(e.path), reason: e.reason }));
         throw new Problem('invalid-request', errors.map((e) => `${e.field}: ${e.reason}`).join('; '), { errors });
       }
     },
   });
 
   app.use('*', inject(provide));
-  app.use('/v1/*', jsonBody());
+  // Authenticate before reading the body: a stranger's body is never parsed, and a partner's
+  // broken body (malformed, wrong type, too large) is a logged attempt that burns its token.
   app.use('/v1/*', authenticate());
+  app.use('/v1/*', jsonBody());
 
   systemRoutes(app);
   registrationRoutes(app);
@@ -70,7 +73,7 @@ export function createApp(provide: DepsProvider) {
     // A refused request of an authenticated partner is an access attempt: log it (and burn its jti).
     if (problem.status >= 400 && problem.status < 500 && c.get('actor') && !c.get('audited')) {
       try {
-        await recordRejection(c, problem);
+        problem = await recordRejection(c, problem);
       } catch (e) {
         console.error(`[${c.var.requestId}] could not log a rejected request: ${String(e)}`);
         problem = new Problem('audit-unavailable');

@@ -86,8 +86,12 @@ export async function verifyPartnerToken(
   } catch (e) {
     if (e instanceof errors.JWTExpired) throw new AuthError('expired', 'The token has expired', claimed);
     if (e instanceof errors.JWTClaimValidationFailed) {
+      // A claim that is absent is missing, whichever claim it is (not "in the future", not "wrong").
+      if (e.reason === 'missing') throw new AuthError('missing-claim', `Claim ${e.claim} is missing`, claimed);
       if (e.claim === 'aud') throw new AuthError('wrong-audience', 'The token is not meant for this hub (aud)', claimed);
-      if (e.claim === 'iat' || e.claim === 'nbf') throw new AuthError('issued-in-future', 'The token is issued in the future', claimed);
+      if ((e.claim === 'iat' || e.claim === 'nbf') && e.reason === 'check_failed') {
+        throw new AuthError('issued-in-future', 'The token is issued in the future', claimed);
+      }
       throw new AuthError('missing-claim', `Claim ${e.claim} is missing or invalid`, claimed);
     }
     if (e instanceof errors.JWSSignatureVerificationFailed) throw new AuthError('bad-signature', 'The token signature does not verify', claimed);
@@ -101,12 +105,18 @@ export async function verifyPartnerToken(
   if (exp - iat > policy.maxLifetimeSeconds) {
     throw new AuthError('lifetime-too-long', `Tokens may live at most ${policy.maxLifetimeSeconds} s`, claimed);
   }
-  const role = payload.role;
-  const jti = payload.jti as string;
+  // jose checks that these are present, not what they are: the actor and the replay key must be
+  // non-empty strings (a numeric sub would reach the audit log as the acting person).
+  const { role, jti, sub } = payload;
   if (typeof role !== 'string' || role.length === 0) throw new AuthError('missing-claim', 'Claim role is missing', claimed);
-  if (jti.length === 0 || jti.length > 200) throw new AuthError('missing-claim', 'Claim jti is empty or too long', claimed);
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200) {
+    throw new AuthError('missing-claim', 'Claim sub must be a non-empty string of at most 200 characters', claimed);
+  }
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 200) {
+    throw new AuthError('missing-claim', 'Claim jti must be a non-empty string of at most 200 characters', claimed);
+  }
   return {
-    actor: { partner: iss, sub: payload.sub as string, role },
+    actor: { partner: iss, sub, role },
     jti,
     exp: new Date(exp * 1000),
   };

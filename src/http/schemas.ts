@@ -40,6 +40,23 @@ export const ProblemSchema = z
   })
   .openapi('Problem', { description: 'RFC 9457 problem details' });
 
+export type FieldError = { path: (string | number)[]; reason: string };
+
+/**
+ * What is wrong with a request, one entry per field. An unknown field (strict objects) is named
+ * itself, so the partner's developer sees `items.3.foo: unknown field`, not a bare `(body)`.
+ */
+export function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
+  return issues.flatMap((i) => {
+    const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
+    return i.code === 'unrecognized_keys'
+      ? i.keys.map((key) => ({ path: [...path, key], reason: 'unknown field' }))
+      : [{ path, reason: i.message }];
+  });
+}
+
+export const fieldName = (path: readonly (string | number)[]) => path.join('.') || '(body)';
+
 export const problemResponses = (...statuses: number[]) =>
   Object.fromEntries(
     statuses.map((s) => [

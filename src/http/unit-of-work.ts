@@ -43,10 +43,7 @@ export async function unitOfWork<T>(c: Context<AppEnv>, work: Work<T>): Promise<
       return work(tx, (...entries) => appendAudit(tx, ctx, entries));
     });
   } catch (e) {
-    if (e instanceof Replayed) {
-      await recordAuthFailure(c, new AuthError('replayed-jti', 'This token was already used', { iss: actor.partner, sub: actor.sub }));
-      throw new Problem('unauthenticated', 'This token was already used (jti replay)', { reason: 'replayed-jti' });
-    }
+    if (e instanceof Replayed) throw await replayed(c);
     throw e;
   }
   c.set('audited', true);
@@ -71,13 +68,15 @@ export async function recordAuthFailure(c: Context<AppEnv>, err: AuthError): Pro
 /**
  * A refused request by an authenticated partner (bad input, unknown purpose, ...): log the attempt
  * and burn the jti in one transaction, so the same token cannot be tried again with other input.
+ * Returns the problem to answer: a token that was already used is a replay, not a partner's bad
+ * input, whatever else is wrong with the request.
  */
-export async function recordRejection(c: Context<AppEnv>, problem: Problem): Promise<void> {
+export async function recordRejection(c: Context<AppEnv>, problem: Problem): Promise<Problem> {
   const ctx = auditContext(c);
   const token = c.get('token');
   const actor = c.get('actor');
-  await c.var.db.transaction(async (tx) => {
-    if (token) await claimTokenId(tx, { jti: token.jti, partner: actor.partner, exp: token.exp });
+  const fresh = await c.var.db.transaction(async (tx) => {
+    if (token && !(await claimTokenId(tx, { jti: token.jti, partner: actor.partner, exp: token.exp }))) return false;
     await appendAudit(tx, ctx, [
       {
         action: 'request.rejected',
@@ -92,6 +91,15 @@ export async function recordRejection(c: Context<AppEnv>, problem: Problem): Pro
         },
       },
     ]);
+    return true;
   });
+  if (!fresh) return replayed(c);
   c.set('audited', true);
+  return problem;
+}
+
+async function replayed(c: Context<AppEnv>): Promise<Problem> {
+  const actor = c.get('actor');
+  await recordAuthFailure(c, new AuthError('replayed-jti', 'This token was already used', { iss: actor.partner, sub: actor.sub }));
+  return new Problem('unauthenticated', 'This token was already used (jti replay)', { reason: 'replayed-jti' });
 }

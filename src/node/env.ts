@@ -11,6 +11,11 @@ export type NodeSettings = {
   privateDir: string;
   hubKeySecret: string | undefined;
   signingKeySecret: string | undefined;
+  /**
+   * The covenant key (base64url, at least 32 bytes) that partner-side tools (`kenbaar pseudonymise`,
+   * `register`, `lookup`, the demo) pseudonymise BSNs with. Partner side only: the hub never reads it.
+   */
+  covenantKeySecret: string | undefined;
   hubId: string;
   host: string;
   port: number;
@@ -28,6 +33,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
     privateDir: env.KENBAAR_PRIVATE_DIR ?? join(localDir, 'private'),
     hubKeySecret: env.KENBAAR_HUB_KEY || undefined,
     signingKeySecret: env.KENBAAR_SIGNING_KEY || undefined,
+    covenantKeySecret: env.KENBAAR_COVENANT_KEY || undefined,
     hubId: env.KENBAAR_HUB_ID ?? 'urn:kenbaar:hub',
     host: env.HOST ?? '127.0.0.1',
     port: Number(env.PORT ?? 8787),

@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { decideAction } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
-import { ContactSchema, problemResponses, SubjectSchema } from '../http/schemas';
+import { ContactSchema, fieldErrors, fieldName, problemResponses, SubjectSchema } from '../http/schemas';
 import { deny, unitOfWork } from '../http/unit-of-work';
 import { endRegistration, getRegistration } from './repo';
 import { checkItems, register, type ItemError, type Registered } from './service';
@@ -94,6 +94,22 @@ function itemProblem(errors: ItemError[], batch: boolean): Problem {
     : new Problem('invalid-request', `${first.field}: ${first.reason}`, { errors: list });
 }
 
+/**
+ * A batch whose items fail the schema is refused like one whose items fail the covenant: 422 with
+ * the index of every bad item, so a partner can fix its export. Errors outside the items (too many,
+ * no `items`) stay a plain 400.
+ */
+function batchSchemaProblem(issues: Parameters<typeof fieldErrors>[0]): Problem {
+  const errors = fieldErrors(issues);
+  const perItem = errors.every((e) => e.path[0] === 'items' && typeof e.path[1] === 'number');
+  if (perItem) {
+    const list = errors.map((e) => ({ index: e.path[1] as number, field: e.path.length > 2 ? fieldName(e.path.slice(2)) : '(item)', reason: e.reason }));
+    return new Problem('batch-rejected', `${new Set(list.map((e) => e.index)).size} item(s) refused; nothing was stored`, { errors: list });
+  }
+  const list = errors.map((e) => ({ field: fieldName(e.path), reason: e.reason }));
+  return new Problem('invalid-request', list.map((e) => `${e.field}: ${e.reason}`).join('; '), { errors: list });
+}
+
 export function registrationRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(createOne, async (c) => {
     const { actor, config, clock } = c.var;
@@ -138,6 +154,8 @@ export function registrationRoutes(app: OpenAPIHono<AppEnv>) {
       return { registered: registered.length, created, items: registered.map(out) };
     });
     return c.json(result, 200);
+  }, (result) => {
+    if (!result.success) throw batchSchemaProblem(result.error.issues);
   });
 
   app.openapi(endOne, async (c) => {

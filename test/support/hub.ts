@@ -7,7 +7,7 @@ import postgres from 'postgres';
 import { inject } from 'vitest';
 import { createApp, type App } from '../../src/app';
 import { HubClient, type Identity } from '../../src/client/client';
-import { buildHubConfig, type HubConfig } from '../../src/config';
+import { buildHubConfig, type HubConfig, type Limits } from '../../src/config';
 import type { Covenant } from '../../src/covenant/index';
 import { loadCovenantDir } from '../../src/node/covenant-fs';
 import { openDatabase, type Database } from '../../src/node/database';
@@ -90,11 +90,22 @@ export type TestHub = {
   close(): Promise<void>;
 };
 
-export async function startTestHub(opts: { covenant?: Covenant } = {}): Promise<TestHub> {
+export type TestHubOptions = {
+  covenant?: Covenant;
+  /** Public keys published next to `partnerKey(partner)` in a partner's JWKS (rotation, EdDSA). */
+  extraPartnerKeys?: Record<string, JWK[]>;
+  /** Limits other than the defaults (e.g. a small maxBodyBytes to test 413 cheaply). */
+  limits?: Partial<Limits>;
+};
+
+export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> {
   const covenant = opts.covenant ?? demoCovenant();
   const partnerKeys = new Map<string, { keys: JWK[] }>();
-  for (const p of covenant.partners.keys()) partnerKeys.set(p, { keys: [(await partnerKey(p)).publicJwk] });
+  for (const p of covenant.partners.keys()) {
+    partnerKeys.set(p, { keys: [(await partnerKey(p)).publicJwk, ...(opts.extraPartnerKeys?.[p] ?? [])] });
+  }
   const config = buildHubConfig({
+    ...(opts.limits ? { limits: opts.limits } : {}),
     hubId: 'urn:kenbaar:hub:test',
     covenant,
     partnerKeys,

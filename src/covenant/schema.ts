@@ -1,0 +1,186 @@
+// The shape of one covenant file, checked before anything is cross-referenced. Every object is
+// strict: a misspelt key in a rule must fail loudly rather than silently widen or narrow it.
+// A file may hold any of the sections; list sections from several files are concatenated, so a
+// large covenant can split e.g. its visibility rules over several files.
+import { z } from 'zod';
+import { ACTIONS, DOMAINS } from './types';
+
+/** Partner, role, purpose and category ids: kebab-case, so they read well in URLs and logs. */
+export const idSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'must be a kebab-case id (e.g. "wijkteam-jeugd")');
+
+/**
+ * Written rule ids: upper-case with at least one dash (e.g. `V-PR-01`), so they can never collide
+ * with the fixed lower-case ids such as `deny-by-default`.
+ */
+export const ruleIdSchema = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$/, 'must be an upper-case rule id with a dash (e.g. "V-PR-01")');
+
+/**
+ * Article numbers are strings ("8", "12a", "8.2"); a bare integer in YAML is accepted too. A YAML
+ * float such as 8.10 would silently become "8.1", so non-integers must be quoted.
+ */
+const articleRef = z.union([
+  z.string().regex(/^\d+[a-z]?(\.\d+)?$/, 'must be an article number such as "8" or "8.2"'),
+  z.int().positive().transform(String),
+]);
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be an ISO date (YYYY-MM-DD) in quotes');
+const text = z.string().trim().min(1, 'must not be empty');
+const days = z.int('must be a whole number of days').positive('must be a positive number of days');
+const ids = z.array(idSchema).min(1, 'must list at least one id');
+const domains = z.array(z.enum(DOMAINS)).min(1, 'must list at least one domain');
+
+const articleSchema = z.strictObject({ number: articleRef, title: text, text });
+
+const covenantMetaSchema = z.strictObject({
+  id: idSchema,
+  name: text,
+  region: text,
+  signed: isoDate,
+  validFrom: isoDate,
+  minJustificationLength: z.int().nonnegative(),
+  retention: z.strictObject({
+    defaultRetentionDays: days,
+    maxRetentionDays: days,
+    archiveRetentionDays: days,
+    auditRetentionDays: days,
+  }),
+  articles: z.array(articleSchema).min(1),
+});
+
+const partnerSchema = z.strictObject({
+  id: idSchema,
+  name: text,
+  short: z.string().regex(/^[A-Za-z]{1,6}$/, 'must be 1–6 letters'),
+  domain: z.enum(DOMAINS),
+  roles: ids,
+  registers: z.strictObject({
+    rule: ruleIdSchema,
+    article: articleRef,
+    // A partner may register nothing (e.g. an advisory member), hence no min(1).
+    categories: z.array(idSchema),
+  }),
+});
+
+const roleSchema = z.strictObject({
+  id: idSchema,
+  name: text,
+  rule: ruleIdSchema,
+  article: articleRef,
+  description: text,
+  actions: z.array(z.enum(ACTIONS)),
+});
+
+const purposeSchema = z.strictObject({
+  id: idSchema,
+  name: text,
+  description: text,
+  aveLevels: z.array(z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)])).min(1),
+  article: articleRef,
+  legalBasis: z.array(text).min(1, 'a purpose needs a legal basis'),
+  requesters: z.array(z.strictObject({ rule: ruleIdSchema, partner: idSchema, roles: ids })),
+});
+
+const categorySchema = z
+  .strictObject({
+    id: idSchema,
+    name: text,
+    description: text,
+    maxRetentionDays: days,
+    special: z.boolean(),
+    specialKind: z.enum(['gezondheid', 'strafrechtelijk']).optional(),
+  })
+  .superRefine((c, ctx) => {
+    // The kind says which AVG article applies (9 or 10); it must be there exactly when special.
+    if (c.special && c.specialKind === undefined)
+      ctx.addIssue({ code: 'custom', path: ['specialKind'], message: 'required when special is true' });
+    if (!c.special && c.specialKind !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['specialKind'], message: 'only allowed when special is true' });
+  });
+
+// --- selectors: deny rules may be broad (absent = any); allow rules must be explicit ----------
+
+const anyRequester = z.strictObject({
+  partners: ids.optional(),
+  domains: domains.optional(),
+  roles: ids.optional(),
+});
+const anyRegistration = z.strictObject({
+  partners: ids.optional(),
+  domains: domains.optional(),
+  categories: ids.optional(),
+});
+/** An allow rule names exactly which partners, in which roles, it grants something to. */
+const explicitRequester = z.strictObject({ partners: ids, roles: ids, domains: domains.optional() });
+/** An allow rule must narrow whose registrations it reveals; "everything" is never granted. */
+const narrowedRegistration = anyRegistration.refine(
+  (s) => s.partners !== undefined || s.domains !== undefined || s.categories !== undefined,
+  'an allow rule must name partners, domains or categories',
+);
+/** Recipients of match notices are named explicitly, like requesters. */
+const explicitRecipient = z.strictObject({ partners: ids, domains: domains.optional(), categories: ids.optional() });
+
+const ruleHead = { id: ruleIdSchema, article: articleRef, description: text };
+
+const visibilityRuleSchema = z.discriminatedUnion('effect', [
+  z.strictObject({
+    ...ruleHead,
+    effect: z.literal('allow'),
+    purposes: ids,
+    requester: explicitRequester,
+    holder: narrowedRegistration,
+  }),
+  z.strictObject({
+    ...ruleHead,
+    effect: z.literal('deny'),
+    purposes: z.union([z.literal('*'), ids]),
+    requester: anyRequester.default({}),
+    holder: anyRegistration.default({}),
+  }),
+]);
+
+const matchRuleSchema = z.discriminatedUnion('effect', [
+  z
+    .strictObject({
+      ...ruleHead,
+      effect: z.literal('allow'),
+      purpose: idSchema,
+      recipient: explicitRecipient,
+      other: narrowedRegistration.optional(),
+      asVisibleTo: idSchema.optional(),
+    })
+    .refine((r) => r.other !== undefined || r.asVisibleTo !== undefined, {
+      message: 'an allow rule must narrow `other` or give `asVisibleTo`',
+      path: ['other'],
+    }),
+  z.strictObject({
+    ...ruleHead,
+    effect: z.literal('deny'),
+    recipient: anyRegistration.default({}),
+    other: anyRegistration.default({}),
+  }),
+]);
+
+export const covenantFileSchema = z.strictObject({
+  covenant: covenantMetaSchema.optional(),
+  partners: z.array(partnerSchema).optional(),
+  roles: z.array(roleSchema).optional(),
+  purposes: z.array(purposeSchema).optional(),
+  categories: z.array(categorySchema).optional(),
+  visibility: z.array(visibilityRuleSchema).optional(),
+  matches: z.array(matchRuleSchema).optional(),
+});
+
+export type CovenantFile = z.infer<typeof covenantFileSchema>;
+export type RawCovenantMeta = z.infer<typeof covenantMetaSchema>;
+export type RawPartner = z.infer<typeof partnerSchema>;
+export type RawRole = z.infer<typeof roleSchema>;
+export type RawPurpose = z.infer<typeof purposeSchema>;
+export type RawCategory = z.infer<typeof categorySchema>;
+export type RawVisibilityRule = z.infer<typeof visibilityRuleSchema>;
+export type RawMatchRule = z.infer<typeof matchRuleSchema>;
+export type RawRequesterSelector = z.infer<typeof anyRequester>;
+export type RawRegistrationSelector = z.infer<typeof anyRegistration>;

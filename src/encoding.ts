@@ -1,0 +1,164 @@
+/**
+ * Byte/string encodings shared across kenbaar.
+ *
+ * Runtime-agnostic (Web APIs only). Decoders are strict on purpose: pseudonyms,
+ * hashes and keys travel as text, and a value that can be spelled in more than one
+ * way (padding optional, stray bits in the last character, mixed alphabets) is a
+ * way to smuggle two "different" identifiers for the same bytes past equality
+ * checks. Every decoder here accepts exactly one spelling per byte string.
+ *
+ * Error messages never echo the input: these functions decode key material and
+ * pseudonyms, and error messages end up in logs.
+ */
+
+const HEX_DIGITS = '0123456789abcdef';
+
+/** Lower-case hex, two characters per byte. */
+export function toHex(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    out += HEX_DIGITS[b >> 4]! + HEX_DIGITS[b & 0x0f]!;
+  }
+  return out;
+}
+
+function hexNibble(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48; // 0-9
+  if (code >= 97 && code <= 102) return code - 87; // a-f
+  if (code >= 65 && code <= 70) return code - 55; // A-F
+  return -1;
+}
+
+/**
+ * Decodes hex in either case. (Case is the one non-canonical freedom here; compare decoded
+ * bytes, not hex strings.)
+ * @throws TypeError on odd length or a non-hex character.
+ */
+export function fromHex(hex: string): Uint8Array {
+  if (typeof hex !== 'string') throw new TypeError('hex input must be a string');
+  if (hex.length % 2 !== 0) throw new TypeError(`hex input has odd length ${hex.length}`);
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const hi = hexNibble(hex.charCodeAt(2 * i));
+    const lo = hexNibble(hex.charCodeAt(2 * i + 1));
+    if (hi < 0 || lo < 0) throw new TypeError(`hex input has a non-hex character near offset ${2 * i}`);
+    out[i] = (hi << 4) | lo;
+  }
+  return out;
+}
+
+const B64_STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+function reverseTable(alphabet: string): Int8Array {
+  const table = new Int8Array(128).fill(-1);
+  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
+  return table;
+}
+
+const B64_STD_REV = reverseTable(B64_STD);
+const B64_URL_REV = reverseTable(B64_URL);
+
+function encode64(bytes: Uint8Array, alphabet: string, pad: boolean): string {
+  let out = '';
+  const full = bytes.length - (bytes.length % 3);
+  for (let i = 0; i < full; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += alphabet[(n >> 18) & 63]! + alphabet[(n >> 12) & 63]! + alphabet[(n >> 6) & 63]! + alphabet[n & 63]!;
+  }
+  const rest = bytes.length - full;
+  if (rest === 1) {
+    const n = bytes[full]! << 16;
+    out += alphabet[(n >> 18) & 63]! + alphabet[(n >> 12) & 63]! + (pad ? '==' : '');
+  } else if (rest === 2) {
+    const n = (bytes[full]! << 16) | (bytes[full + 1]! << 8);
+    out += alphabet[(n >> 18) & 63]! + alphabet[(n >> 12) & 63]! + alphabet[(n >> 6) & 63]! + (pad ? '=' : '');
+  }
+  return out;
+}
+
+/**
+ * Decodes unpadded base64 characters (the caller has already stripped/validated
+ * padding). Rejects unknown characters, impossible lengths and non-zero trailing
+ * bits, so the encoding is canonical.
+ */
+function decode64(s: string, table: Int8Array, what: string): Uint8Array {
+  const rem = s.length % 4;
+  if (rem === 1) throw new TypeError(`${what} input has an impossible length`);
+  const out = new Uint8Array(Math.floor(s.length / 4) * 3 + (rem === 0 ? 0 : rem - 1));
+  let o = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    const v = code < 128 ? table[code]! : -1;
+    if (v < 0) throw new TypeError(`${what} input has an invalid character at offset ${i}`);
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  // Leftover bits must be zero, otherwise several strings would decode to the same bytes.
+  if (bits > 0 && (acc & ((1 << bits) - 1)) !== 0) {
+    throw new TypeError(`${what} input is not canonical (non-zero trailing bits)`);
+  }
+  return out;
+}
+
+/** base64url without padding (RFC 4648 §5), as used in JOSE and for pseudonyms on the wire. */
+export function toBase64Url(bytes: Uint8Array): string {
+  return encode64(bytes, B64_URL, false);
+}
+
+/**
+ * Strict base64url decoder: URL-safe alphabet only, no padding, canonical trailing bits.
+ * @throws TypeError on any deviation.
+ */
+export function fromBase64Url(s: string): Uint8Array {
+  if (typeof s !== 'string') throw new TypeError('base64url input must be a string');
+  if (s.includes('=')) throw new TypeError('base64url input must not be padded');
+  return decode64(s, B64_URL_REV, 'base64url');
+}
+
+/** Standard base64 with padding (RFC 4648 §4). */
+export function toBase64(bytes: Uint8Array): string {
+  return encode64(bytes, B64_STD, true);
+}
+
+/**
+ * Strict standard-base64 decoder: standard alphabet, padding required and only at the end,
+ * canonical trailing bits.
+ * @throws TypeError on any deviation.
+ */
+export function fromBase64(s: string): Uint8Array {
+  if (typeof s !== 'string') throw new TypeError('base64 input must be a string');
+  if (s.length % 4 !== 0) throw new TypeError('base64 input length is not a multiple of 4 (padding is required)');
+  let body = s;
+  if (body.endsWith('==')) body = body.slice(0, -2);
+  else if (body.endsWith('=')) body = body.slice(0, -1);
+  if (body.includes('=')) throw new TypeError('base64 input has padding in the wrong place');
+  return decode64(body, B64_STD_REV, 'base64');
+}
+
+const textEncoder = new TextEncoder();
+
+/** UTF-8 bytes of a string. */
+export function utf8(s: string): Uint8Array {
+  return textEncoder.encode(s);
+}
+
+/**
+ * Byte equality whose running time depends only on the lengths, not on where the first
+ * difference is. Use it for comparing MACs, hashes and pseudonyms. Lengths are not secret
+ * in any of those uses, so a length mismatch returns early.
+ */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (!(a instanceof Uint8Array) || !(b instanceof Uint8Array)) return false;
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}

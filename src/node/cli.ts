@@ -1,0 +1,228 @@
+// `kenbaar`: the command line. Thin on purpose: it parses arguments and hands each command to its
+// module in src/node/commands/ (one file per command group), then maps the outcome to an exit code.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_URL, KEY_ALGS, MAX_BATCH } from './commands/defaults';
+import { describeError, EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEMS, exitCodeFor } from './commands/exit';
+import type { LookupOptions, MatchesOptions } from './commands/lookup';
+import type { RegisterOptions } from './commands/register';
+import type { TokenOptions } from './commands/serve';
+import { readSettings, type NodeSettings } from './env';
+
+// Each command's module is imported when the command runs: `kenbaar pseudonymise` or
+// `$(kenbaar token …)` should not pay for loading the database driver and the server.
+const commands = {
+  audit: () => import('./commands/audit'),
+  keys: () => import('./commands/keys'),
+  lookup: () => import('./commands/lookup'),
+  policy: () => import('./commands/policy'),
+  pseudonymise: () => import('./commands/pseudonymise'),
+  purge: () => import('./commands/purge'),
+  register: () => import('./commands/register'),
+  serve: () => import('./commands/serve'),
+  demo: () => import('./demo'),
+};
+
+const warn = (text: string) => process.stderr.write(`${text}\n`);
+
+export {
+  EXIT_OK,
+  EXIT_PROBLEMS,
+  EXIT_USAGE,
+  EXIT_REFUSED,
+  EXIT_UNAVAILABLE,
+  EXIT_DATA,
+  EXIT_INTERNAL,
+  EXIT_CONFIG,
+} from './commands/exit';
+
+const ENVIRONMENT_HELP = `
+Environment (defaults in parentheses):
+  DATABASE_URL           PostgreSQL; without it the embedded PGlite in KENBAAR_DATA_DIR (data/)
+  KENBAAR_COVENANT_DIR   the covenant files (policies/zvh-demo)
+  KENBAAR_KEYS_DIR       partners' public keys (keys/)
+  KENBAAR_LOCAL_DIR      development secrets (.kenbaar/); private keys in KENBAAR_PRIVATE_DIR (.kenbaar/private)
+  KENBAAR_HUB_KEY, KENBAAR_SIGNING_KEY   the hub's secrets (generated in .kenbaar/ in development)
+  KENBAAR_COVENANT_KEY   partner side only: the covenant key (base64url, >= 32 bytes) to pseudonymise BSNs
+  KENBAAR_HUB_ID         the hub's id, the audience of partner tokens (urn:kenbaar:hub)
+  HOST, PORT             where serve listens (127.0.0.1:8787); NODE_ENV=production: never generate secrets`;
+
+/** Options every command that calls a hub's API takes. */
+const urlOption = () => new Option('--url <url>', 'the hub').default(DEFAULT_URL);
+const subOption = () => new Option('--sub <id>', 'who acts, as put in the token (the professional or system); default cli:<your user name>');
+const keyFileOption = () =>
+  new Option('--key-file <path>', 'the covenant key file when KENBAAR_COVENANT_KEY is not set (default .kenbaar/covenant-key, created in development)');
+
+export function buildProgram(settings: () => NodeSettings, setExit: (code: number) => void): Command {
+  const run =
+    <A extends unknown[]>(fn: (...args: A) => number | Promise<number>) =>
+    async (...args: A) => {
+      setExit(await fn(...args));
+    };
+
+  const program = new Command('kenbaar')
+    .description('kenbaar: purpose-bound "known by" lookups for the Zorg- en Veiligheidshuis covenant, with a verifiable audit log.')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('afterAll', `${EXIT_CODES_HELP}\n`)
+    .addHelpText('after', ENVIRONMENT_HELP);
+
+  program
+    .command('serve')
+    .description('run the hub (npm start); in development, missing secrets and partner keys are created on first start')
+    .option('--host <host>', 'interface to listen on (default HOST or 127.0.0.1)')
+    .option('--port <port>', 'port (default PORT or 8787; 0 = any free port)')
+    .action(run(async (opts: { host?: string; port?: string }) => (await commands.serve()).serveCommand(settings(), opts)));
+
+  program
+    .command('token')
+    .description('print a fresh development token (JWT) for one API call, signed with .kenbaar/private/<partner>.jwk.json')
+    .requiredOption('--as <partner>', 'the partner (token issuer)')
+    .requiredOption('--role <role>', 'the role under the covenant (e.g. procesregisseur, professional, partner-system)')
+    .addOption(subOption())
+    .option('--lifetime <seconds>', 'lifetime, at most 300', '60')
+    .action(run(async (opts: TokenOptions) => (await commands.serve()).tokenCommand(settings(), opts)));
+
+  const policy = program.command('policy').description('policy check: validate the covenant and show who may see whom');
+  policy
+    .command('check')
+    .description('load and validate the covenant; print its id, version and who may see whom for which purpose')
+    .option('--dir <dir>', 'covenant directory (default KENBAAR_COVENANT_DIR or policies/zvh-demo)')
+    .action(run(async (opts: { dir?: string }) => (await commands.policy()).policyCheckCommand(settings(), opts)));
+
+  const keys = program.command('keys').description("keys generate <partner>: a signing key for a partner system");
+  keys
+    .command('generate')
+    .description('generate a signing key for a partner: public JWK into keys/<partner>.jwks.json, private into .kenbaar/private/')
+    .argument('<partner>', 'partner id, as in the covenant')
+    .addOption(new Option('--alg <alg>', 'signature algorithm').choices(KEY_ALGS).default('ES256'))
+    .action(run(async (partner: string, opts: { alg: string }) => (await commands.keys()).keysGenerateCommand(settings(), partner, opts)));
+
+  program
+    .command('pseudonymise')
+    .alias('pseudonymize')
+    .description('print the partner pseudonym of each BSN, one per line (input: one BSN per line, or the first CSV column)')
+    .argument('[file]', 'input file; - or none: stdin')
+    .addOption(keyFileOption())
+    .addHelpText('after', '\nEvery line is checked first: if any BSN is invalid, each is reported on stderr by line number\n(never echoing the BSN), nothing is written to stdout, and the exit code is 65.')
+    .action(run(async (file: string | undefined, opts: { keyFile?: string }) => (await commands.pseudonymise()).pseudonymiseCommand(settings(), file, opts)));
+
+  program
+    .command('register')
+    .description('register involvement for every row of a CSV (header bsn[,reference][,category]), pseudonymised locally, in batches')
+    .argument('<csv>', 'CSV file (- for stdin)')
+    .requiredOption('--as <partner>', 'your partner id')
+    .option('--role <role>', 'role to act in', 'partner-system')
+    .addOption(subOption())
+    .option('--category <category>', 'registration category, for rows without a category column')
+    .requiredOption('--contact-function <function>', "the contact point's function (e.g. 'Wijkagent Zwolle-Zuid')")
+    .option('--contact-phone <phone>', "the contact point's phone number")
+    .option('--contact-email <email>', "the contact point's e-mail address")
+    .option('--expires-at <iso>', 'end of the registrations (default: the covenant maximum for the category)')
+    .option('--batch-size <n>', `rows per request (at most ${MAX_BATCH})`, String(MAX_BATCH))
+    .option('--progress', 'show the progress bar even when stderr is not a terminal')
+    .addOption(urlOption())
+    .addOption(keyFileOption())
+    .addHelpText('after', '\nAll rows are checked before anything is sent: an invalid BSN sends nothing (exit 65).\nEach batch is all-or-nothing at the hub; a refused batch stops the run (exit 3).')
+    .action(run(async (csv: string, opts: RegisterOptions) => (await commands.register()).registerCommand(settings(), csv, opts)));
+
+  program
+    .command('lookup')
+    .description('who knows this person, as far as the covenant lets you know for the purpose: whom to call, and the deciding rules')
+    .argument('<bsn>', 'the BSN (pseudonymised here; it is never sent)')
+    .requiredOption('--as <partner>', 'your partner id')
+    .requiredOption('--role <role>', 'role to act in (e.g. procesregisseur)')
+    .addOption(subOption())
+    .requiredOption('--purpose <purpose>', 'the purpose of the covenant you look up for (doelbinding)')
+    .requiredOption('--case-ref <ref>', 'your case reference (logged)')
+    .option('--json', 'print the hub\'s JSON answer')
+    .addOption(urlOption())
+    .addOption(keyFileOption())
+    .action(run(async (bsn: string, opts: LookupOptions) => (await commands.lookup()).lookupCommand(settings(), bsn, opts)));
+
+  program
+    .command('matches')
+    .description('your feed of match notices: another partner registered a person you registered')
+    .requiredOption('--as <partner>', 'your partner id')
+    .option('--role <role>', 'role to act in', 'partner-system')
+    .addOption(subOption())
+    .option('--after <id>', 'only notices after this cursor', '0')
+    .option('--json', 'print JSON')
+    .addOption(urlOption())
+    .action(run(async (opts: MatchesOptions) => (await commands.lookup()).matchesCommand(settings(), opts)));
+
+  const audit = program
+    .command('audit')
+    .description("audit verify | audit checkpoint: the hub's audit log (on the hub's database; with PGlite, stop the hub first)");
+  audit
+    .command('verify')
+    .description('recompute the Merkle tree from the entries and check it against every signed checkpoint; exit 1 on problems')
+    .option('--json', 'print the full report as JSON')
+    .option('--progress', 'show the progress bar (default: on a terminal, for large logs)')
+    .action(run(async (opts: { json?: boolean; progress?: boolean }) => (await commands.audit()).auditVerifyCommand(settings(), opts)));
+  audit
+    .command('checkpoint')
+    .description('sequence pending entries and sign a checkpoint now')
+    .action(run(async () => (await commands.audit()).auditCheckpointCommand(settings())));
+
+  program
+    .command('purge')
+    .description("apply the covenant's retention once, now: end expired registrations, remove archived ones")
+    .action(run(async () => (await commands.purge()).purgeCommand(settings())));
+
+  program
+    .command('demo')
+    .description('play the Den Ouden case through the API (npm run demo); without --url on a hub started in this process')
+    .option('--url <url>', 'a running hub (npm start) instead of an in-process one')
+    .option('--keep', "with --url: leave the demo's registrations in place (by default they are ended, so the demo can be replayed)")
+    .addHelpText('after', '\nExit code 1 when the story did not play out as the covenant says (the demo checks each step).')
+    .action(
+      run(async (opts: { url?: string; keep?: boolean }) => {
+        const result = await (await commands.demo()).runDemo({ settings: settings(), ...(opts.url ? { url: opts.url } : {}), keep: opts.keep === true });
+        return result.ok ? EXIT_OK : EXIT_PROBLEMS;
+      }),
+    );
+
+  return program;
+}
+
+/** Run the CLI; resolves to the exit code (serve resolves when the hub has stopped). */
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  let code = EXIT_OK;
+  let cached: NodeSettings | undefined;
+  const program = buildProgram(
+    () => (cached ??= readSettings()),
+    (c) => {
+      code = c;
+    },
+  );
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (e) {
+    const exit = exitCodeFor(e);
+    // Commander has already printed its own message (usage errors, help, version).
+    if (!(e instanceof CommanderError)) {
+      warn(`kenbaar: ${describeError(e)}`);
+      if (exit === EXIT_INTERNAL && e instanceof Error && e.stack) warn(e.stack);
+    }
+    return exit;
+  }
+}
+
+/** True when this module is the program (tsx src/node/cli.ts), not imported (bin/kenbaar.js, tests). */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  process.exitCode = await main();
+}

@@ -1,0 +1,62 @@
+// `kenbaar audit verify` and `kenbaar audit checkpoint`: work on the hub's database directly (run
+// them where the hub runs; with the embedded PGlite database, stop the hub first: PGlite allows
+// one process per data directory).
+import { createCheckpoint } from '../../audit/checkpoint';
+import { readHead } from '../../audit/store';
+import { verifyAuditLog, type VerifyReport } from '../../audit/verify';
+import type { NodeSettings } from '../env';
+import { progressBar, write } from './common';
+import { describeDatabase, loadHubConfig, withHubDatabase } from './hub-access';
+import { EXIT_OK, EXIT_PROBLEMS } from './exit';
+
+/** Below this many entries a bar would only flicker. */
+const PROGRESS_FROM = 50_000;
+
+export function formatVerifyReport(report: VerifyReport): string {
+  const lines = [
+    `audit log ${report.ok ? 'verified' : 'FAILED verification'}`,
+    `  entries       ${report.entries} sequenced${report.unsequenced ? `, ${report.unsequenced} not yet sequenced (outside any checkpoint)` : ''}`,
+    `  checkpoints   ${report.checkpoints} signed, each checked against the recomputed tree`,
+    `  root          ${report.root}`,
+  ];
+  if (report.checkpoints === 0 && report.entries > 0) lines.push('  note          no signed checkpoint yet: nothing holds these entries to a signed head (kenbaar audit checkpoint)');
+  const [first] = report.problems;
+  if (first) {
+    lines.push(`  first problem ${first.kind}${first.seq !== null ? ` at seq ${first.seq}` : ''}: ${first.message}`);
+    if (report.problems.length > 1) lines.push(`  (${report.problems.length - 1} more problem(s); --json lists them all)`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export async function auditVerifyCommand(settings: NodeSettings, opts: { json?: boolean; progress?: boolean }): Promise<number> {
+  const { config } = await loadHubConfig(settings);
+  const report = await withHubDatabase(settings, 'kenbaar audit verify', async (database) => {
+    const head = await readHead(database.db);
+    const show = !opts.json && (opts.progress === true || (Boolean(process.stderr.isTTY) && head.size >= PROGRESS_FROM));
+    const bar = progressBar(show, head.size, 'verifying', 'entries');
+    try {
+      return await verifyAuditLog(database.db, config.signer.published, (n) => bar.update(n));
+    } finally {
+      bar.stop();
+    }
+  });
+  if (opts.json) write(`${JSON.stringify(report, null, 2)}\n`);
+  else write(`${describeDatabase(settings)}\n${formatVerifyReport(report)}`);
+  return report.ok ? EXIT_OK : EXIT_PROBLEMS;
+}
+
+export async function auditCheckpointCommand(settings: NodeSettings): Promise<number> {
+  const { config } = await loadHubConfig(settings);
+  const cp = await withHubDatabase(settings, 'kenbaar audit checkpoint', (database) => createCheckpoint(database.db, config.signer, config.hubId, new Date()));
+  write(
+    [
+      `checkpoint #${cp.id} signed`,
+      `  size    ${cp.size} entries`,
+      `  root    ${cp.root}`,
+      `  kid     ${cp.kid}`,
+      `  issued  ${cp.issuedAt.toISOString()}`,
+      '',
+    ].join('\n'),
+  );
+  return EXIT_OK;
+}

@@ -1,0 +1,151 @@
+// `kenbaar serve` (npm start) and `kenbaar token`: run the hub, and mint a development token to try
+// it with curl. The hub never reads the covenant key: pseudonymising is the partners' business.
+import { createServer } from 'node:net';
+import { join, relative } from 'node:path';
+import { signPartnerToken } from '../../client/token';
+import { generateTestBsn } from '../../pseudonym/bsn';
+import type { NodeSettings } from '../env';
+import { logCovenantLoaded, openHubDatabase } from '../hub';
+import { readPrivateKey } from '../keys';
+import { ROOT } from '../paths';
+import type { Database } from '../database';
+import { startServer, type Running } from '../serve';
+import { defaultSub, warn, write } from './common';
+import { describeDatabase, loadHubConfig, lockDataDir } from './hub-access';
+import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from './exit';
+
+export type ServeOptions = { host?: string; port?: string };
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(EXIT_USAGE, `--port must be a port number (0-65535), not "${text}"`);
+  return port;
+}
+
+/** How to run the CLI from here: `node bin/kenbaar.js`, relative to the working directory. */
+function cliInvocation(): string {
+  const bin = relative(process.cwd(), join(ROOT, 'bin', 'kenbaar.js'));
+  return `node ${bin.includes(' ') ? JSON.stringify(bin) : bin}`;
+}
+
+/** Fail before touching the database when the port is taken (most likely: a hub already runs). */
+async function assertPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new CliError(EXIT_CONFIG, `cannot listen on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'the port is in use (is a hub already running?)' : e.code ?? e.message}`)),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+function tryItGuide(url: string): string {
+  // A fixed generated test BSN (elfproef-valid, never a real person's on purpose).
+  let seed = 7;
+  const bsn = generateTestBsn(() => ((seed = (seed * 48271) % 2147483647) / 2147483647));
+  const cli = cliInvocation();
+  return [
+    '',
+    'Try it:',
+    `  API docs (OpenAPI, try requests)   ${url}/docs`,
+    `  The Den Ouden case, as a demo       npm run demo -- --url ${url}`,
+    '  A lookup by the procesregisseur, with a fresh development token (one token per request):',
+    `    curl -s -X POST ${url}/v1/lookups \\`,
+    `      -H "authorization: Bearer $(${cli} token --as gemeente --role procesregisseur)" \\`,
+    `      -H 'content-type: application/json' \\`,
+    `      -d "{\\"subject\\":\\"$(echo ${bsn} | ${cli} pseudonymise)\\",\\"purpose\\":\\"procesregie-casus-op-maat\\",\\"caseRef\\":\\"ZVH-TRY-1\\"}"`,
+    '',
+  ].join('\n');
+}
+
+export async function serveCommand(settings: NodeSettings, opts: ServeOptions): Promise<number> {
+  const host = opts.host ?? settings.host;
+  const port = opts.port !== undefined ? parsePort(opts.port) : settings.port;
+  if (settings.covenantKeySecret) {
+    warn('note: KENBAAR_COVENANT_KEY is set in the hub\'s environment; the hub never uses it. Keep the covenant key with the partner systems only.');
+  }
+  const { config, bootstrap } = await loadHubConfig(settings);
+  await assertPortFree(host, port);
+  const unlock = lockDataDir(settings, `kenbaar serve on ${host}:${port}`);
+  let opened: Database | undefined;
+  let running: Running;
+  try {
+    opened = await openHubDatabase(settings);
+    await logCovenantLoaded(opened, config, new Date());
+    running = await startServer(opened, config, { host, port });
+  } catch (e) {
+    await opened?.close().catch(() => {});
+    unlock();
+    throw e;
+  }
+  const database = opened;
+
+  write(
+    [
+      `kenbaar hub listening on ${running.url}`,
+      `  covenant  ${config.covenant.id} (${config.covenant.version})`,
+      `  database  ${describeDatabase(settings)}`,
+      `  hub id    ${config.hubId} (the audience partner tokens must name)`,
+      `  mode      ${settings.production ? 'production' : 'development'}`,
+      '',
+    ].join('\n'),
+  );
+  if (!settings.production) {
+    if (bootstrap.created.length) {
+      write(`First start: created development secrets and partner keys:\n${bootstrap.created.map((p) => `  ${p}`).join('\n')}\n`);
+      write(tryItGuide(running.url));
+    } else {
+      write(`Development mode. Try: ${running.url}/docs, or npm run demo -- --url ${running.url}\n`);
+    }
+  }
+  write('Stop with Ctrl-C.\n');
+
+  // Run until a signal; then stop taking requests, finish background work and sign a final
+  // checkpoint, so nothing written is left outside a signed head.
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        warn(`${signal} again: exiting without a final checkpoint`);
+        process.exit(130);
+      }
+      stopping = true;
+      write(`\n${signal}: stopping…\n`);
+      void (async () => {
+        try {
+          await running.stop();
+          write('final checkpoint signed; database closed\n');
+        } catch (e) {
+          warn(`could not stop cleanly: ${e instanceof Error ? e.message : String(e)}`);
+          process.exitCode = EXIT_CONFIG;
+        } finally {
+          await database.close().catch(() => {});
+          unlock();
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        }
+      })();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return EXIT_OK;
+}
+
+export type TokenOptions = { as: string; role: string; sub?: string; lifetime: string };
+
+export async function tokenCommand(settings: NodeSettings, opts: TokenOptions): Promise<number> {
+  const lifetime = Number(opts.lifetime);
+  if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > 300) throw new CliError(EXIT_USAGE, '--lifetime must be 1 to 300 seconds (the hub refuses longer-lived tokens)');
+  let jwk;
+  try {
+    jwk = readPrivateKey(settings.privateDir, opts.as);
+  } catch (e) {
+    throw new CliError(EXIT_CONFIG, e instanceof Error ? e.message : String(e));
+  }
+  const token = await signPartnerToken({ partner: opts.as, jwk }, { sub: opts.sub ?? defaultSub(), role: opts.role, audience: settings.hubId, lifetimeSeconds: lifetime });
+  write(`${token}\n`);
+  return EXIT_OK;
+}

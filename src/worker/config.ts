@@ -1,0 +1,33 @@
+// The hub configuration in workerd: the bundled covenant and partner keys plus the Worker's secrets.
+// Built once per isolate; anything wrong is an error naming the binding, never its value.
+import { buildHubConfig, type HubConfig } from '../config';
+import { loadCovenant } from '../covenant/index';
+import { parseHubKeyring } from '../pseudonym/hub-key';
+import { parseSigningKeys } from '../signing';
+import type { WorkerBundle, WorkerEnv } from './env';
+
+export class WorkerConfigError extends Error {
+  override readonly name = 'WorkerConfigError';
+}
+
+const REQUIRED = ['KENBAAR_HUB_ID', 'KENBAAR_HUB_KEY', 'KENBAAR_SIGNING_KEY'] as const;
+
+export async function buildWorkerConfig(env: WorkerEnv, bundle: WorkerBundle): Promise<HubConfig> {
+  const missing = REQUIRED.filter((name) => typeof env[name] !== 'string' || env[name].trim() === '');
+  if (!env.HYPERDRIVE?.connectionString) missing.unshift('HYPERDRIVE' as never);
+  if (missing.length) {
+    throw new WorkerConfigError(
+      `missing Worker bindings: ${missing.join(', ')} (secrets: \`wrangler secret put <NAME>\`, or .dev.vars for \`wrangler dev\`; see wrangler.toml)`,
+    );
+  }
+  if (Object.keys(bundle.covenantFiles).length === 0) {
+    throw new WorkerConfigError('no covenant files were bundled: run `npm run worker:bundle` before building');
+  }
+  return buildHubConfig({
+    hubId: env.KENBAAR_HUB_ID.trim(),
+    covenant: loadCovenant(bundle.covenantFiles), // CovenantError names the file and the place
+    partnerKeys: new Map(Object.entries(bundle.partnerKeys)),
+    hubKeys: parseHubKeyring(env.KENBAAR_HUB_KEY), // HubKeyError never contains key material
+    signer: await parseSigningKeys(env.KENBAAR_SIGNING_KEY),
+  });
+}

@@ -1,0 +1,7 @@
+// Cloudflare Workers entry (wrangler.toml `main`). The covenant and partner keys are compiled in by
+// `npm run worker:bundle` (scripts/bundle-worker-config.ts), which worker:dev and worker:build run
+// first; the secrets and the database come from the bindings at run time (src/worker/env.ts).
+import { covenantFiles, partnerKeys } from './bundled.gen';
+import { createWorker } from './worker';
+
+export default createWorker({ covenantFiles, partnerKeys });

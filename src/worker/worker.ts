@@ -1,0 +1,73 @@
+// The Worker: the same app as on Node (createApp), with deps built for workerd, and a cron handler
+// for the log's background work (Node runs it on timers, see src/node/serve.ts).
+import { createApp } from '../app';
+import { createCheckpoint } from '../audit/checkpoint';
+import type { Clock, HubConfig } from '../config';
+import type { Db } from '../db/types';
+import { purge } from '../retention/purge';
+import { buildWorkerConfig } from './config';
+import { connect, type Connection } from './database';
+import type { ExecutionContext, ScheduledController, WorkerBundle, WorkerEnv } from './env';
+
+/** The crons in wrangler.toml, and what each runs. Keep the two lists equal. */
+export const CRON_JOBS: Record<string, (db: Db, config: HubConfig, now: Date) => Promise<unknown>> = {
+  // Sequence what was committed since the last tick and sign a checkpoint over it (createCheckpoint
+  // integrates first). Entries reach the signed tree within a minute of their commit.
+  '* * * * *': (db, config, now) => createCheckpoint(db, config.signer, config.hubId, now),
+  // Retention, hourly as on Node: each run appends a purge summary to the log, so not every minute.
+  '0 * * * *': (db, config, now) => purge(db, config.covenant, now),
+};
+
+/** What the app sees as `c.env`: the platform bindings and this request's open connections. */
+type RequestScope = { env: WorkerEnv; opened: Connection[] };
+
+export type Worker = {
+  fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response>;
+  scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void>;
+};
+
+export function createWorker(bundle: WorkerBundle): Worker {
+  const clock: Clock = () => new Date();
+
+  // Once per isolate. A rejected promise stays memoised: a bad covenant or secret fails every
+  // request with the same logged error until a deploy fixes it, instead of half-working.
+  let config: Promise<HubConfig> | undefined;
+  const configFor = (env: WorkerEnv) =>
+    (config ??= buildWorkerConfig(env, bundle).catch((e: unknown) => {
+      console.error(`[kenbaar] configuration failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      throw e;
+    }));
+
+  const app = createApp(async (c) => {
+    const scope = c.env as RequestScope;
+    const deps = { config: await configFor(scope.env), clock };
+    const connection = connect(scope.env.HYPERDRIVE);
+    scope.opened.push(connection);
+    return { ...deps, db: connection.db };
+  });
+
+  return {
+    async fetch(request, env, ctx) {
+      const scope: RequestScope = { env, opened: [] };
+      try {
+        return await app.fetch(request, scope, ctx);
+      } finally {
+        // Only now: postgres.js refuses queries once end() was called, and the app's queries
+        // (including onError's audit write for a refused request) are done when fetch returns.
+        for (const connection of scope.opened) ctx.waitUntil(connection.close());
+      }
+    },
+
+    async scheduled(controller, env, ctx) {
+      const job = CRON_JOBS[controller.cron];
+      if (!job) throw new Error(`no job for cron "${controller.cron}"; known: ${Object.keys(CRON_JOBS).map((c) => `"${c}"`).join(', ')}`);
+      const hubConfig = await configFor(env);
+      const connection = connect(env.HYPERDRIVE);
+      try {
+        await job(connection.db, hubConfig, clock());
+      } finally {
+        ctx.waitUntil(connection.close());
+      }
+    },
+  };
+}

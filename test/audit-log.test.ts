@@ -1,0 +1,194 @@
+// The audit log: gap-free and linear under concurrent writers, signed checkpoints, and
+// `audit verify` naming the first altered, missing, reordered or inserted entry, or a truncated tail.
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createCheckpoint, verifyCheckpointJws } from '../src/audit/checkpoint';
+import { leafInput } from '../src/audit/entry';
+import { integrateAll, readSequenced } from '../src/audit/store';
+import { verifyAuditLog } from '../src/audit/verify';
+import { leafHash, rootOf } from '../src/audit/merkle';
+import { fromHex, toHex } from '../src/encoding';
+import { rowsOf } from '../src/db/types';
+import { contact, person } from './support/people';
+import { dbKind, startTestHub, type TestHub } from './support/hub';
+
+describe(`audit log (${dbKind})`, () => {
+  let hub: TestHub;
+  const keys = () => hub.config.signer.published;
+  const db = () => hub.database.db;
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+  });
+  afterAll(() => hub?.close());
+
+  async function someTraffic(n: number) {
+    const vz = await hub.as('verslavingszorg', 'partner-system');
+    const pr = await hub.as('gemeente', 'procesregisseur');
+    for (let i = 0; i < n; i++) {
+      const p = person();
+      await vz.register({ subject: p.subject, category: 'verslavingszorg-behandeling', contact: contact('Intake') });
+      await pr.lookup(p.subject, 'procesregie-casus-op-maat', `ZVH-${i}`);
+    }
+  }
+
+  it('32 concurrent writers: every entry is sequenced once, gap-free, and the log verifies', async () => {
+    const before = (await integrateAll(db(), hub.clock())).size;
+    const clients = await Promise.all(Array.from({ length: 32 }, (_, i) => hub.as('gemeente', 'procesregisseur', `pr-${i}`)));
+    const subject = person().subject;
+    // Writers and the sequencer run at the same time (the sequencer yields between runs, as its
+    // timer does in the server; a tight loop would starve PGlite's single connection).
+    let writing = true;
+    const sequencer = (async () => {
+      while (writing) {
+        await integrateAll(db(), hub.clock());
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    await Promise.all(clients.map(async (c, i) => {
+      for (let k = 0; k < 5; k++) await c.lookup(subject, 'procesregie-casus-op-maat', `C-${i}-${k}`);
+    }));
+    writing = false;
+    await sequencer;
+    const head = await integrateAll(db(), hub.clock());
+    expect(head.size - before).toBe(32 * 5);
+    const entries = await readSequenced(db(), -1, 100_000);
+    expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i));
+    // Insertion order is preserved by seq.
+    for (let i = 1; i < entries.length; i++) expect(entries[i]!.id).toBeGreaterThan(entries[i - 1]!.id);
+    await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    const report = await verifyAuditLog(db(), keys());
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.entries).toBe(head.size);
+  });
+
+  it('the tree root is the RFC 6962 root over the entries\' leaves, and the checkpoint signs it', async () => {
+    await someTraffic(3);
+    const cp = await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    const entries = await readSequenced(db(), -1, 100_000);
+    const root = rootOf(entries.map((e) => leafHash(leafInput(e, e.seq!))));
+    expect(cp.size).toBe(entries.length);
+    expect(cp.root).toBe(toHex(root));
+    const claims = await verifyCheckpointJws(cp.jws, keys());
+    expect(claims).toMatchObject({ size: cp.size, root: cp.root, iss: hub.config.hubId });
+    // Another key does not verify it.
+    const other = await startTestHub();
+    expect(await verifyCheckpointJws(cp.jws, other.config.signer.published)).toBeNull();
+    await other.close();
+  });
+
+  describe('tampering is caught by audit verify', () => {
+    let snapshot: { id: number; seq: number; detail: unknown; outcome: string; leaf_hash: string }[];
+
+    beforeEach(async () => {
+      await someTraffic(4);
+      await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+      const ok = await verifyAuditLog(db(), keys());
+      expect(ok.problems).toEqual([]);
+      snapshot = await rowsOf(db(), sql`select id::int as id, seq::int as seq, detail, outcome, leaf_hash from audit_entries order by seq`);
+    });
+
+    const mid = () => snapshot[Math.floor(snapshot.length / 2)]!;
+
+    it('an altered entry is named', async () => {
+      const target = mid();
+      await db().execute(sql`update audit_entries set outcome = 'denied' where seq = ${target.seq}`);
+      const report = await verifyAuditLog(db(), keys());
+      expect(report.ok).toBe(false);
+      expect(report.problems[0]).toMatchObject({ kind: 'altered', seq: target.seq });
+      await db().execute(sql`update audit_entries set outcome = ${target.outcome} where seq = ${target.seq}`);
+      expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
+    });
+
+    it('an altered entry whose leaf hash was recomputed too still breaks the signed root', async () => {
+      const target = mid();
+      const [row] = await readSequenced(db(), target.seq - 1, 1);
+      const forged = { ...row!, outcome: 'denied' };
+      const forgedLeaf = toHex(leafHash(leafInput(forged, target.seq)));
+      await db().execute(sql`update audit_entries set outcome = 'denied', leaf_hash = ${forgedLeaf} where seq = ${target.seq}`);
+      const report = await verifyAuditLog(db(), keys());
+      expect(report.ok).toBe(false);
+      expect(report.problems.map((p) => p.kind)).toContain('altered');
+      expect(report.problems.find((p) => p.kind === 'altered')!.message).toMatch(/checkpoint/);
+      await db().execute(sql`update audit_entries set outcome = ${target.outcome}, leaf_hash = ${target.leaf_hash} where seq = ${target.seq}`);
+      expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
+    });
+
+    it('a missing entry is named', async () => {
+      const target = mid();
+      const [row] = await rowsOf<Record<string, unknown>>(db(), sql`select * from audit_entries where seq = ${target.seq}`);
+      await db().execute(sql`delete from audit_entries where seq = ${target.seq}`);
+      const report = await verifyAuditLog(db(), keys());
+      expect(report.problems[0]).toMatchObject({ kind: 'missing', seq: target.seq });
+      await reinsert(row!);
+      expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
+    });
+
+    it('reordered entries are named', async () => {
+      const a = mid();
+      const b = snapshot[snapshot.indexOf(a) + 1]!;
+      // Swap positions (and their leaf hashes, to hide it from the per-entry check).
+      await db().execute(sql`update audit_entries set seq = -1 where seq = ${a.seq}`);
+      await db().execute(sql`update audit_entries set seq = ${a.seq}, leaf_hash = ${a.leaf_hash} where seq = ${b.seq}`);
+      await db().execute(sql`update audit_entries set seq = ${b.seq}, leaf_hash = ${b.leaf_hash} where seq = -1`);
+      const report = await verifyAuditLog(db(), keys());
+      expect(report.ok).toBe(false);
+      expect(report.problems[0]).toMatchObject({ kind: 'reordered', seq: a.seq });
+      await db().execute(sql`update audit_entries set seq = -1 where seq = ${a.seq}`);
+      await db().execute(sql`update audit_entries set seq = ${a.seq}, leaf_hash = ${a.leaf_hash} where seq = ${b.seq}`);
+      await db().execute(sql`update audit_entries set seq = ${b.seq}, leaf_hash = ${b.leaf_hash} where seq = -1`);
+      expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
+    });
+
+    it('an inserted entry is named', async () => {
+      const target = mid();
+      const last = snapshot[snapshot.length - 1]!;
+      // Make room by shifting the tail, then insert a forged entry with a consistent leaf hash.
+      await db().execute(sql`update audit_entries set seq = seq + 1000000 where seq >= ${target.seq}`);
+      await db().execute(sql`update audit_entries set seq = seq - 999999 where seq >= 1000000`);
+      const [inserted] = await rowsOf<{ id: number }>(db(), sql`
+        insert into audit_entries (seq, at, request_id, action, outcome, covenant_version, actor_partner, actor_sub, actor_role, purpose)
+        values (${target.seq}, now(), 'forged', 'lookup', 'allowed', ${hub.config.covenant.version}, 'politie', 'x', 'professional', 'procesregie-casus-op-maat')
+        returning id::int as id`);
+      const [row] = await readSequenced(db(), target.seq - 1, 1);
+      await db().execute(sql`update audit_entries set leaf_hash = ${toHex(leafHash(leafInput(row!, target.seq)))} where id = ${inserted!.id}`);
+      const report = await verifyAuditLog(db(), keys());
+      expect(report.ok).toBe(false);
+      expect(report.problems[0]).toMatchObject({ kind: 'inserted', seq: target.seq });
+      await db().execute(sql`delete from audit_entries where id = ${inserted!.id}`);
+      await db().execute(sql`update audit_entries set seq = seq + 1000000 where seq > ${target.seq}`);
+      await db().execute(sql`update audit_entries set seq = seq - 1000001 where seq >= 1000000`);
+      expect(last.seq).toBeGreaterThan(target.seq);
+      expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
+    });
+
+    it('a tail truncated after a checkpoint is named', async () => {
+      const tail = snapshot.slice(-2);
+      const rows = await rowsOf<Record<string, unknown>>(db(), sql`select * from audit_entries where seq >= ${tail[0]!.seq} order by seq`);
+      await db().execute(sql`delete from audit_entries where seq >= ${tail[0]!.seq}`);
+      const report = await verifyAuditLog(db(), keys());
+      expect(report.ok).toBe(false);
+      expect(report.problems.map((p) => p.kind)).toContain('truncated');
+      expect(report.problems.find((p) => p.kind === 'truncated')!.seq).toBe(tail[0]!.seq);
+      for (const r of rows) await reinsert(r);
+      expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
+    });
+
+    it('a forged checkpoint is named', async () => {
+      const [cp] = await rowsOf<{ id: number; root: string }>(db(), sql`select id::int as id, root from checkpoints order by id desc limit 1`);
+      const fake = toHex(fromHex(cp!.root).map((b) => b ^ 1));
+      await db().execute(sql`update checkpoints set root = ${fake} where id = ${cp!.id}`);
+      const report = await verifyAuditLog(db(), keys());
+      expect(report.problems.map((p) => p.kind)).toContain('bad-checkpoint');
+      await db().execute(sql`update checkpoints set root = ${cp!.root} where id = ${cp!.id}`);
+      expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
+    });
+  });
+
+  async function reinsert(r: Record<string, unknown>) {
+    await db().execute(sql`
+      insert into audit_entries (id, seq, leaf_hash, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
+      values (${r.id}, ${r.seq}, ${r.leaf_hash}, ${new Date(r.at as string | Date).toISOString()}::timestamptz, ${r.request_id}, ${r.actor_partner}, ${r.actor_sub}, ${r.actor_role}, ${r.action}, ${r.subject}, ${r.purpose}, ${r.case_ref}, ${r.outcome}, ${r.rule}, ${r.covenant_version}, ${r.detail === null ? null : JSON.stringify(r.detail)}::jsonb)`);
+  }
+});
