@@ -30,6 +30,9 @@ export function auditContext(c: Context<AppEnv>): AuditContext {
 
 class Replayed extends Error {}
 
+/** The audit append failed: the whole transaction rolls back and nothing is answered. */
+class AuditUnavailable extends Error {}
+
 export async function unitOfWork<T>(c: Context<AppEnv>, work: Work<T>): Promise<T> {
   const ctx = auditContext(c);
   const token = c.get('token');
@@ -40,10 +43,22 @@ export async function unitOfWork<T>(c: Context<AppEnv>, work: Work<T>): Promise<
       if (token && !(await claimTokenId(tx, { jti: token.jti, partner: actor.partner, exp: token.exp }))) {
         throw new Replayed();
       }
-      return work(tx, (...entries) => appendAudit(tx, ctx, entries));
+      return work(tx, async (...entries) => {
+        try {
+          await appendAudit(tx, ctx, entries);
+        } catch (cause) {
+          // Only the error code goes to the log: a database message can quote row values.
+          const code = (cause as { code?: unknown; cause?: { code?: unknown } })?.code ?? (cause as { cause?: { code?: unknown } })?.cause?.code;
+          throw new AuditUnavailable(`database error ${String(code ?? (cause instanceof Error ? cause.name : 'unknown'))}`);
+        }
+      });
     });
   } catch (e) {
     if (e instanceof Replayed) throw await replayed(c);
+    if (e instanceof AuditUnavailable) {
+      console.error(`[${c.var.requestId}] audit append failed, request refused: ${e.message}`);
+      throw new Problem('audit-unavailable');
+    }
     throw e;
   }
   c.set('audited', true);

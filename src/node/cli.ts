@@ -7,7 +7,7 @@ import { DEFAULT_URL, KEY_ALGS, MAX_BATCH } from './commands/defaults';
 import { describeError, EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEMS, exitCodeFor } from './commands/exit';
 import type { LookupOptions, MatchesOptions } from './commands/lookup';
 import type { RegisterOptions } from './commands/register';
-import type { TokenOptions } from './commands/serve';
+import type { TokenOptions } from './commands/token';
 import { readSettings, type NodeSettings } from './env';
 
 // Each command's module is imported when the command runs: `kenbaar pseudonymise` or
@@ -21,6 +21,7 @@ const commands = {
   purge: () => import('./commands/purge'),
   register: () => import('./commands/register'),
   serve: () => import('./commands/serve'),
+  token: () => import('./commands/token'),
   demo: () => import('./demo'),
 };
 
@@ -83,7 +84,7 @@ export function buildProgram(settings: () => NodeSettings, setExit: (code: numbe
     .requiredOption('--role <role>', 'the role under the covenant (e.g. procesregisseur, professional, partner-system)')
     .addOption(subOption())
     .option('--lifetime <seconds>', 'lifetime, at most 300', '60')
-    .action(run(async (opts: TokenOptions) => (await commands.serve()).tokenCommand(settings(), opts)));
+    .action(run(async (opts: TokenOptions) => (await commands.token()).tokenCommand(settings(), opts)));
 
   const policy = program.command('policy').description('policy check: validate the covenant and show who may see whom');
   policy

@@ -12,7 +12,6 @@ import type { JWK } from 'jose';
 import { verifyCheckpointJws } from '../audit/checkpoint';
 import { verifyAuditLog } from '../audit/verify';
 import { HubClient, HubError, type KnownBy, type MatchNotice } from '../client/client';
-import type { HubConfig } from '../config';
 import type { Covenant } from '../covenant/types';
 import { generateTestBsn } from '../pseudonym/bsn';
 import { partnerPseudonym } from '../pseudonym/pseudonymise';
@@ -138,19 +137,18 @@ async function startInProcessHub(base: NodeSettings, opts: DemoOptions, hubLog: 
     running = await startServer(database, config, { host: '127.0.0.1', port: 0 });
     hubLog(`[hub] listening on ${running.url} (in-process; ${opts.database ? 'database given by the caller' : 'PGlite in a temporary directory'}; covenant ${config.covenant.version})`);
     const db = database.db;
-    const cfg: HubConfig = config;
     return {
       url: running.url,
       hubId: config.hubId,
       covenant: config.covenant,
       privateDir: settings.privateDir,
-      hubKeys: async () => cfg.signer.published,
+      hubKeys: async () => config.signer.published,
       finish: async () => {
         // Stop first: the hub signs a final checkpoint, then nothing moves while we verify.
         await running!.stop();
         running = undefined;
         hubLog('[hub] stopped; final checkpoint signed');
-        const report = await verifyAuditLog(db, cfg.signer.published);
+        const report = await verifyAuditLog(db, config.signer.published);
         const how = report.ok
           ? `verifyAuditLog over the database: ${report.entries} entries recomputed into the Merkle tree, root ${report.root.slice(0, 16)}…, matches all ${report.checkpoints} signed checkpoints`
           : `verifyAuditLog found ${report.problems.length} problem(s); first: ${report.problems[0]?.message ?? '?'}`;

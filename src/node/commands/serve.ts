@@ -1,16 +1,14 @@
-// `kenbaar serve` (npm start) and `kenbaar token`: run the hub, and mint a development token to try
-// it with curl. The hub never reads the covenant key: pseudonymising is the partners' business.
+// `kenbaar serve` (npm start): run the hub until SIGINT/SIGTERM. The hub never reads the covenant
+// key: pseudonymising is the partners' business.
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
-import { signPartnerToken } from '../../client/token';
 import { generateTestBsn } from '../../pseudonym/bsn';
+import type { Database } from '../database';
 import type { NodeSettings } from '../env';
 import { logCovenantLoaded, openHubDatabase } from '../hub';
-import { readPrivateKey } from '../keys';
 import { ROOT } from '../paths';
-import type { Database } from '../database';
 import { startServer, type Running } from '../serve';
-import { defaultSub, warn, write } from './common';
+import { warn, write } from './common';
 import { describeDatabase, loadHubConfig, lockDataDir } from './hub-access';
 import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from './exit';
 
@@ -131,21 +129,5 @@ export async function serveCommand(settings: NodeSettings, opts: ServeOptions): 
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  return EXIT_OK;
-}
-
-export type TokenOptions = { as: string; role: string; sub?: string; lifetime: string };
-
-export async function tokenCommand(settings: NodeSettings, opts: TokenOptions): Promise<number> {
-  const lifetime = Number(opts.lifetime);
-  if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > 300) throw new CliError(EXIT_USAGE, '--lifetime must be 1 to 300 seconds (the hub refuses longer-lived tokens)');
-  let jwk;
-  try {
-    jwk = readPrivateKey(settings.privateDir, opts.as);
-  } catch (e) {
-    throw new CliError(EXIT_CONFIG, e instanceof Error ? e.message : String(e));
-  }
-  const token = await signPartnerToken({ partner: opts.as, jwk }, { sub: opts.sub ?? defaultSub(), role: opts.role, audience: settings.hubId, lifetimeSeconds: lifetime });
-  write(`${token}\n`);
   return EXIT_OK;
 }
