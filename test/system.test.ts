@@ -1,0 +1,64 @@
+// The interfaces around the API: OpenAPI 3.1, the browsable reference, health, the hub's JWKS,
+// problem types.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROBLEMS } from '../src/errors';
+import { dbKind, startTestHub, type TestHub } from './support/hub';
+
+describe(`system routes (${dbKind})`, () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub();
+  });
+  afterAll(() => hub?.close());
+
+  it('serves an OpenAPI 3.1 document describing every /v1 route with partner JWT security', async () => {
+    const res = await hub.app.request('/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { security?: unknown[] }>>; components: { securitySchemes: Record<string, unknown> } };
+    expect(doc.openapi).toBe('3.1.0');
+    for (const [path, method] of [
+      ['/v1/registrations', 'post'],
+      ['/v1/registrations/batch', 'post'],
+      ['/v1/registrations/{id}', 'delete'],
+      ['/v1/lookups', 'post'],
+      ['/v1/matches', 'get'],
+      ['/health', 'get'],
+    ] as const) {
+      expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    }
+    expect(doc.paths['/v1/lookups']!.post!.security).toEqual([{ partnerJwt: [] }]);
+    expect(doc.components.securitySchemes.partnerJwt).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('serves a browsable API reference at /docs', async () => {
+    const res = await hub.app.request('/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await res.text()).toContain('/openapi.json');
+  });
+
+  it('health names the covenant version in force', async () => {
+    const res = await hub.app.request('/health');
+    expect(await res.json()).toEqual({ status: 'ok', covenant: hub.config.covenant.id, covenantVersion: hub.config.covenant.version, database: 'ok' });
+  });
+
+  it('publishes the hub signing key, public part only', async () => {
+    const res = await hub.app.request('/.well-known/jwks.json');
+    const jwks = (await res.json()) as { keys: Record<string, unknown>[] };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).toMatchObject({ kid: hub.config.signer.kid, use: 'sig' });
+    expect(jwks.keys[0]).not.toHaveProperty('d');
+  });
+
+  it('unknown routes and every problem type answer as problem+json', async () => {
+    const res = await hub.app.request('/nope');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ type: '/problems/not-found', status: 404 });
+    for (const type of Object.keys(PROBLEMS)) {
+      const r = await hub.app.request(`/problems/${type}`);
+      expect(r.status).toBe(200);
+      expect(await r.json()).toMatchObject({ type: `/problems/${type}` });
+    }
+  });
+});
