@@ -69,13 +69,14 @@ describe('the demo covenant', () => {
     });
   });
 
-  it('has the five roles with their actions', () => {
+  it('has the six roles with their actions', () => {
     expect(Object.fromEntries([...c.roles.values()].map((r) => [r.id, [...r.actions].sort()]))).toEqual({
       'partner-system': ['end-registration', 'read-matches', 'register'],
       professional: ['end-registration', 'lookup', 'read-matches', 'register'],
       procesregisseur: ['end-registration', 'lookup', 'read-matches', 'register'],
       informatiemakelaar: ['decide-disclosure', 'lookup', 'read-matches'],
       'privacy-officer': ['read-audit'],
+      'zvh-privacy-officer': ['read-audit', 'read-audit-all'],
     });
   });
 
@@ -337,8 +338,8 @@ describe('broken covenants name the file, the path and the reason', () => {
         d.partners[1].registers.categories.push('schoolverzuim');
       }),
     );
-    expect(e.problems.map((p) => p.path)).toEqual(['partners[0].roles[5]', 'partners[1].registers.categories[1]']);
-    expect(e.message).toBe('partners.yaml: partners[0].roles[5]: unknown role "burgemeester"');
+    expect(e.problems.map((p) => p.path)).toEqual(['partners[0].roles[6]', 'partners[1].registers.categories[1]']);
+    expect(e.message).toBe('partners.yaml: partners[0].roles[6]: unknown role "burgemeester"');
   });
 
   it('rejects no files at all', () => {

@@ -86,6 +86,24 @@ describe(`privacy and accountability invariants (${dbKind})`, () => {
     for (const e of decisions) expect(known, `unknown rule ${e.rule}`).toContain(e.rule);
   });
 
+  it("a partner's privacy officer reads its own organisation's entries, the house's FG the whole log, others nothing; reading is logged", async () => {
+    const ggzFg = await hub.as('ggz', 'privacy-officer', 'fg-ggz');
+    const own = await ggzFg.auditEntries({ limit: 1000 });
+    expect(own.entries.length).toBeGreaterThan(0);
+    expect(own.entries.every((e) => (e.actor as { partner: string }).partner === 'ggz')).toBe(true);
+    const houseFg = await hub.as('gemeente', 'zvh-privacy-officer', 'fg-zvh');
+    const all = await houseFg.auditEntries({ limit: 1000 });
+    expect(new Set(all.entries.map((e) => (e.actor as { partner: string | null }).partner))).toEqual(new Set(['politie', 'verslavingszorg', 'gemeente', 'ggz']));
+    const bySubject = await houseFg.auditEntries({ subject: people[0]!.subject, limit: 1000 });
+    expect(bySubject.entries.map((e) => e.action)).toEqual(expect.arrayContaining(['registration.create', 'lookup']));
+    const pr = await hub.as('gemeente', 'procesregisseur');
+    const err = await pr.auditEntries().catch((e: unknown) => e);
+    expect((err as HubError).status).toBe(403);
+    await integrateAll(hub.database.db, hub.clock());
+    const reads = (await readSequenced(hub.database.db, -1, 100_000)).filter((e) => e.action === 'audit.read');
+    expect(reads.map((e) => [e.actorSub, e.outcome])).toEqual([['fg-ggz', 'allowed'], ['fg-zvh', 'allowed'], ['fg-zvh', 'allowed'], [expect.any(String), 'denied']]);
+  });
+
   it('no log, no answer: when the audit append fails, the request fails and nothing is stored', async () => {
     const db = hub.database.db;
     await db.execute(sql`create or replace function kenbaar_test_fail() returns trigger language plpgsql as $$ begin raise exception 'audit store down'; end $$`);

@@ -38,7 +38,7 @@ const entriesRoute = createRoute({
   method: 'get',
   path: '/v1/audit/entries',
   tags: ['Audit'],
-  summary: 'Audit entries, optionally about one subject (privacy officers)',
+  summary: "Audit entries, optionally about one subject: a partner's privacy officer sees its own organisation's, the house's FG all",
   security: [{ partnerJwt: [] }],
   request: {
     query: z.object({
@@ -87,7 +87,10 @@ export function auditRoutes(app: OpenAPIHono<AppEnv>) {
       const may = decideAction(config.covenant, actor, 'read-audit');
       await audit({ action: 'audit.read', outcome: may.allowed ? 'allowed' : 'denied', rule: may.rule, subject: stored ?? null, detail: { after, limit } });
       if (!may.allowed) return deny(new Problem('forbidden', may.reason, { rule: may.rule }));
-      const rows = await queryEntries(tx, { ...(stored ? { subject: stored } : {}), afterId: after, limit });
+      // Art. 16: a partner's privacy officer reads its own organisation's entries; the house's FG
+      // (read-audit-all) reads the whole log.
+      const all = decideAction(config.covenant, actor, 'read-audit-all').allowed;
+      const rows = await queryEntries(tx, { ...(stored ? { subject: stored } : {}), ...(all ? {} : { actorPartner: actor.partner }), afterId: after, limit });
       return {
         entries: rows.map((e) => ({
           id: e.id,

@@ -149,9 +149,10 @@ export async function countUnsequenced(q: Queryable): Promise<number> {
 /** Entries for a reader (privacy officer): by subject and/or page. */
 export async function queryEntries(
   q: Queryable,
-  filter: { subject?: string; afterId?: number; limit: number; upToSeq?: number },
+  filter: { subject?: string; actorPartner?: string; afterId?: number; limit: number; upToSeq?: number },
 ): Promise<AuditEntry[]> {
   const conds = [];
+  if (filter.actorPartner) conds.push(eq(auditEntries.actorPartner, filter.actorPartner));
   if (filter.subject) conds.push(eq(auditEntries.subject, filter.subject));
   if (filter.afterId !== undefined) conds.push(gt(auditEntries.id, filter.afterId));
   if (filter.upToSeq !== undefined) conds.push(lte(auditEntries.seq, filter.upToSeq));

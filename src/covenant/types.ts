@@ -11,6 +11,8 @@ export const ACTIONS = [
   'lookup',
   'read-matches',
   'read-audit',
+  /** Read the whole log, not only one's own organisation's entries (the house's FG). */
+  'read-audit-all',
   'decide-disclosure',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
