@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   bigserial,
   index,
   integer,
@@ -126,4 +127,105 @@ export const matches = pgTable(
     uniqueIndex('matches_pair_uq').on(t.recipientRegistrationId, t.registrationId),
     index('matches_recipient_idx').on(t.recipient, t.id),
   ],
+);
+
+/**
+ * A request for content (full disclosure): the requester's signed justification, kept verbatim as
+ * the compact JWS it arrived in, so anyone can re-verify it later with the requester's public key.
+ */
+export const disclosureRequests = pgTable(
+  'disclosure_requests',
+  {
+    id: uuid('id').primaryKey(),
+    requester: text('requester').notNull(),
+    requesterSub: text('requester_sub').notNull(),
+    requesterRole: text('requester_role').notNull(),
+    holder: text('holder').notNull(),
+    holderRegistrationId: uuid('holder_registration_id').notNull(),
+    subject: text('subject').notNull(),
+    purpose: text('purpose').notNull(),
+    legalBasis: text('legal_basis').notNull(),
+    categories: jsonb('categories').$type<string[]>().notNull(),
+    caseRef: text('case_ref').notNull(),
+    justificationHash: text('justification_hash').notNull(),
+    jws: text('jws').notNull(),
+    jti: text('jti').notNull(),
+    urgency: text('urgency').$type<'regular' | 'emergency'>().notNull(),
+    rule: text('rule').notNull(),
+    approvalsNeeded: integer('approvals_needed').notNull(),
+    status: text('status').$type<'pending' | 'approved' | 'rejected'>().notNull(),
+    /** Break-glass only: the retrospective review. */
+    reviewStatus: text('review_status').$type<'due' | 'justified' | 'unjustified'>(),
+    reviewDueAt: ts('review_due_at'),
+    overdueLoggedAt: ts('overdue_logged_at'),
+    createdAt: ts('created_at').notNull(),
+    closedAt: ts('closed_at'),
+  },
+  (t) => [
+    uniqueIndex('disclosure_requests_jti_uq').on(t.requester, t.jti),
+    index('disclosure_requests_status_idx').on(t.status, t.createdAt),
+    index('disclosure_requests_review_idx').on(t.reviewStatus, t.reviewDueAt),
+  ],
+);
+
+/** A broker's signed decision (or break-glass review). Immutable; one per broker per request and kind. */
+export const disclosureDecisions = pgTable(
+  'disclosure_decisions',
+  {
+    id: uuid('id').primaryKey(),
+    requestId: uuid('request_id').notNull(),
+    kind: text('kind').$type<'decision' | 'review'>().notNull(),
+    broker: text('broker').notNull(),
+    brokerSub: text('broker_sub').notNull(),
+    brokerRole: text('broker_role').notNull(),
+    outcome: text('outcome').$type<'approve' | 'reject'>().notNull(),
+    categories: jsonb('categories').$type<string[]>(),
+    validUntil: ts('valid_until'),
+    reason: text('reason'),
+    jws: text('jws').notNull(),
+    jti: text('jti').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('disclosure_decisions_broker_uq').on(t.requestId, t.kind, t.broker, t.brokerSub),
+    uniqueIndex('disclosure_decisions_jti_uq').on(t.broker, t.jti),
+  ],
+);
+
+/** A grant the hub signed: the holder may hand over these categories to the requester until expiry. */
+export const disclosureGrants = pgTable(
+  'disclosure_grants',
+  {
+    id: uuid('id').primaryKey(),
+    requestId: uuid('request_id').notNull(),
+    requester: text('requester').notNull(),
+    holder: text('holder').notNull(),
+    categories: jsonb('categories').$type<string[]>().notNull(),
+    breakGlass: boolean('break_glass').notNull(),
+    issuedAt: ts('issued_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    revokedAt: ts('revoked_at'),
+    jwt: text('jwt').notNull(),
+  },
+  (t) => [uniqueIndex('disclosure_grants_request_uq').on(t.requestId)],
+);
+
+/** End-to-end encrypted content in transit: the hub holds ciphertext only, and only until delivery. */
+export const handovers = pgTable(
+  'handovers',
+  {
+    id: uuid('id').primaryKey(),
+    grantId: uuid('grant_id').notNull(),
+    requestId: uuid('request_id').notNull(),
+    requester: text('requester').notNull(),
+    holder: text('holder').notNull(),
+    ciphertext: text('ciphertext'),
+    bytes: integer('bytes').notNull(),
+    postedAt: ts('posted_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    deliveredAt: ts('delivered_at'),
+    deletedAt: ts('deleted_at'),
+    deleteReason: text('delete_reason').$type<'delivered' | 'expired' | 'revoked'>(),
+  },
+  (t) => [uniqueIndex('handovers_grant_uq').on(t.grantId), index('handovers_expires_idx').on(t.expiresAt)],
 );

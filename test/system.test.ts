@@ -62,3 +62,12 @@ describe(`system routes (${dbKind})`, () => {
     }
   });
 });
+
+describe('partner keys at start', () => {
+  it('refuses a kid published by two partners (one partner key may never stand for another)', async () => {
+    const { partnerKeyring } = await import('../src/auth/keyring');
+    const { partnerKey } = await import('./support/hub');
+    const k = (await partnerKey('politie')).publicJwk;
+    expect(() => partnerKeyring(new Map([['politie', { keys: [k] }], ['ggz', { keys: [k] }]]))).toThrow(/published by both politie and ggz/);
+  });
+});

@@ -1,25 +1,36 @@
 // Partners' public keys, indexed for token verification: which partner owns which `kid`, and one
 // cached jose key set per partner (so keys are imported once, not per request).
-import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet, type JWK } from 'jose';
 import type { PartnerKeys } from '../config';
 
 export type PartnerKeyring = {
   keySet(partner: string): ReturnType<typeof createLocalJWKSet> | undefined;
   owns(partner: string, kid: string): boolean;
   ownerOf(kid: string): string | undefined;
+  /** The partner's public encryption keys (`use: "enc"`), which hand-over content is encrypted to. */
+  encryptionKeys(partner: string): JWK[];
 };
 
 export function partnerKeyring(keys: PartnerKeys): PartnerKeyring {
   const sets = new Map<string, ReturnType<typeof createLocalJWKSet>>();
   const owners = new Map<string, string>();
+  const enc = new Map<string, JWK[]>();
   for (const [partner, jwks] of keys) {
+    enc.set(partner, jwks.keys.filter((k) => k.use === 'enc'));
     const signing: JSONWebKeySet = { keys: jwks.keys.filter((k) => k.use !== 'enc') };
     sets.set(partner, createLocalJWKSet(signing));
-    for (const k of signing.keys) if (k.kid) owners.set(k.kid, partner);
+    for (const k of signing.keys) {
+      if (!k.kid) throw new Error(`a signing key of ${partner} has no kid`);
+      // A kid names one key of one partner: a shared kid would let one partner's key stand for another's.
+      const owner = owners.get(k.kid);
+      if (owner) throw new Error(`kid ${k.kid} is published by both ${owner} and ${partner}`);
+      owners.set(k.kid, partner);
+    }
   }
   return {
     keySet: (partner) => sets.get(partner),
     owns: (partner, kid) => owners.get(kid) === partner,
     ownerOf: (kid) => owners.get(kid),
+    encryptionKeys: (partner) => enc.get(partner) ?? [],
   };
 }

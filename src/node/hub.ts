@@ -9,7 +9,7 @@ import { generateSigningKeySecret, parseSigningKeys } from '../signing';
 import { loadCovenantDir } from './covenant-fs';
 import { openDatabase, type Database } from './database';
 import type { NodeSettings } from './env';
-import { generatePartnerKey, readPartnerKeys } from './keys';
+import { generateEncryptionKey, generatePartnerKey, readPartnerKeys } from './keys';
 
 export type DevBootstrap = { created: string[] };
 
@@ -39,14 +39,19 @@ export async function loadConfig(settings: NodeSettings): Promise<{ config: HubC
 
   let partnerKeys = readPartnerKeys(settings.keysDir);
   if (!settings.production) {
-    const missing = [...covenant.partners.keys()].filter(
-      (p) => !partnerKeys.has(p) || !existsSync(join(settings.privateDir, `${p}.jwk.json`)),
-    );
-    for (const p of missing) {
-      const k = await generatePartnerKey(p, { keysDir: settings.keysDir, privateDir: settings.privateDir });
-      created.push(k.privatePath);
+    const dirs = { keysDir: settings.keysDir, privateDir: settings.privateDir };
+    let changed = false;
+    for (const p of covenant.partners.keys()) {
+      if (!partnerKeys.has(p) || !existsSync(join(settings.privateDir, `${p}.jwk.json`))) {
+        const k = await generatePartnerKey(p, dirs);
+        created.push(k.privatePath, ...(k.encryption ? [k.encryption.privatePath] : []));
+        changed = true;
+      } else if (!existsSync(join(settings.privateDir, `${p}.enc.jwk.json`))) {
+        created.push((await generateEncryptionKey(p, dirs)).privatePath);
+        changed = true;
+      }
     }
-    if (missing.length) partnerKeys = readPartnerKeys(settings.keysDir);
+    if (changed) partnerKeys = readPartnerKeys(settings.keysDir);
   }
   const config = buildHubConfig({
     hubId: settings.hubId,

@@ -21,36 +21,73 @@ export function readPartnerKeys(dir: string): PartnerKeys {
   return map;
 }
 
-export type GeneratedKey = { partner: string; kid: string; privateJwk: JWK; publicJwk: JWK; privatePath: string; publicPath: string };
+export type GeneratedKey = {
+  partner: string;
+  kid: string;
+  privateJwk: JWK;
+  publicJwk: JWK;
+  privatePath: string;
+  publicPath: string;
+  /** The encryption key (ECDH-ES on P-256) that holders encrypt hand-over content to. */
+  encryption?: { kid: string; privateJwk: JWK; publicJwk: JWK; privatePath: string };
+};
+
+function addPublicKey(keysDir: string, partner: string, jwk: JWK): string {
+  mkdirSync(keysDir, { recursive: true });
+  const publicPath = join(keysDir, `${partner}.jwks.json`);
+  const existing: JSONWebKeySet = existsSync(publicPath) ? JSON.parse(readFileSync(publicPath, 'utf8')) : { keys: [] };
+  existing.keys.push(jwk);
+  writeFileSync(publicPath, `${JSON.stringify(existing, null, 2)}\n`);
+  return publicPath;
+}
+
+const newKid = (partner: string, use: 'sig' | 'enc') =>
+  `${partner}-${use === 'enc' ? 'enc-' : ''}${new Date().toISOString().slice(0, 10)}-${crypto.randomUUID().slice(0, 8)}`;
+
+/**
+ * A new encryption key for a partner (`use: "enc"`, ECDH-ES with A256GCM content encryption): holders
+ * encrypt disclosed content to it, so only this partner can read what the hub relays.
+ */
+export async function generateEncryptionKey(partner: string, dirs: { keysDir: string; privateDir: string }) {
+  const { publicKey, privateKey } = await generateKeyPair('ECDH-ES', { crv: 'P-256', extractable: true });
+  const kid = newKid(partner, 'enc');
+  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'ECDH-ES', use: 'enc' };
+  const privateJwk: JWK = { ...(await exportJWK(privateKey)), kid, alg: 'ECDH-ES', use: 'enc' };
+  addPublicKey(dirs.keysDir, partner, publicJwk);
+  mkdirSync(dirs.privateDir, { recursive: true, mode: 0o700 });
+  const privatePath = join(dirs.privateDir, `${partner}.enc.jwk.json`);
+  writeFileSync(privatePath, `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600 });
+  return { kid, privateJwk, publicJwk, privatePath };
+}
 
 /**
  * A new signing key for a partner: the public JWK is added to keys/<partner>.jwks.json (rotation is
  * adding a key; remove the old one once no token signed with it can be alive), the private JWK goes
- * to <privateDir>/<partner>.jwk.json with mode 0600.
+ * to <privateDir>/<partner>.jwk.json with mode 0600. Unless told otherwise, also an encryption key
+ * when the partner has none yet.
  */
 export async function generatePartnerKey(
   partner: string,
   dirs: { keysDir: string; privateDir: string },
   alg: 'ES256' | 'EdDSA' = 'ES256',
+  opts: { encryption?: boolean } = {},
 ): Promise<GeneratedKey> {
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(partner)) throw new Error(`"${partner}" is not a partner id (lowercase, digits, dashes)`);
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
-  const kid = `${partner}-${new Date().toISOString().slice(0, 10)}-${crypto.randomUUID().slice(0, 8)}`;
+  const kid = newKid(partner, 'sig');
   const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
   const privateJwk: JWK = { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' };
-  mkdirSync(dirs.keysDir, { recursive: true });
+  const publicPath = addPublicKey(dirs.keysDir, partner, publicJwk);
   mkdirSync(dirs.privateDir, { recursive: true, mode: 0o700 });
-  const publicPath = join(dirs.keysDir, `${partner}.jwks.json`);
-  const existing: JSONWebKeySet = existsSync(publicPath) ? JSON.parse(readFileSync(publicPath, 'utf8')) : { keys: [] };
-  existing.keys.push(publicJwk);
-  writeFileSync(publicPath, `${JSON.stringify(existing, null, 2)}\n`);
   const privatePath = join(dirs.privateDir, `${partner}.jwk.json`);
   writeFileSync(privatePath, `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600 });
-  return { partner, kid, privateJwk, publicJwk, privatePath, publicPath };
+  const wantsEncryption = opts.encryption ?? !existsSync(join(dirs.privateDir, `${partner}.enc.jwk.json`));
+  const encryption = wantsEncryption ? await generateEncryptionKey(partner, dirs) : undefined;
+  return { partner, kid, privateJwk, publicJwk, privatePath, publicPath, ...(encryption ? { encryption } : {}) };
 }
 
-export function readPrivateKey(privateDir: string, partner: string): JWK {
-  const path = join(privateDir, `${partner}.jwk.json`);
+export function readPrivateKey(privateDir: string, partner: string, use: 'sig' | 'enc' = 'sig'): JWK {
+  const path = join(privateDir, use === 'enc' ? `${partner}.enc.jwk.json` : `${partner}.jwk.json`);
   if (!existsSync(path)) throw new Error(`no private key for ${partner} at ${path}: run \`kenbaar keys generate ${partner}\``);
   return JSON.parse(readFileSync(path, 'utf8')) as JWK;
 }

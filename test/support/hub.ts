@@ -37,6 +37,24 @@ export function testClock(start = new Date('2026-11-23T09:00:00.000Z')): TestClo
 }
 
 const keyCache = new Map<string, Promise<{ privateJwk: JWK; publicJwk: JWK }>>();
+const encCache = new Map<string, Promise<{ privateJwk: JWK; publicJwk: JWK }>>();
+/** The partner's encryption key (use "enc", ECDH-ES P-256): hand-over content is encrypted to it. */
+export function partnerEncryptionKey(partner: string) {
+  let p = encCache.get(partner);
+  if (!p) {
+    p = (async () => {
+      const { publicKey, privateKey } = await generateKeyPair('ECDH-ES', { crv: 'P-256', extractable: true });
+      const kid = `${partner}-test-enc`;
+      return {
+        privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ECDH-ES', use: 'enc' },
+        publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ECDH-ES', use: 'enc' },
+      };
+    })();
+    encCache.set(partner, p);
+  }
+  return p;
+}
+
 export function partnerKey(partner: string, n = 0) {
   const id = `${partner}#${n}`;
   let p = keyCache.get(id);
@@ -102,7 +120,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   const covenant = opts.covenant ?? demoCovenant();
   const partnerKeys = new Map<string, { keys: JWK[] }>();
   for (const p of covenant.partners.keys()) {
-    partnerKeys.set(p, { keys: [(await partnerKey(p)).publicJwk, ...(opts.extraPartnerKeys?.[p] ?? [])] });
+    partnerKeys.set(p, { keys: [(await partnerKey(p)).publicJwk, (await partnerEncryptionKey(p)).publicJwk, ...(opts.extraPartnerKeys?.[p] ?? [])] });
   }
   const config = buildHubConfig({
     ...(opts.limits ? { limits: opts.limits } : {}),
