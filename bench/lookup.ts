@@ -30,6 +30,8 @@ import {
   tempDir,
   writeResults,
   type CpuUse,
+  type EventLoopDelay,
+  type Hub,
   type LatencySummary,
 } from './support';
 
@@ -39,6 +41,8 @@ const { values: args } = parseArgs({
     registrations: { type: 'string', default: '1000000' },
     /** Write a V8 CPU profile of the hub process to this directory. */
     profile: { type: 'string' },
+    /** How often the hub's audit sequencer runs (default: the hub's 1000 ms). */
+    'integrate-ms': { type: 'string' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -71,6 +75,8 @@ type Phase = {
   cpu: CpuUse;
   /** CPU milliseconds per request, by party. */
   cpuMsPerRequest: { client: number; hub: number; postgres: number };
+  /** Service only: how long ready work waited for the hub's event loop during the timed phase. */
+  eventLoopDelayMs?: EventLoopDelay;
   loadAverage: number[];
   note?: string;
 };
@@ -116,7 +122,7 @@ async function measure<T>(p: {
   clients: number;
   pool: number;
   database: string;
-  hubPid?: number;
+  hub?: Hub;
   warmupSupply: number;
   prepare: (count: number) => Promise<T[]>;
   op: (item: T) => Promise<number>;
@@ -124,12 +130,15 @@ async function measure<T>(p: {
   const found: Record<string, number> = {};
   const run = async (seconds: number, supply: number, meter: boolean) => {
     const items = await p.prepare(supply);
-    const cpu = meter ? await cpuMeter(p.database, p.hubPid) : undefined;
+    const cpu = meter ? await cpuMeter(p.database, p.hub?.pid) : undefined;
+    if (meter) await p.hub?.eventLoopDelay(); // resets the histogram
     const r = await drive(p.clients, seconds, supply, async (i) => {
       const n = await p.op(items[i]!);
       found[n] = (found[n] ?? 0) + 1;
     });
-    return { ...r, cpu: cpu?.stop() };
+    const used = cpu?.stop();
+    const eventLoopDelayMs = meter ? await p.hub?.eventLoopDelay() : undefined;
+    return { ...r, cpu: used, eventLoopDelayMs };
   };
   const warm = await run(WARMUP_SECONDS, p.warmupSupply, false);
   if (warm.errors) throw new Error(`${p.label} warm-up with ${p.clients} clients had ${warm.errors} errors`);
@@ -151,6 +160,7 @@ async function measure<T>(p: {
     found,
     cpu,
     cpuMsPerRequest: { client: per(cpu.clientSeconds), hub: per(cpu.hubSeconds), postgres: per(cpu.postgresSeconds) },
+    ...(r.eventLoopDelayMs ? { eventLoopDelayMs: r.eventLoopDelayMs } : {}),
     loadAverage,
     ...(r.ranDry ? { note: `supply ran out after ${fmt(r.elapsed)} s` } : {}),
   };
@@ -158,7 +168,9 @@ async function measure<T>(p: {
     `${p.label.padEnd(8)} c=${String(p.clients).padStart(2)} pool=${String(p.pool).padStart(2)}: ${fmtInt(phase.perSecond).padStart(6)}/s` +
       `  p50 ${fmt(phase.latencyMs.p50, 2)} ms  p99 ${fmt(phase.latencyMs.p99, 2)} ms` +
       `  cpu ms/req client ${fmt(phase.cpuMsPerRequest.client, 2)} hub ${fmt(phase.cpuMsPerRequest.hub, 2)} pg ${fmt(phase.cpuMsPerRequest.postgres, 2)}` +
-      `  machine ${fmt(100 * cpu.machineBusy, 0)} % (others ${fmt(cpu.otherSeconds, 1)} s)  found ${JSON.stringify(found)}`,
+      `  machine ${fmt(100 * cpu.machineBusy, 0)} % (others ${fmt(cpu.otherSeconds, 1)} s)` +
+      (phase.eventLoopDelayMs ? `  hub loop delay p99 ${fmt(phase.eventLoopDelayMs.p99, 1)} max ${fmt(phase.eventLoopDelayMs.max, 1)} ms` : '') +
+      `  found ${JSON.stringify(found)}`,
   );
   return phase;
 }
@@ -196,7 +208,11 @@ main(async () => {
   };
 
   // ---------------------------------------------------------------- service, over HTTP
-  const hub = await spawnHub(hubEnv(keys, { url: db.url }), args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []);
+  const hub = await spawnHub(
+    hubEnv(keys, { url: db.url }),
+    args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [],
+    args['integrate-ms'] ? ['--integrate-ms', args['integrate-ms']] : [],
+  );
   console.log(`hub at ${hub.url} (${hub.db})`);
   let caseNo = 0;
   async function prepare(count: number) {
@@ -222,7 +238,7 @@ main(async () => {
         clients,
         pool: SERVICE_POOL,
         database: db.name,
-        hubPid: hub.pid,
+        hub,
         warmupSupply: 5000,
         prepare,
         op: async (req) => {
@@ -323,7 +339,7 @@ main(async () => {
     }),
   );
   const cpuTable = markdownTable(
-    ['run', 'clients', 'pool', 'per s', 'p50 ms', 'p99 ms', 'CPU ms/req client', 'CPU ms/req hub', 'CPU ms/req PostgreSQL', 'machine busy', 'others, CPU s'],
+    ['run', 'clients', 'pool', 'per s', 'p50 ms', 'p99 ms', 'CPU ms/req client', 'CPU ms/req hub', 'CPU ms/req PostgreSQL', 'hub loop delay p99 / max ms', 'machine busy', 'others, CPU s'],
     [...service.map((s) => ['service', s] as const), ...raw.map((r) => [r.variant, r] as const)].map(([label, r]) => [
       label,
       r.clients,
@@ -334,6 +350,7 @@ main(async () => {
       fmt(r.cpuMsPerRequest.client, 2),
       label === 'service' ? fmt(r.cpuMsPerRequest.hub, 2) : '–',
       fmt(r.cpuMsPerRequest.postgres, 2),
+      r.eventLoopDelayMs ? `${fmt(r.eventLoopDelayMs.p99, 1)} / ${fmt(r.eventLoopDelayMs.max, 1)}` : '–',
       `${fmt(100 * r.cpu.machineBusy, 0)} %`,
       fmt(r.cpu.otherSeconds, 1),
     ]),
@@ -352,6 +369,7 @@ main(async () => {
       secondsPerPhase: SECONDS,
       warmupSeconds: WARMUP_SECONDS,
       servicePool: SERVICE_POOL,
+      integrateMs: args['integrate-ms'] ? Number(args['integrate-ms']) : 1000,
       seedPartners: partners.map((p) => p.id),
       slotPartner: '(7 * person + 3 * slot) mod partners',
     },

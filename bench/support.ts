@@ -138,8 +138,6 @@ export function loadBenchCovenant(): Covenant {
 // ---------------------------------------------------------------------------------------------
 // The hub in a child process (bench/server.ts).
 
-export type Hub = { url: string; db: string; pid: number; stop: () => Promise<void> };
-
 export function hubEnv(keys: BenchKeys, store: { url: string } | { dataDir: string }): Record<string, string> {
   return {
     DATABASE_URL: 'url' in store ? store.url : '',
@@ -157,9 +155,22 @@ export function hubEnv(keys: BenchKeys, store: { url: string } | { dataDir: stri
   };
 }
 
-/** `nodeArgs`: e.g. ['--cpu-prof', '--cpu-prof-dir=...'] to profile the hub under load. */
-export async function spawnHub(env: Record<string, string>, nodeArgs: string[] = []): Promise<Hub> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench', 'server.ts')], {
+export type EventLoopDelay = { p50: number; p99: number; max: number; mean: number };
+export type Hub = {
+  url: string;
+  db: string;
+  pid: number;
+  /** Event-loop delay (ms) in the hub since the previous call. */
+  eventLoopDelay: () => Promise<EventLoopDelay>;
+  stop: () => Promise<void>;
+};
+
+/**
+ * The hub in a child process. `nodeArgs`: e.g. ['--cpu-prof', '--cpu-prof-dir=...'] to profile it
+ * under load; `serverArgs`: bench/server.ts options (--integrate-ms).
+ */
+export async function spawnHub(env: Record<string, string>, nodeArgs: string[] = [], serverArgs: string[] = []): Promise<Hub> {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench', 'server.ts'), ...serverArgs], {
     cwd: ROOT,
     // The child needs PATH and friends; the hub's own settings are the overrides above.
     env: { ...process.env, ...env },
@@ -183,19 +194,27 @@ export async function spawnHub(env: Record<string, string>, nodeArgs: string[] =
     }
   };
   onCleanup(stop);
+
+  // stdout is JSON lines: the first says where it listens, each later one answers a `stats`.
+  const waiting: ((line: string) => void)[] = [];
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+      const line = out.slice(0, nl);
+      out = out.slice(nl + 1);
+      waiting.shift()?.(line);
+    }
+  });
+  const nextLine = () => new Promise<string>((resolve) => waiting.push(resolve));
   const ready = await new Promise<{ url: string; db: string }>((resolve, reject) => {
-    let out = '';
     const timer = setTimeout(() => reject(new Error(`hub did not start within 60 s\n${stderr}`)), 60_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        try {
-          resolve(JSON.parse(out.slice(0, nl)) as { url: string; db: string });
-        } catch {
-          reject(new Error(`hub printed no JSON line: ${out}`));
-        }
+    void nextLine().then((line) => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(line) as { url: string; db: string });
+      } catch {
+        reject(new Error(`hub printed no JSON line: ${line}`));
       }
     });
     void exited.then((code) => {
@@ -204,7 +223,12 @@ export async function spawnHub(env: Record<string, string>, nodeArgs: string[] =
     });
   });
   if (new URL(ready.url).hostname !== '127.0.0.1') throw new Error(`hub listens on ${ready.url}, not 127.0.0.1`);
-  return { ...ready, pid: child.pid!, stop };
+  const eventLoopDelay = async () => {
+    const line = nextLine();
+    child.stdin.write('stats\n');
+    return (JSON.parse(await line) as { eventLoopDelayMs: EventLoopDelay }).eventLoopDelayMs;
+  };
+  return { ...ready, pid: child.pid!, eventLoopDelay, stop };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,9 +316,17 @@ export function registrationsOf(person: number): number {
   return r < 12 ? 1 : r < 17 ? 2 : 3;
 }
 
-/** The partners in seeding order; registration slot s of person i is by partner (7i + 3s) mod 10. */
+/**
+ * The partners that may register, in covenant order, each with its first category; registration
+ * slot s of person i is by partner (7i + 3s) mod (their number), so one person's slots differ.
+ */
 export function seedPartners(covenant: Covenant) {
-  return [...covenant.partners.values()].map((p, idx) => ({
+  const registering = [...covenant.partners.values()].filter((p) => p.registers.categories.size > 0);
+  // 0, 3 and 6 are distinct mod n unless n divides 3 or 6.
+  if ([1, 2, 3, 6].includes(registering.length)) {
+    throw new Error(`the seed needs a number of registering partners other than 1, 2, 3 or 6 (got ${registering.length})`);
+  }
+  return registering.map((p, idx) => ({
     idx,
     id: p.id,
     category: [...p.registers.categories][0]!,

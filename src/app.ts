@@ -7,6 +7,9 @@ import { swaggerUI } from '@hono/swagger-ui';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { auditRoutes } from './audit/routes';
+import { decisionRoutes } from './disclosures/decision-routes';
+import { handoverRoutes } from './disclosures/handover-routes';
+import { disclosureRoutes } from './disclosures/routes';
 import { authenticate } from './auth/middleware';
 import type { AppEnv, Deps } from './config';
 import { Problem, problemResponse } from './errors';
@@ -41,6 +44,9 @@ export function createApp(provide: DepsProvider) {
   lookupRoutes(app);
   matchRoutes(app);
   auditRoutes(app);
+  disclosureRoutes(app);
+  decisionRoutes(app);
+  handoverRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'partnerJwt', {
     type: 'http',

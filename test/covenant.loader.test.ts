@@ -42,6 +42,7 @@ describe('the demo covenant', () => {
     expect(c.files).toEqual([
       'categories.yaml',
       'covenant.yaml',
+      'disclosure.yaml',
       'matches.yaml',
       'partners.yaml',
       'purposes.yaml',
@@ -54,7 +55,7 @@ describe('the demo covenant', () => {
     expect(loadCovenantDir().version).toBe(c.version);
   });
 
-  it('has the ten partners of the brief, each in its domain', () => {
+  it('has the ten partners of the brief and the house itself, each in its domain', () => {
     expect(Object.fromEntries([...c.partners.values()].map((p) => [p.id, p.domain]))).toEqual({
       gemeente: 'sociaal-domein',
       politie: 'veiligheid',
@@ -66,7 +67,16 @@ describe('the demo covenant', () => {
       verslavingszorg: 'zorg',
       woningcorporatie: 'wonen',
       'wijkteam-jeugd': 'sociaal-domein',
+      'zorg-en-veiligheidshuis': 'sociaal-domein',
     });
+  });
+
+  it("the house employs the informatiemakelaars who weigh requests and its FG reads the whole log; it registers nothing", () => {
+    const house = c.partners.get('zorg-en-veiligheidshuis');
+    expect([...(house?.roles ?? [])]).toEqual(['informatiemakelaar', 'zvh-privacy-officer']);
+    expect(house?.registers.categories.size).toBe(0);
+    const fg = [...c.partners.values()].filter((p) => p.roles.has('zvh-privacy-officer')).map((p) => p.id);
+    expect(fg).toEqual(['zorg-en-veiligheidshuis']);
   });
 
   it('has the six roles with their actions', () => {
@@ -80,16 +90,19 @@ describe('the demo covenant', () => {
     });
   });
 
-  it('has the four purposes, each with a legal basis, AVE levels and an existing article', () => {
+  it('has the five purposes, each with known legal bases, AVE levels and an existing article', () => {
     expect([...c.purposes.keys()]).toEqual([
       'procesregie-casus-op-maat',
       'vroegsignalering-jeugd',
       'persoonsgerichte-aanpak-top-x',
       'nazorg-ex-gedetineerden',
+      'acuut-veiligheidsrisico',
     ]);
     expect(c.purposes.get('procesregie-casus-op-maat')?.aveLevels).toEqual([3, 4]);
+    expect(c.purposes.get('acuut-veiligheidsrisico')?.legalBasis).toContain('avg-6-1-d');
     for (const p of c.purposes.values()) {
       expect(p.legalBasis.length).toBeGreaterThan(0);
+      for (const id of p.legalBasis) expect(c.legalBases.get(id)?.text, id).toMatch(/art\./);
       expect(c.articles.has(p.article)).toBe(true);
     }
   });
@@ -115,9 +128,10 @@ describe('the demo covenant', () => {
     for (const r of c.rules.values()) expect(c.articles.has(r.article), r.id).toBe(true);
   });
 
-  it('carries the retention defaults and the minimum justification length', () => {
+  it('carries the retention defaults and the minimum justification length (in the disclosure settings only)', () => {
     expect(c.retention).toEqual({ defaultRetentionDays: 365, maxRetentionDays: 730, archiveRetentionDays: 1825, auditRetentionDays: 1825 });
-    expect(c.minJustificationLength).toBe(40);
+    expect(c.disclosure.minJustificationLength).toBe(40);
+    expect(files['covenant.yaml']).not.toMatch(/minJustificationLength/);
   });
 });
 
@@ -338,8 +352,8 @@ describe('broken covenants name the file, the path and the reason', () => {
         d.partners[1].registers.categories.push('schoolverzuim');
       }),
     );
-    expect(e.problems.map((p) => p.path)).toEqual(['partners[0].roles[6]', 'partners[1].registers.categories[1]']);
-    expect(e.message).toBe('partners.yaml: partners[0].roles[6]: unknown role "burgemeester"');
+    expect(e.problems.map((p) => p.path)).toEqual(['partners[0].roles[5]', 'partners[1].registers.categories[1]']);
+    expect(e.message).toBe('partners.yaml: partners[0].roles[5]: unknown role "burgemeester"');
   });
 
   it('rejects no files at all', () => {
@@ -443,8 +457,8 @@ describe('visibility matrix', () => {
     expect(text).toContain(c.version);
     expect(text).toMatch(/^procesregie-casus-op-maat: Procesregie casus op maat/m);
     const header = text.split('\n').find((l) => l.startsWith('requester') && l.includes('GEM'));
-    expect(header).toMatch(/GEM\s+POL\s+OM\s+RvdK\s+RECL\s+VT\s+GGZ\s+VZ\s+WOCO\s+WIJK$/);
+    expect(header).toMatch(/GEM\s+POL\s+OM\s+RvdK\s+RECL\s+VT\s+GGZ\s+VZ\s+WOCO\s+WIJK\s+ZVH$/);
     const row = text.split('\n').find((l) => l.startsWith('politie/professional (P-PGA-01)'));
-    expect(row?.replace(/^\S+ \S+\s+/, '').split(/\s+/)).toEqual(['·', '—', '✓', '·', '✓', '·', '✗', '✗', '·', '·']);
+    expect(row?.replace(/^\S+ \S+\s+/, '').split(/\s+/)).toEqual(['·', '—', '✓', '·', '✓', '·', '✗', '✗', '·', '·', '·']);
   });
 });

@@ -17,7 +17,19 @@ export type AuditAction =
   | 'covenant.loaded'
   | 'purge'
   | 'audit.read'
-  | 'checkpoint.requested';
+  | 'checkpoint.requested'
+  | 'disclosure.requested'
+  | 'disclosure.break-glass'
+  | 'disclosure.decided'
+  | 'disclosure.reviewed'
+  | 'disclosure.overdue'
+  | 'disclosure.read'
+  | 'grant.issued'
+  | 'grant.revoked'
+  | 'handover.posted'
+  | 'handover.delivered'
+  | 'handover.deleted'
+  | 'handover.expired';
 
 export type AuditOutcome = 'allowed' | 'denied' | 'rejected' | 'failed' | 'ok';
 

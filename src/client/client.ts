@@ -1,7 +1,8 @@
 // A small typed client of the hub's HTTP API, used by the CLI, the demo, the benchmarks and the
 // end-to-end tests. One fresh token per call (the hub refuses a replayed jti).
 import type { ProblemBody } from '../errors';
-import { signPartnerToken, type PartnerSigningKey } from './token';
+import { CompactEncrypt, compactDecrypt, importJWK, type JWK } from 'jose';
+import { signDocument, signPartnerToken, type PartnerSigningKey } from './token';
 
 export type Identity = { key: PartnerSigningKey; sub: string; role: string };
 
@@ -19,6 +20,37 @@ export type RegistrationInput = { subject: string; category: string; contact: Co
 export type KnownBy = { partner: string; partnerName: string; domain: string; contact: Contact; since: string };
 export type LookupResult = { lookupId: string; knownBy: KnownBy[]; decision: { policyVersion: string; rules: string[] } };
 export type MatchNotice = { id: number; at: string; registrationId: string; reference: string | null; knownBy: KnownBy; rule: string };
+
+export type DisclosureAsk = {
+  subject: string;
+  holder: string;
+  purpose: string;
+  legalBasis: string;
+  categories: string[];
+  caseRef: string;
+  justification: string;
+  urgency?: 'regular' | 'emergency';
+};
+export type Grant = { id: string; jwt: string; categories: string[]; expiresAt: string; breakGlass: boolean; revokedAt: string | null };
+export type Disclosure = {
+  id: string;
+  requester: string;
+  holder: string;
+  purpose: string;
+  legalBasis: string;
+  categories: string[];
+  caseRef: string;
+  urgency: 'regular' | 'emergency';
+  status: 'pending' | 'approved' | 'rejected';
+  approvalsNeeded: number;
+  rule: string;
+  justificationHash: string;
+  reviewStatus: 'due' | 'justified' | 'unjustified' | null;
+  reviewDueAt: string | null;
+  createdAt: string;
+  jws: string;
+};
+export type DecisionInput = { outcome: 'approve' | 'reject'; categories?: string[]; validUntil?: string; reason?: string };
 
 export class HubClient {
   constructor(
@@ -68,6 +100,48 @@ export class HubClient {
 
   checkpoint() {
     return this.call<{ size: number; root: string; issuedAt: string; kid: string; jws: string }>('POST', '/v1/audit/checkpoints');
+  }
+
+  /** Sign the justification with this partner's key and send it. */
+  async requestDisclosure(ask: DisclosureAsk) {
+    const payload = { sub: this.identity.sub, iat: Math.floor(this.clock().getTime() / 1000), jti: crypto.randomUUID(), urgency: 'regular', ...ask };
+    const request = await signDocument(this.identity.key, payload, 'kenbaar-disclosure-request+jws');
+    return this.call<{ request: Disclosure; grant: Grant | null }>('POST', '/v1/disclosures', { request });
+  }
+
+  listDisclosures(filter: { status?: string; purpose?: string; holder?: string; requester?: string; urgency?: string } = {}) {
+    const qs = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined) as [string, string][]);
+    return this.call<{ requests: Disclosure[] }>('GET', `/v1/disclosures?${qs}`);
+  }
+
+  getDisclosure(id: string) {
+    return this.call<{ request: Disclosure; decisions: Record<string, unknown>[]; grant: Grant | null }>('GET', `/v1/disclosures/${id}`);
+  }
+
+  async decide(id: string, input: DecisionInput) {
+    const payload = { sub: this.identity.sub, iat: Math.floor(this.clock().getTime() / 1000), jti: crypto.randomUUID(), request: id, ...input };
+    const decision = await signDocument(this.identity.key, payload, 'kenbaar-disclosure-decision+jws');
+    return this.call<{ decision: { id: string; kind: 'decision' | 'review'; outcome: string }; request: Disclosure; grant: Grant | null }>('POST', `/v1/disclosures/${id}/decisions`, { decision });
+  }
+
+  overdue() {
+    return this.call<{ overdue: Disclosure[] }>('GET', '/v1/disclosures/overdue');
+  }
+
+  /** The holder: encrypt `content` to the requester's public encryption key and hand it over. */
+  async handOver(grant: { id: string; jwt: string }, requesterKey: JWK, content: string) {
+    const key = await importJWK(requesterKey, 'ECDH-ES');
+    const jwe = await new CompactEncrypt(new TextEncoder().encode(content))
+      .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM', kid: requesterKey.kid, cty: 'text/plain' })
+      .encrypt(key);
+    return this.call<{ handover: string; expiresAt: string; bytes: number }>('POST', `/v1/disclosures/grants/${grant.id}/handover`, { grant: grant.jwt, content: jwe });
+  }
+
+  /** The requester: fetch the ciphertext (the hub deletes it) and decrypt it with the private key. */
+  async fetchHandover(id: string, privateKey: JWK): Promise<{ grant: string; content: string }> {
+    const res = await this.call<{ grant: string; content: string }>('GET', `/v1/disclosures/${id}/handover`);
+    const { plaintext } = await compactDecrypt(res.content, await importJWK(privateKey, 'ECDH-ES'));
+    return { grant: res.grant, content: new TextDecoder().decode(plaintext) };
   }
 
   auditEntries(query: { subject?: string; after?: number; limit?: number } = {}) {

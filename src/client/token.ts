@@ -1,6 +1,6 @@
 // Partner side: sign the short-lived JWT that authenticates one API call. Runtime-agnostic, so a
 // partner system can use it in Node, a browser or a worker.
-import { importJWK, SignJWT, type JWK } from 'jose';
+import { CompactSign, importJWK, SignJWT, type JWK } from 'jose';
 
 export type PartnerSigningKey = { partner: string; jwk: JWK };
 
@@ -34,5 +34,13 @@ export async function signPartnerToken(key: PartnerSigningKey, claims: TokenClai
     .setIssuedAt(now)
     .setExpirationTime(now + (claims.lifetimeSeconds ?? 60))
     .setJti(crypto.randomUUID())
+    .sign(await importOnce(key.jwk));
+}
+
+/** A signed document (disclosure request, broker decision): compact JWS with the partner key. */
+export async function signDocument(key: PartnerSigningKey, payload: Record<string, unknown>, typ: string): Promise<string> {
+  if (!key.jwk.kid || !key.jwk.alg) throw new Error('the signing JWK needs kid and alg');
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: key.jwk.alg, kid: key.jwk.kid, typ })
     .sign(await importOnce(key.jwk));
 }

@@ -6,7 +6,12 @@ import type {
   Actor,
   Covenant,
   Decision,
+  DisclosureDecision,
+  DisclosureRequest,
+  DisclosureRule,
+  DisclosureSettings,
   FixedRuleId,
+  HolderSelector,
   Partner,
   RegistrationSelector,
   RequesterSelector,
@@ -181,6 +186,156 @@ function retentionOrThrow(c: Covenant, categoryId: string) {
 
 function addDays(from: Date, days: number): Date {
   return new Date(from.getTime() + days * DAY_MS);
+}
+
+// --- disclosure of content (art. 15, 15a, 15b) ------------------------------------------------
+
+type DisclosureField = NonNullable<DisclosureDecision['field']>;
+
+function refuse(rule: FixedRuleId | string, reason: string, field?: DisclosureField): DisclosureDecision {
+  return { allowed: false, rule, reason, approvalsNeeded: 0, breakGlass: false, ...(field ? { field } : {}) };
+}
+
+/**
+ * May this requester ask `req.holder` for content in `req.categories`? In order: the requester may
+ * use the purpose (the same check as a lookup); the holder is another, existing partner; the
+ * categories exist; no disclosure deny rule matches (deny wins); the requester can see the holder
+ * for the purpose (one only asks a partner a lookup could have shown); an allow rule matches
+ * requester, holder and purpose and lists every category; the legal basis is one that rule lists;
+ * the justification is long enough; urgency `emergency` only where the rule lets the role break
+ * the glass. Where several allow rules fit, the first that accepts the request decides.
+ */
+export function decideDisclosureRequest(c: Covenant, actor: Actor, req: DisclosureRequest): DisclosureDecision {
+  const purpose = decidePurpose(c, actor, req.purpose);
+  if (!purpose.allowed) {
+    const aboutPurpose = purpose.rule === 'unknown-purpose' || purpose.rule === 'deny-by-default';
+    return refuse(purpose.rule, purpose.reason, aboutPurpose ? 'purpose' : undefined);
+  }
+  const requester = c.partners.get(actor.partner);
+  if (!requester) return refuse('unknown-partner', `unknown partner "${actor.partner}"`);
+  const holder = c.partners.get(req.holder);
+  if (!holder) return refuse('unknown-holder', `unknown holder partner "${req.holder}"`, 'holder');
+  if (holder.id === requester.id) {
+    return refuse('own-organisation', `${actor.partner} asks its own organisation directly, not through the hub`, 'holder');
+  }
+  const categories = [...new Set(req.categories)];
+  if (categories.length === 0) return refuse('deny-by-default', 'a request names at least one data category', 'categories');
+  const unknown = categories.find((k) => !c.dataCategories.has(k));
+  if (unknown !== undefined) return refuse('unknown-data-category', `unknown data category "${unknown}"`, 'categories');
+
+  const rules = c.index.disclosure.get(req.purpose) ?? { deny: [], allow: [] };
+  for (const r of rules.deny) {
+    if (!matchesRequester(r.requester, requester, actor.role) || !matchesHolder(r.holder, holder)) continue;
+    const hit = r.categories === undefined ? categories[0] : categories.find((k) => r.categories?.has(k));
+    if (hit === undefined) continue;
+    return refuse(r.id, `${r.description} (art. ${r.article})`, r.categories === undefined ? 'holder' : 'categories');
+  }
+
+  // Art. 15: content only from a partner the requester could have learned knows the person.
+  const sight = [...holder.registers.categories].map((category) =>
+    decideVisibility(c, actor, req.purpose, { partner: holder.id, category }),
+  );
+  if (!sight.some((d) => d.allowed)) {
+    const denied = sight.find((d) => c.rules.get(d.rule)?.effect === 'deny');
+    return refuse(
+      denied?.rule ?? 'deny-by-default',
+      `${actor.partner}/${actor.role} cannot see ${holder.id} for "${req.purpose}", so it may not ask it for content${denied ? ` (${denied.reason})` : ''}`,
+      'holder',
+    );
+  }
+
+  const fitting = rules.allow.filter((r) => matchesRequester(r.requester, requester, actor.role) && matchesHolder(r.holder, holder));
+  if (fitting.length === 0) {
+    return refuse('deny-by-default', `no rule lets ${actor.partner}/${actor.role} ask ${holder.id} for content for "${req.purpose}"`, 'holder');
+  }
+  const covering = fitting.filter((r) => categories.every((k) => r.categories?.has(k)));
+  if (covering.length === 0) {
+    const outside = categories.filter((k) => !fitting.some((r) => r.categories?.has(k)));
+    const reason =
+      outside.length > 0
+        ? `${actor.partner}/${actor.role} may not ask ${holder.id} for ${outside.join(', ')} for "${req.purpose}" (${fitting.map((r) => r.id).join(', ')})`
+        : `no single rule covers ${categories.join(', ')}; ask for them in separate requests`;
+    return refuse('deny-by-default', reason, 'categories');
+  }
+  const based = covering.filter((r) => r.legalBasis.includes(req.legalBasis));
+  if (based.length === 0) {
+    const allowedBases = [...new Set(covering.flatMap((r) => r.legalBasis))];
+    return refuse(
+      'deny-by-default',
+      `legal basis "${req.legalBasis}" does not cover this request; ${covering[0]?.id} allows ${allowedBases.join(', ')}`,
+      'legalBasis',
+    );
+  }
+  const min = c.disclosure.minJustificationLength;
+  if (!(req.justificationLength >= min)) {
+    return refuse('justification-too-short', `a justification needs at least ${min} characters (art. 15)`, 'justification');
+  }
+  let rule = based[0] as DisclosureRule;
+  if (req.urgency === 'emergency') {
+    const glass = based.find((r) => r.breakGlass?.roles.has(actor.role));
+    if (!glass) {
+      return refuse('break-glass-not-allowed', `${actor.partner}/${actor.role} may not break the glass for this request (${rule.id}; art. 15b)`, 'urgency');
+    }
+    rule = glass;
+  }
+  const approvalsNeeded = approvalsFor(c, rule, categories);
+  const how = req.urgency === 'emergency' ? `at once (break the glass), ${approvalsNeeded} review(s) afterwards` : `after ${approvalsNeeded} approval(s)`;
+  return {
+    allowed: true,
+    rule: rule.id,
+    reason: `${rule.description} (art. ${rule.article}); ${how}`,
+    approvalsNeeded,
+    breakGlass: req.urgency === 'emergency',
+  };
+}
+
+/**
+ * Approvals a request under `rule` for `categories` needs: the rule's override (the loader lets it
+ * only raise), else specialApprovals when any category is special (four eyes, art. 15a), else
+ * defaultApprovals. Exported for the policy table, so it cannot drift from the decision.
+ */
+export function approvalsFor(c: Covenant, rule: DisclosureRule, categories: Iterable<string>): number {
+  if (rule.approvals !== null) return rule.approvals;
+  for (const k of categories) if (c.dataCategories.get(k)?.special) return c.disclosure.specialApprovals;
+  return c.disclosure.defaultApprovals;
+}
+
+/**
+ * May this informatiemakelaar weigh (approve, reject or review) a request that `request.requester`
+ * made of `request.holder`? The broker holds a role that may decide-disclosure; is not of the
+ * requesting organisation (art. 15: no one weighs their own organisation's request); and is of a
+ * partner the covenant names as broker (the house) or of the holder itself, which answers for its
+ * own content. Anyone else would learn whom the holder knows without any rule granting it.
+ */
+export function decideDisclosureDecision(
+  c: Covenant,
+  broker: Actor,
+  request: { requester: string; holder: string; purpose: string },
+): Decision {
+  const action = decideAction(c, broker, 'decide-disclosure');
+  if (!action.allowed) return action;
+  if (!c.partners.has(request.requester)) return deny('unknown-partner', `unknown requester partner "${request.requester}"`);
+  if (!c.partners.has(request.holder)) return deny('unknown-holder', `unknown holder partner "${request.holder}"`);
+  if (!c.purposes.has(request.purpose)) return deny('unknown-purpose', `unknown purpose "${request.purpose}"`);
+  if (broker.partner === request.requester) {
+    return deny('own-organisation', `an informatiemakelaar of ${broker.partner} may not weigh a request of its own organisation (art. 15)`);
+  }
+  if (!c.disclosure.brokerPartners.has(broker.partner) && broker.partner !== request.holder) {
+    return deny(
+      'deny-by-default',
+      `an informatiemakelaar of ${broker.partner} may weigh only requests made of ${broker.partner} itself; the house's brokers (${[...c.disclosure.brokerPartners].join(', ')}) weigh the rest`,
+    );
+  }
+  return allow(action.rule, `${broker.partner}/${broker.role} may weigh ${request.requester}'s request to ${request.holder} for "${request.purpose}" (art. 15)`);
+}
+
+/** The covenant's disclosure settings (validity, retention, approvals, justification minimum). */
+export function disclosureSettings(c: Covenant): DisclosureSettings {
+  return c.disclosure;
+}
+
+function matchesHolder(s: HolderSelector, partner: Partner): boolean {
+  return (s.partners === undefined || s.partners.has(partner.id)) && (s.domains === undefined || s.domains.has(partner.domain));
 }
 
 function matchesRequester(s: RequesterSelector, partner: Partner, role: string): boolean {

@@ -5,17 +5,25 @@
 // Three passes, each reporting every problem it finds before giving up:
 //   1. syntax (YAML) and shape (zod, strict) per file;
 //   2. cross-references over all files together (ids exist, are unique, rules are coherent);
-//   3. building the maps and indexes the decision functions use.
+//   3. building the maps and indexes the decision functions use;
+//   4. coherence of the built covenant that only its decisions can tell (a disclosure grant for a
+//      holder the visibility rules never let the requester see).
 import { parseDocument } from 'yaml';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { z } from 'zod';
+import { decideVisibility } from './decide';
 import { CovenantError, type CovenantProblem } from './errors';
 import {
   covenantFileSchema,
   type CovenantFile,
   type RawCategory,
   type RawCovenantMeta,
+  type RawDataCategory,
+  type RawDisclosureRule,
+  type RawDisclosureSettings,
+  type RawHolderSelector,
+  type RawLegalBasis,
   type RawMatchRule,
   type RawPartner,
   type RawPurpose,
@@ -30,10 +38,15 @@ import type {
   Category,
   Covenant,
   CovenantIndex,
+  DataCategory,
+  DisclosureRule,
   Effect,
+  HolderSelector,
+  LegalBasis,
   MatchRule,
   Partner,
   Purpose,
+  PurposeDisclosure,
   PurposeVisibility,
   RegistrationSelector,
   RequesterSelector,
@@ -60,7 +73,9 @@ export function loadCovenant(files: Readonly<Record<string, string>>): Covenant 
   const checked = crossCheck(merged);
   throwIfAny(checked.problems);
 
-  return build(merged, checked, names, covenantVersion(files));
+  const covenant = build(merged, checked, names, covenantVersion(files));
+  throwIfAny(coherence(merged, covenant));
+  return covenant;
 }
 
 /**
@@ -150,10 +165,26 @@ type Merged = {
   categories: Sourced<RawCategory>[];
   visibility: Sourced<RawVisibilityRule>[];
   matches: Sourced<RawMatchRule>[];
+  legalBases: Sourced<RawLegalBasis>[];
+  disclosure: Sourced<RawDisclosureSettings>[];
+  dataCategories: Sourced<RawDataCategory>[];
+  disclosureRules: Sourced<RawDisclosureRule>[];
 };
 
 function merge(files: { name: string; data: CovenantFile }[]): Merged {
-  const m: Merged = { meta: [], partners: [], roles: [], purposes: [], categories: [], visibility: [], matches: [] };
+  const m: Merged = {
+    meta: [],
+    partners: [],
+    roles: [],
+    purposes: [],
+    categories: [],
+    visibility: [],
+    matches: [],
+    legalBases: [],
+    disclosure: [],
+    dataCategories: [],
+    disclosureRules: [],
+  };
   const list = <T>(file: string, key: string, items: T[] | undefined): Sourced<T>[] =>
     (items ?? []).map((v, i) => ({ v, file, at: `${key}[${i}]` }));
   for (const { name, data } of files) {
@@ -164,6 +195,10 @@ function merge(files: { name: string; data: CovenantFile }[]): Merged {
     m.categories.push(...list(name, 'categories', data.categories));
     m.visibility.push(...list(name, 'visibility', data.visibility));
     m.matches.push(...list(name, 'matches', data.matches));
+    m.legalBases.push(...list(name, 'legalBases', data.legalBases));
+    if (data.disclosure) m.disclosure.push({ v: data.disclosure, file: name, at: 'disclosure' });
+    m.dataCategories.push(...list(name, 'dataCategories', data.dataCategories));
+    m.disclosureRules.push(...list(name, 'disclosureRules', data.disclosureRules));
   }
   return m;
 }
@@ -173,6 +208,8 @@ function merge(files: { name: string; data: CovenantFile }[]): Merged {
 type Checked = {
   problems: CovenantProblem[];
   meta: Sourced<RawCovenantMeta>;
+  /** Undefined only when there are problems (the section is required). */
+  disclosure: Sourced<RawDisclosureSettings> | undefined;
   /** purpose → partner → role → requester rule id. */
   requesters: Map<string, Map<string, Map<string, string>>>;
   rules: Map<string, RuleInfo>;
@@ -213,6 +250,8 @@ function crossCheck(m: Merged): Checked {
   const roles = byId(m.roles, 'role');
   const purposes = byId(m.purposes, 'purpose');
   const categories = byId(m.categories, 'category');
+  const legalBases = byId(m.legalBases, 'legal basis');
+  const dataCategories = byId(m.dataCategories, 'data category');
 
   const known = <T>(map: Map<string, T>, kind: string) => (s: Sourced<unknown>, sub: string, id: string): boolean => {
     if (map.has(id)) return true;
@@ -224,6 +263,8 @@ function crossCheck(m: Merged): Checked {
   const knownPurpose = known(purposes, 'purpose');
   const knownCategory = known(categories, 'category');
   const knownArticle = known(articles, 'article');
+  const knownLegalBasis = known(legalBases, 'legal basis');
+  const knownDataCategory = known(dataCategories, 'data category');
   /** Check every id in a list; true when all exist. */
   const allKnown = (
     check: (s: Sourced<unknown>, sub: string, id: string) => boolean,
@@ -263,6 +304,11 @@ function crossCheck(m: Merged): Checked {
   const requesters = new Map<string, Map<string, Map<string, string>>>();
   for (const s of m.purposes) {
     knownArticle(s, 'article', s.v.article);
+    s.v.legalBasis.forEach((id, j) => {
+      if (knownLegalBasis(s, `legalBasis[${j}]`, id) && s.v.legalBasis.indexOf(id) !== j) {
+        at(s, `legalBasis[${j}]`, `legal basis "${id}" is listed twice`);
+      }
+    });
     const byPartner = new Map<string, Map<string, string>>();
     requesters.set(s.v.id, byPartner);
     s.v.requesters.forEach((q, k) => {
@@ -374,7 +420,84 @@ function crossCheck(m: Merged): Checked {
     });
   }
 
-  return { problems, meta, requesters, rules };
+  // --- disclosure of content (art. 15) ---
+  const disclosure = m.disclosure[0];
+  for (const extra of m.disclosure.slice(1)) at(extra, '', `disclosure is already defined in ${disclosure?.file}`);
+  if (disclosure === undefined) {
+    problems.push({ file: '(all files)', path: 'disclosure', reason: 'no file defines the disclosure section' });
+  } else {
+    const d = disclosure.v;
+    if (d.specialApprovals < d.defaultApprovals) {
+      at(disclosure, 'specialApprovals', `is less than defaultApprovals (${d.defaultApprovals}); special data needs at least as many`);
+    }
+    if (d.breakGlassValidityMinutes > d.grantValidityHours * 60) {
+      at(disclosure, 'breakGlassValidityMinutes', `exceeds grantValidityHours (${d.grantValidityHours} h); a break-glass grant is the short one`);
+    }
+    if (d.relayRetentionHours > d.grantValidityHours) {
+      at(disclosure, 'relayRetentionHours', `exceeds grantValidityHours (${d.grantValidityHours}); relayed content must not outlive its grant`);
+    }
+    d.brokerPartners.forEach((p, j) => {
+      if (!knownPartner(disclosure, `brokerPartners[${j}]`, p)) return;
+      const decides = partners.get(p)?.v.roles.some((role) => roles.get(role)?.v.actions.includes('decide-disclosure'));
+      if (!decides) at(disclosure, `brokerPartners[${j}]`, `partner "${p}" holds no role that may decide-disclosure`);
+    });
+  }
+
+  const checkHolder = (s: Sourced<unknown>, sub: string, sel: RawHolderSelector): void => {
+    if (!allKnown(knownPartner, s, `${sub}.partners`, sel.partners)) return;
+    sel.partners?.forEach((p, j) => inDomains(s, `${sub}.partners[${j}]`, p, sel.domains));
+  };
+  const isSpecial = (id: string): boolean => dataCategories.get(id)?.v.special ?? false;
+
+  for (const s of m.disclosureRules) {
+    const v = s.v;
+    knownArticle(s, 'article', v.article);
+    addRule(s, 'id', rule(v.id, 'disclosure', v.effect, v.article, v.description));
+    const requesterOk = checkRequester(s, 'requester', v.requester);
+    checkHolder(s, 'holder', v.holder);
+    const categoriesOk = allKnown(knownDataCategory, s, 'categories', v.categories);
+    if (v.effect === 'deny') {
+      if (v.purposes !== '*') allKnown(knownPurpose, s, 'purposes', v.purposes);
+      continue;
+    }
+    const purpose = purposes.get(v.purpose);
+    if (!knownPurpose(s, 'purpose', v.purpose) || !purpose) continue;
+    // A request rests on one of its purpose's legal bases; a rule cannot add bases of its own.
+    v.legalBasis.forEach((id, j) => {
+      if (knownLegalBasis(s, `legalBasis[${j}]`, id) && !purpose.v.legalBasis.includes(id)) {
+        at(s, `legalBasis[${j}]`, `legal basis "${id}" is not one of purpose "${v.purpose}"'s legal bases`);
+      }
+    });
+    if (requesterOk) {
+      // As for visibility: granting a requester that may not use the purpose would mislead.
+      v.requester.partners.forEach((partner, i) => {
+        if (!v.requester.roles.some((role) => isRequester(v.purpose, partner, role))) {
+          at(s, `requester.partners[${i}]`, `partner "${partner}" may not look up for "${v.purpose}" in any listed role (see purposes)`);
+        }
+      });
+      v.requester.roles.forEach((role, j) => {
+        if (!v.requester.partners.some((partner) => isRequester(v.purpose, partner, role))) {
+          at(s, `requester.roles[${j}]`, `no listed partner may look up for "${v.purpose}" as "${role}"`);
+        }
+      });
+    }
+    v.breakGlass?.roles.forEach((role, j) => {
+      if (!v.requester.roles.includes(role)) at(s, `breakGlass.roles[${j}]`, `role "${role}" is not one of the rule's requester roles`);
+    });
+    if (v.approvals !== undefined && disclosure !== undefined) {
+      // An override may only raise what the settings demand, so four eyes on special data hold
+      // whatever the rules say.
+      const d = disclosure.v;
+      const special = categoriesOk ? v.categories.find(isSpecial) : undefined;
+      if (v.approvals < d.defaultApprovals) {
+        at(s, 'approvals', `is less than defaultApprovals (${d.defaultApprovals})`);
+      } else if (special !== undefined && v.approvals < d.specialApprovals) {
+        at(s, 'approvals', `is less than specialApprovals (${d.specialApprovals}), and special category "${special}" may be asked`);
+      }
+    }
+  }
+
+  return { problems, meta, disclosure, requesters, rules };
 }
 
 function rule(id: string, kind: RuleKind, effect: Effect, article: string, description: string): Omit<RuleInfo, 'file'> {
@@ -385,6 +508,8 @@ function rule(id: string, kind: RuleKind, effect: Effect, article: string, descr
 
 function build(m: Merged, checked: Checked, files: string[], version: string): Covenant {
   const meta = checked.meta.v;
+  const settings = checked.disclosure?.v;
+  if (settings === undefined) throw new Error('build() without a disclosure section');
   const articles = new Map<string, Article>(meta.articles.map((a) => [a.number, a]));
 
   const partners = new Map<string, Partner>(
@@ -434,6 +559,14 @@ function build(m: Merged, checked: Checked, files: string[], version: string): C
     ]),
   );
 
+  const legalBases = new Map<string, LegalBasis>(m.legalBases.map(({ v }) => [v.id, { id: v.id, text: v.text }]));
+  const dataCategories = new Map<string, DataCategory>(
+    m.dataCategories.map(({ v }) => [
+      v.id,
+      { id: v.id, name: v.name, description: v.description, special: v.special, specialKind: v.specialKind ?? null },
+    ]),
+  );
+
   const visibility: VisibilityRule[] = m.visibility.map(({ v }) => ({
     id: v.id,
     effect: v.effect,
@@ -454,6 +587,38 @@ function build(m: Merged, checked: Checked, files: string[], version: string): C
     asVisibleTo: v.effect === 'allow' ? (v.asVisibleTo ?? null) : null,
   }));
 
+  const disclosureRules: DisclosureRule[] = m.disclosureRules.map(({ v }) =>
+    v.effect === 'allow'
+      ? {
+          id: v.id,
+          effect: v.effect,
+          article: v.article,
+          description: v.description,
+          purpose: v.purpose,
+          purposes: new Set([v.purpose]),
+          requester: requesterSelector(v.requester),
+          holder: holderSelector(v.holder),
+          categories: new Set(v.categories),
+          legalBasis: v.legalBasis,
+          approvals: v.approvals ?? null,
+          breakGlass: v.breakGlass ? { roles: new Set(v.breakGlass.roles) } : null,
+        }
+      : {
+          id: v.id,
+          effect: v.effect,
+          article: v.article,
+          description: v.description,
+          purpose: null,
+          purposes: v.purposes === '*' ? '*' : new Set(v.purposes),
+          requester: requesterSelector(v.requester),
+          holder: holderSelector(v.holder),
+          ...(v.categories ? { categories: new Set(v.categories) } : {}),
+          legalBasis: [],
+          approvals: null,
+          breakGlass: null,
+        },
+  );
+
   // Per purpose, the deny and allow rules that can apply, in file order: a lookup then scans only
   // a handful of rules, and deny is checked first by construction.
   const byPurpose = new Map<string, PurposeVisibility>();
@@ -464,11 +629,20 @@ function build(m: Merged, checked: Checked, files: string[], version: string): C
       allow: visibility.filter((r) => r.effect === 'allow' && applies(r)),
     });
   }
+  const disclosureByPurpose = new Map<string, PurposeDisclosure>();
+  for (const p of purposes.keys()) {
+    const applies = (r: DisclosureRule) => r.purposes === '*' || r.purposes.has(p);
+    disclosureByPurpose.set(p, {
+      deny: disclosureRules.filter((r) => r.effect === 'deny' && applies(r)),
+      allow: disclosureRules.filter((r) => r.effect === 'allow' && applies(r)),
+    });
+  }
   const index: CovenantIndex = {
     requesters: checked.requesters,
     visibility: byPurpose,
     matchDeny: matches.filter((r) => r.effect === 'deny'),
     matchAllow: matches.filter((r) => r.effect === 'allow'),
+    disclosure: disclosureByPurpose,
   };
 
   return {
@@ -478,16 +652,19 @@ function build(m: Merged, checked: Checked, files: string[], version: string): C
     region: meta.region,
     signed: meta.signed,
     validFrom: meta.validFrom,
-    minJustificationLength: meta.minJustificationLength,
     retention: { ...meta.retention },
+    disclosure: { ...settings, brokerPartners: new Set(settings.brokerPartners) },
     files,
     articles,
     partners,
     roles,
     purposes,
     categories,
+    legalBases,
+    dataCategories,
     visibility,
     matches,
+    disclosureRules,
     rules: checked.rules,
     index,
   };
@@ -499,6 +676,53 @@ function requesterSelector(raw: RawRequesterSelector): RequesterSelector {
   if (raw.domains) s.domains = new Set(raw.domains);
   if (raw.roles) s.roles = new Set(raw.roles);
   return s;
+}
+
+function holderSelector(raw: RawHolderSelector): HolderSelector {
+  const s: { -readonly [K in keyof HolderSelector]: HolderSelector[K] } = {};
+  if (raw.partners) s.partners = new Set(raw.partners);
+  if (raw.domains) s.domains = new Set(raw.domains);
+  return s;
+}
+
+// --- pass 4: coherence of the built covenant -------------------------------------------------
+
+/**
+ * A requester may only ask a holder it could have learned knows the person (art. 15): every
+ * (partner, role) a disclosure allow rule grants, for every holder partner it names, must see at
+ * least one of that holder's registration categories for the rule's purpose. A grant that no
+ * visibility rule backs is an authoring mistake and an error; one an explicit visibility deny rule
+ * overrides is not (deny wins, as everywhere; decideDisclosureRequest enforces it).
+ */
+function coherence(m: Merged, c: Covenant): CovenantProblem[] {
+  const problems: CovenantProblem[] = [];
+  m.disclosureRules.forEach((s) => {
+    const v = s.v;
+    if (v.effect !== 'allow') return;
+    const holders = [...c.partners.values()].filter(
+      (p) => (!v.holder.partners || v.holder.partners.includes(p.id)) && (!v.holder.domains || v.holder.domains.includes(p.domain)),
+    );
+    v.requester.partners.forEach((partner, i) => {
+      for (const role of v.requester.roles) {
+        if (!c.index.requesters.get(v.purpose)?.get(partner)?.has(role)) continue;
+        const actor = { partner, role, sub: 'covenant-check' };
+        for (const h of holders) {
+          if (h.id === partner) continue;
+          const decisions = [...h.registers.categories].map((category) => decideVisibility(c, actor, v.purpose, { partner: h.id, category }));
+          const seen = decisions.some((d) => d.allowed);
+          const deniedByRule = decisions.some((d) => c.rules.get(d.rule)?.effect === 'deny');
+          if (!seen && !deniedByRule) {
+            problems.push({
+              file: s.file,
+              path: `${s.at}.requester.partners[${i}]`,
+              reason: `"${partner}" as "${role}" can never see "${h.id}" for "${v.purpose}" (visibility), so it could not ask it for content`,
+            });
+          }
+        }
+      }
+    });
+  });
+  return problems;
 }
 
 function registrationSelector(raw: RawRegistrationSelector): RegistrationSelector {

@@ -1,7 +1,9 @@
 // The visibility matrix: the whole covenant's lookup visibility, per purpose, as one table that a
 // privacy officer can check against the signed text (`kenbaar policy check`). Computed from the
-// same decideVisibility the hub uses, so the table cannot drift from the behaviour.
-import { decideVisibility } from './decide';
+// same decideVisibility the hub uses, so the table cannot drift from the behaviour. Followed by a
+// short disclosure table (who may ask whom for which content), whose approvals come from the
+// same approvalsFor the disclosure decision uses.
+import { approvalsFor, decideVisibility } from './decide';
 import type { Covenant, Decision } from './types';
 
 /**
@@ -94,5 +96,77 @@ export function formatVisibilityMatrix(c: Covenant): string {
       lines.push(((labels[i] ?? '').padEnd(labelWidth) + cells).trimEnd());
     });
   }
+  lines.push('', ...formatDisclosureTable(c));
   return lines.join('\n') + '\n';
+}
+
+/** One disclosure allow rule as a policy table row. */
+export type DisclosureTableRow = {
+  rule: string;
+  purpose: string;
+  requester: { partners: readonly string[]; roles: readonly string[] };
+  /** Holder partners the rule names (domains expanded), in partner file order. */
+  holders: readonly string[];
+  categories: readonly { id: string; special: boolean }[];
+  /** Approvals for the least and the most a request may ask (same when the rule fixes them). */
+  approvals: { min: number; max: number };
+  /** Requester roles that may break the glass; empty when none. */
+  breakGlass: readonly string[];
+};
+
+/** Every disclosure allow rule, with approvals computed by the same function the decision uses. */
+export function disclosureTable(c: Covenant): DisclosureTableRow[] {
+  return c.disclosureRules.flatMap((r): DisclosureTableRow[] => {
+    if (r.effect !== 'allow' || r.purpose === null) return [];
+    const categories = [...(r.categories ?? [])].map((id) => ({ id, special: c.dataCategories.get(id)?.special ?? false }));
+    const plain = categories.filter((k) => !k.special).map((k) => k.id);
+    const all = categories.map((k) => k.id);
+    const max = approvalsFor(c, r, all);
+    return [
+      {
+        rule: r.id,
+        purpose: r.purpose,
+        requester: { partners: [...(r.requester.partners ?? [])], roles: [...(r.requester.roles ?? [])] },
+        holders: [...c.partners.values()]
+          .filter((p) => (!r.holder.partners || r.holder.partners.has(p.id)) && (!r.holder.domains || r.holder.domains.has(p.domain)))
+          .map((p) => p.id),
+        categories,
+        approvals: { min: plain.length > 0 ? approvalsFor(c, r, plain) : max, max },
+        breakGlass: [...(r.breakGlass?.roles ?? [])],
+      },
+    ];
+  });
+}
+
+function formatDisclosureTable(c: Covenant): string[] {
+  const s = c.disclosure;
+  const short = (id: string) => c.partners.get(id)?.short ?? id;
+  const head = ['rule', 'requester', '→ holder', 'categories (* special)', 'approvals', 'break glass'];
+  const table = disclosureTable(c);
+  const cells = table.map((r) => [
+    r.rule,
+    `${r.requester.partners.map(short).join(', ')} / ${r.requester.roles.join(', ')}`,
+    r.holders.map(short).join(', '),
+    r.categories.map((k) => `${k.id}${k.special ? '*' : ''}`).join(', '),
+    r.approvals.min === r.approvals.max ? String(r.approvals.max) : `${r.approvals.min}–${r.approvals.max}`,
+    r.breakGlass.length > 0 ? r.breakGlass.join(', ') : '—',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]?.length ?? 0)) + 2);
+  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('').trimEnd();
+  const lines = [
+    'Disclosure of content (art. 15): who may ask whom for what, after a lookup showed the holder knows the person',
+    `Approvals: ${s.defaultApprovals}, or ${s.specialApprovals} when a special category is asked, by informatiemakelaars of ` +
+      `${[...s.brokerPartners].join(', ')} or the holder, never the requester's own; grants last ${s.grantValidityHours} h.`,
+    `Break glass: a grant at once for ${s.breakGlassValidityMinutes} min, the same approvals due as a review within ${s.reviewDeadlineHours} h. ` +
+      `Justification at least ${s.minJustificationLength} characters.`,
+  ];
+  for (const purpose of c.purposes.values()) {
+    const rows = cells.filter((_, i) => table[i]?.purpose === purpose.id);
+    if (rows.length === 0) continue;
+    lines.push('', `${purpose.id}:`, line(head), ...rows.map(line));
+  }
+  if (table.length === 0) lines.push('', '(no disclosure rules: no content is ever disclosed)');
+  const denies = c.disclosureRules.filter((r) => r.effect === 'deny');
+  if (denies.length > 0) lines.push('', 'Never:', ...denies.map((r) => `  ${r.id}: ${r.description}`));
+  return lines;
 }

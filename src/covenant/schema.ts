@@ -41,7 +41,6 @@ const covenantMetaSchema = z.strictObject({
   region: text,
   signed: isoDate,
   validFrom: isoDate,
-  minJustificationLength: z.int().nonnegative(),
   retention: z.strictObject({
     defaultRetentionDays: days,
     maxRetentionDays: days,
@@ -80,9 +79,21 @@ const purposeSchema = z.strictObject({
   description: text,
   aveLevels: z.array(z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)])).min(1),
   article: articleRef,
-  legalBasis: z.array(text).min(1, 'a purpose needs a legal basis'),
+  /** Ids of `legalBases` entries. */
+  legalBasis: z.array(idSchema).min(1, 'a purpose needs a legal basis'),
   requesters: z.array(z.strictObject({ rule: ruleIdSchema, partner: idSchema, roles: ids })),
 });
+
+const legalBasisSchema = z.strictObject({ id: idSchema, text });
+
+/** The kind says which AVG article applies (9 or 10); it must be there exactly when special. */
+function specialKindPresentIffSpecial(c: { special: boolean; specialKind?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (c.special && c.specialKind === undefined)
+    ctx.addIssue({ code: 'custom', path: ['specialKind'], message: 'required when special is true' });
+  if (!c.special && c.specialKind !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['specialKind'], message: 'only allowed when special is true' });
+}
+const specialKind = z.enum(['gezondheid', 'strafrechtelijk']).optional();
 
 const categorySchema = z
   .strictObject({
@@ -91,15 +102,26 @@ const categorySchema = z
     description: text,
     maxRetentionDays: days,
     special: z.boolean(),
-    specialKind: z.enum(['gezondheid', 'strafrechtelijk']).optional(),
+    specialKind,
   })
-  .superRefine((c, ctx) => {
-    // The kind says which AVG article applies (9 or 10); it must be there exactly when special.
-    if (c.special && c.specialKind === undefined)
-      ctx.addIssue({ code: 'custom', path: ['specialKind'], message: 'required when special is true' });
-    if (!c.special && c.specialKind !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['specialKind'], message: 'only allowed when special is true' });
-  });
+  .superRefine(specialKindPresentIffSpecial);
+
+const dataCategorySchema = z
+  .strictObject({ id: idSchema, name: text, description: text, special: z.boolean(), specialKind })
+  .superRefine(specialKindPresentIffSpecial);
+
+const positive = (unit: string) => z.int(`must be a whole number of ${unit}`).positive(`must be a positive number of ${unit}`);
+const disclosureSettingsSchema = z.strictObject({
+  minJustificationLength: z.int().nonnegative(),
+  grantValidityHours: positive('hours'),
+  breakGlassValidityMinutes: positive('minutes'),
+  reviewDeadlineHours: positive('hours'),
+  relayRetentionHours: positive('hours'),
+  maxCiphertextBytes: positive('bytes'),
+  defaultApprovals: positive('approvals'),
+  specialApprovals: positive('approvals'),
+  brokerPartners: ids,
+});
 
 // --- selectors: deny rules may be broad (absent = any); allow rules must be explicit ----------
 
@@ -142,6 +164,36 @@ const visibilityRuleSchema = z.discriminatedUnion('effect', [
   }),
 ]);
 
+/** Whose content: a holder is a partner, so no registration categories here. */
+const anyHolder = z.strictObject({ partners: ids.optional(), domains: domains.optional() });
+const narrowedHolder = anyHolder.refine(
+  (s) => s.partners !== undefined || s.domains !== undefined,
+  'an allow rule must name partners or domains',
+);
+
+const disclosureRuleSchema = z.discriminatedUnion('effect', [
+  z.strictObject({
+    ...ruleHead,
+    effect: z.literal('allow'),
+    // One purpose, so that the legal bases the rule lists are that purpose's.
+    purpose: idSchema,
+    requester: explicitRequester,
+    holder: narrowedHolder,
+    categories: ids,
+    legalBasis: ids,
+    approvals: positive('approvals').optional(),
+    breakGlass: z.strictObject({ roles: ids }).optional(),
+  }),
+  z.strictObject({
+    ...ruleHead,
+    effect: z.literal('deny'),
+    purposes: z.union([z.literal('*'), ids]),
+    requester: anyRequester.default({}),
+    holder: anyHolder.default({}),
+    categories: ids.optional(),
+  }),
+]);
+
 const matchRuleSchema = z.discriminatedUnion('effect', [
   z
     .strictObject({
@@ -172,6 +224,10 @@ export const covenantFileSchema = z.strictObject({
   categories: z.array(categorySchema).optional(),
   visibility: z.array(visibilityRuleSchema).optional(),
   matches: z.array(matchRuleSchema).optional(),
+  legalBases: z.array(legalBasisSchema).optional(),
+  disclosure: disclosureSettingsSchema.optional(),
+  dataCategories: z.array(dataCategorySchema).optional(),
+  disclosureRules: z.array(disclosureRuleSchema).optional(),
 });
 
 export type CovenantFile = z.infer<typeof covenantFileSchema>;
@@ -184,3 +240,8 @@ export type RawVisibilityRule = z.infer<typeof visibilityRuleSchema>;
 export type RawMatchRule = z.infer<typeof matchRuleSchema>;
 export type RawRequesterSelector = z.infer<typeof anyRequester>;
 export type RawRegistrationSelector = z.infer<typeof anyRegistration>;
+export type RawLegalBasis = z.infer<typeof legalBasisSchema>;
+export type RawDataCategory = z.infer<typeof dataCategorySchema>;
+export type RawDisclosureSettings = z.infer<typeof disclosureSettingsSchema>;
+export type RawDisclosureRule = z.infer<typeof disclosureRuleSchema>;
+export type RawHolderSelector = z.infer<typeof anyHolder>;

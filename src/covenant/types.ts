@@ -31,6 +31,19 @@ export const FIXED_RULE_IDS = [
   'unknown-partner',
   'role-not-held',
   'action-not-permitted',
+  /** A disclosure request names a data category the covenant does not define. */
+  'unknown-data-category',
+  /** A disclosure request names a holder partner the covenant does not define. */
+  'unknown-holder',
+  /** A disclosure request's justification is shorter than the covenant's minimum (art. 15). */
+  'justification-too-short',
+  /** Urgency `emergency` where no rule lets the requester's role break the glass (art. 15b). */
+  'break-glass-not-allowed',
+  /**
+   * Acting on one's own organisation where the covenant wants another: asking one's own
+   * organisation for content, or weighing a request one's own organisation made (art. 15).
+   */
+  'own-organisation',
 ] as const;
 export type FixedRuleId = (typeof FIXED_RULE_IDS)[number];
 
@@ -42,6 +55,28 @@ export type Actor = { partner: string; role: string; sub: string };
  * or a {@link FixedRuleId}, so an audit entry can cite exactly what decided.
  */
 export type Decision = { allowed: boolean; rule: string; reason: string };
+
+/** A request for content, as decided by decideDisclosureRequest. */
+export type DisclosureRequest = {
+  holder: string;
+  purpose: string;
+  /** A legal basis id (purposes.yaml `legalBases`) among those the deciding rule lists. */
+  legalBasis: string;
+  categories: readonly string[];
+  urgency: 'regular' | 'emergency';
+  justificationLength: number;
+};
+
+/**
+ * A disclosure request's decision. `approvalsNeeded`: informatiemakelaars that must approve before
+ * the grant (for break glass: that must review it afterwards); 0 when denied. `field` names the
+ * part of the request that was refused, where one part was.
+ */
+export type DisclosureDecision = Decision & {
+  approvalsNeeded: number;
+  breakGlass: boolean;
+  field?: 'holder' | 'purpose' | 'legalBasis' | 'categories' | 'urgency' | 'justification';
+};
 
 export type Article = { number: string; title: string; text: string };
 
@@ -83,6 +118,7 @@ export type Purpose = {
   description: string;
   aveLevels: readonly AveLevel[];
   article: string;
+  /** Ids into Covenant.legalBases, in file order. */
   legalBasis: readonly string[];
   /** In file order. */
   requesters: readonly PurposeRequester[];
@@ -96,6 +132,75 @@ export type Category = {
   /** AVG art. 9 (health) or art. 10 (criminal) data: the registration itself is special data. */
   special: boolean;
   specialKind: 'gezondheid' | 'strafrechtelijk' | null;
+};
+
+/** A legal basis (art. 5), listed once and cited by id from purposes and disclosure requests. */
+export type LegalBasis = { id: string; text: string };
+
+/**
+ * What disclosed content may be about (art. 15), at the grain a request names. Distinct from the
+ * registration categories: a registration says *that* a partner is involved, a data category
+ * what it may tell.
+ */
+export type DataCategory = {
+  id: string;
+  name: string;
+  description: string;
+  /** AVG art. 9 (health) or art. 10 (criminal) data: four eyes (specialApprovals). */
+  special: boolean;
+  specialKind: 'gezondheid' | 'strafrechtelijk' | null;
+};
+
+/** The covenant's settings for disclosure of content (art. 15, 15a, 15b). */
+export type DisclosureSettings = {
+  /** Fewest characters a request's justification may have. */
+  minJustificationLength: number;
+  /** How long an approved grant lets the holder answer and the requester fetch. */
+  grantValidityHours: number;
+  /** How long a break-glass grant lasts (granted at once, reviewed afterwards). */
+  breakGlassValidityMinutes: number;
+  /** Within how many hours a break-glass grant must have been reviewed. */
+  reviewDeadlineHours: number;
+  /** How long the hub keeps relayed ciphertext (never longer than a grant). */
+  relayRetentionHours: number;
+  /** Largest encrypted answer the hub relays. */
+  maxCiphertextBytes: number;
+  /** Approvals a request needs when no requested category is special and no rule says otherwise. */
+  defaultApprovals: number;
+  /** Approvals when any requested category is special (four eyes). */
+  specialApprovals: number;
+  /**
+   * Partners whose informatiemakelaars may weigh any request (the house); besides them only the
+   * holder's own, and never the requester's organisation's.
+   */
+  brokerPartners: ReadonlySet<string>;
+};
+
+/** Whose content. An absent field matches anything. */
+export type HolderSelector = {
+  partners?: ReadonlySet<string>;
+  domains?: ReadonlySet<Domain>;
+};
+
+export type DisclosureRule = {
+  id: string;
+  effect: Effect;
+  article: string;
+  description: string;
+  /** Allow rules: the one purpose whose legal bases they cite. Null for deny rules. */
+  purpose: string | null;
+  /** `'*'`: every purpose (deny rules only); an allow rule's is `{purpose}`. */
+  purposes: ReadonlySet<string> | '*';
+  requester: RequesterSelector;
+  holder: HolderSelector;
+  /** Data categories. Allow rules: those that may be asked; deny rules: absent = any. */
+  categories?: ReadonlySet<string>;
+  /** Allow rules: the legal basis ids (a subset of the purpose's) a request may rest on. */
+  legalBasis: readonly string[];
+  /** Allow rules: approvals needed whatever is asked (only ever more than the settings say). */
+  approvals: number | null;
+  /** Allow rules: the requester roles that may ask with urgency `emergency` (break the glass). */
+  breakGlass: { roles: ReadonlySet<string> } | null;
 };
 
 export type Effect = 'allow' | 'deny';
@@ -141,7 +246,7 @@ export type MatchRule = {
   asVisibleTo: string | null;
 };
 
-export type RuleKind = 'role' | 'registration' | 'purpose' | 'visibility' | 'match';
+export type RuleKind = 'role' | 'registration' | 'purpose' | 'visibility' | 'match' | 'disclosure';
 
 /** Where a written rule lives, for citing it (audit, `kenbaar policy check`, error messages). */
 export type RuleInfo = {
@@ -156,6 +261,9 @@ export type RuleInfo = {
 /** Visibility rules that can apply to one purpose, split so deny is always checked first. */
 export type PurposeVisibility = { deny: readonly VisibilityRule[]; allow: readonly VisibilityRule[] };
 
+/** Disclosure rules that can apply to one purpose, split so deny is always checked first. */
+export type PurposeDisclosure = { deny: readonly DisclosureRule[]; allow: readonly DisclosureRule[] };
+
 export type Covenant = {
   /** `sha256:<hex>` over the sorted file names and their exact contents. */
   version: string;
@@ -165,8 +273,9 @@ export type Covenant = {
   /** ISO dates (YYYY-MM-DD). */
   signed: string;
   validFrom: string;
-  minJustificationLength: number;
   retention: RetentionDefaults;
+  /** Settings for requests for content; the one source of minJustificationLength. */
+  disclosure: DisclosureSettings;
   /** The file names the covenant was loaded from, sorted. */
   files: readonly string[];
   articles: ReadonlyMap<string, Article>;
@@ -175,9 +284,12 @@ export type Covenant = {
   roles: ReadonlyMap<string, Role>;
   purposes: ReadonlyMap<string, Purpose>;
   categories: ReadonlyMap<string, Category>;
+  legalBases: ReadonlyMap<string, LegalBasis>;
+  dataCategories: ReadonlyMap<string, DataCategory>;
   /** In file order (across files: sorted by file name). */
   visibility: readonly VisibilityRule[];
   matches: readonly MatchRule[];
+  disclosureRules: readonly DisclosureRule[];
   /** Every written rule id, of every kind. */
   rules: ReadonlyMap<string, RuleInfo>;
   /** Precomputed indexes for the decision functions. */
@@ -191,4 +303,6 @@ export type CovenantIndex = {
   visibility: ReadonlyMap<string, PurposeVisibility>;
   matchDeny: readonly MatchRule[];
   matchAllow: readonly MatchRule[];
+  /** purpose → the disclosure rules that may apply to it. */
+  disclosure: ReadonlyMap<string, PurposeDisclosure>;
 };

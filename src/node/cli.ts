@@ -162,7 +162,8 @@ export function buildProgram(settings: () => NodeSettings, setExit: (code: numbe
     .description('recompute the Merkle tree from the entries and check it against every signed checkpoint; exit 1 on problems')
     .option('--json', 'print the full report as JSON')
     .option('--progress', 'show the progress bar (default: on a terminal, for large logs)')
-    .action(run(async (opts: { json?: boolean; progress?: boolean }) => (await commands.audit()).auditVerifyCommand(settings(), opts)));
+    .option('--jwks <file>', "the hub's public keys (a saved /.well-known/jwks.json): verify without access to its secrets")
+    .action(run(async (opts: { json?: boolean; progress?: boolean; jwks?: string }) => (await commands.audit()).auditVerifyCommand(settings(), opts)));
   audit
     .command('checkpoint')
     .description('sequence pending entries and sign a checkpoint now')

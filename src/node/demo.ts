@@ -342,7 +342,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     expect(!feeds.woningcorporatie?.some((n) => zorg.has(n.knownBy.partner)), 'the woningcorporatie is never told of a zorg registration');
 
     step("The audit trail, as the FG of the Zorg- en Veiligheidshuis sees it");
-    const po = as('gemeente', 'zvh-privacy-officer', 'fg-zvh');
+    const po = as('zorg-en-veiligheidshuis', 'zvh-privacy-officer', 'fg-zvh');
     const requested = await po.checkpoint();
     say(`The FG of the house (art. 16; a partner's own privacy officer sees only its organisation's entries) asks for a checkpoint now: the log is sequenced and its Merkle root signed`, `(size ${requested.size}, root ${requested.root.slice(0, 16)}…). Then reads the entries (reading is logged too):`);
     type Entry = { id: number; seq: number | null; at: string; actor: { partner: string | null; sub: string | null; role: string | null }; action: string; purpose: string | null; outcome: string; rule: string | null };

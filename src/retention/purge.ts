@@ -1,7 +1,8 @@
 // Retention, as the covenant sets it. An expired registration already stops matching at once (every
 // query filters on expires_at); the purge then (1) marks expired registrations as ended, (2) removes
 // registrations ended longer ago than the covenant's archive period, with their match notices, and
-// (3) forgets used token ids that can no longer be replayed. It logs what it did in the same
+// (3) forgets used token ids that can no longer be replayed, (4) wipes relayed ciphertext past the
+// relay retention and logs break-glass reviews that are overdue. It logs what it did in the same
 // transaction. Audit entries are not purged: the log is append-only and kept at least five years.
 import { and, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
 import { matches, registrations } from '../../schema/index';
@@ -10,8 +11,9 @@ import type { AuditInput } from '../audit/entry';
 import type { Covenant } from '../covenant/index';
 import type { Db } from '../db/types';
 import { forgetExpiredTokenIds } from '../auth/replay';
+import { expireHandovers, markOverdue } from '../disclosures/service';
 
-export type PurgeReport = { expired: number; removed: number; matchesRemoved: number; tokenIdsForgotten: number };
+export type PurgeReport = { expired: number; removed: number; matchesRemoved: number; tokenIdsForgotten: number; handoversExpired: number; reviewsOverdue: number };
 
 const DAY_MS = 86_400_000;
 
@@ -39,8 +41,13 @@ export async function purge(db: Db, covenant: Covenant, now: Date): Promise<Purg
       matchesRemoved += gone.length;
     }
     const tokenIdsForgotten = await forgetExpiredTokenIds(tx, now);
+    const ctx = { at: now, requestId: `purge-${crypto.randomUUID()}`, actor: null, covenantVersion: covenant.version };
+    const audit = (...e: AuditInput[]) => appendAudit(tx, ctx, e);
+    // Relayed ciphertext past the covenant's relay retention, and break-glass reviews past due.
+    const handoversExpired = await expireHandovers(tx, now, audit);
+    const reviewsOverdue = (await markOverdue(tx, now, audit)).length;
 
-    const report: PurgeReport = { expired: expired.length, removed: removed.length, matchesRemoved, tokenIdsForgotten };
+    const report: PurgeReport = { expired: expired.length, removed: removed.length, matchesRemoved, tokenIdsForgotten, handoversExpired, reviewsOverdue };
     const entries: AuditInput[] = [
       ...expired.map<AuditInput>((r) => ({
         action: 'registration.end',
@@ -58,7 +65,7 @@ export async function purge(db: Db, covenant: Covenant, now: Date): Promise<Purg
       })),
       { action: 'purge', outcome: 'ok', rule: 'retention', detail: { ...report } },
     ];
-    await appendAudit(tx, { at: now, requestId: `purge-${crypto.randomUUID()}`, actor: null, covenantVersion: covenant.version }, entries);
+    await audit(...entries);
     return report;
   });
 }

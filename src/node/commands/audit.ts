@@ -1,6 +1,8 @@
 // `kenbaar audit verify` and `kenbaar audit checkpoint`: work on the hub's database directly (run
 // them where the hub runs; with the embedded PGlite database, stop the hub first: PGlite allows
 // one process per data directory).
+import { readFileSync } from 'node:fs';
+import type { JWK } from 'jose';
 import { createCheckpoint } from '../../audit/checkpoint';
 import { readHead } from '../../audit/store';
 import { verifyAuditLog, type VerifyReport } from '../../audit/verify';
@@ -28,14 +30,17 @@ export function formatVerifyReport(report: VerifyReport): string {
   return lines.join('\n') + '\n';
 }
 
-export async function auditVerifyCommand(settings: NodeSettings, opts: { json?: boolean; progress?: boolean }): Promise<number> {
-  const { config } = await loadHubConfig(settings);
+export async function auditVerifyCommand(settings: NodeSettings, opts: { json?: boolean; progress?: boolean; jwks?: string }): Promise<number> {
+  // Verifying needs only public keys: from a saved JWKS, or the hub's own configuration.
+  const keys = opts.jwks
+    ? (JSON.parse(readFileSync(opts.jwks, 'utf8')) as { keys: JWK[] }).keys.map(({ d: _d, ...pub }) => pub)
+    : (await loadHubConfig(settings)).config.signer.published;
   const report = await withHubDatabase(settings, 'kenbaar audit verify', async (database) => {
     const head = await readHead(database.db);
     const show = !opts.json && (opts.progress === true || (Boolean(process.stderr.isTTY) && head.size >= PROGRESS_FROM));
     const bar = progressBar(show, head.size, 'verifying', 'entries');
     try {
-      return await verifyAuditLog(database.db, config.signer.published, (n) => bar.update(n));
+      return await verifyAuditLog(database.db, keys, (n) => bar.update(n));
     } finally {
       bar.stop();
     }

@@ -1,0 +1,224 @@
+// POST /v1/disclosures (request), GET /v1/disclosures (list), GET /v1/disclosures/{id},
+// GET /v1/disclosures/overdue. Decisions: decision-routes.ts; hand-over: handover-routes.ts.
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { or, eq, and } from 'drizzle-orm';
+import { disclosureRequests } from '../../schema/index';
+import { decideAction } from '../covenant/index';
+import type { AppEnv } from '../config';
+import { Problem } from '../errors';
+import { problemResponses } from '../http/schemas';
+import { deny, unitOfWork } from '../http/unit-of-work';
+import { decisionsOf, getRequest, grantOfRequest, insertRequest, listRequests, type GrantRow } from './repo';
+import { CompactJws, DisclosureSchema, GrantSchema, parsePayload, RequestPayloadSchema } from './schemas';
+import { checkRequest, grantView, holderRegistration, issueGrant, justificationHash, markOverdue, requestView, storedSubjects } from './service';
+import { verifySignedBy } from './signed';
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const security = [{ partnerJwt: [] }];
+
+const createRequest = createRoute({
+  method: 'post',
+  path: '/v1/disclosures',
+  tags: ['Disclosures'],
+  summary: 'Ask a partner for content, on a signed justification',
+  description:
+    'The body carries a compact JWS signed with your partner key, payload {sub, iat, jti, subject, holder, purpose, legalBasis, categories, caseRef, justification, urgency}. Stored verbatim. urgency "emergency" is break-glass: a short grant at once, reviewed afterwards.',
+  security,
+  request: { body: { required: true, content: { 'application/json': { schema: z.strictObject({ request: CompactJws }).openapi('DisclosureRequestInput') } } } },
+  responses: {
+    201: {
+      description: 'Requested (pending), or granted at once under break-glass',
+      content: { 'application/json': { schema: z.object({ request: DisclosureSchema, grant: GrantSchema.nullable() }) } },
+    },
+    ...problemResponses(400, 401, 403, 409, 413, 415),
+  },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/disclosures',
+  tags: ['Disclosures'],
+  summary: 'Disclosure requests: brokers see all, others their own requests and those addressed to them',
+  security,
+  request: {
+    query: z.object({
+      status: z.enum(['pending', 'approved', 'rejected']).optional(),
+      purpose: z.string().max(80).optional(),
+      holder: z.string().max(80).optional(),
+      requester: z.string().max(80).optional(),
+      urgency: z.enum(['regular', 'emergency']).optional(),
+      limit: z.coerce.number().int().min(1).max(500).default(100),
+    }),
+  },
+  responses: { 200: { description: 'Requests', content: { 'application/json': { schema: z.object({ requests: z.array(DisclosureSchema) }) } } }, ...problemResponses(400, 401, 403) },
+});
+
+const overdueRoute = createRoute({
+  method: 'get',
+  path: '/v1/disclosures/overdue',
+  tags: ['Disclosures'],
+  summary: 'Break-glass requests past their review deadline without a review (brokers)',
+  security,
+  responses: { 200: { description: 'Overdue', content: { 'application/json': { schema: z.object({ overdue: z.array(DisclosureSchema) }) } } }, ...problemResponses(401, 403) },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/v1/disclosures/{id}',
+  tags: ['Disclosures'],
+  summary: 'One request with its signed decisions and grant',
+  security,
+  request: { params: z.object({ id: z.uuid() }) },
+  responses: {
+    200: {
+      description: 'The request',
+      content: {
+        'application/json': {
+          schema: z.object({
+            request: DisclosureSchema,
+            decisions: z.array(z.object({ id: z.uuid(), kind: z.string(), broker: z.string(), brokerSub: z.string(), outcome: z.string(), categories: z.array(z.string()).nullable(), validUntil: z.string().nullable(), reason: z.string().nullable(), createdAt: z.string(), jws: z.string() })),
+            grant: GrantSchema.nullable(),
+          }),
+        },
+      },
+    },
+    ...problemResponses(400, 401, 403, 404),
+  },
+});
+
+export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(createRequest, async (c) => {
+    const { actor, config, clock } = c.var;
+    const now = clock();
+    const { request: jws } = c.req.valid('json');
+    const p = parsePayload(RequestPayloadSchema, await verifySignedBy(jws, config.keyring, actor.partner, 'request'), 'request');
+    if (p.sub !== actor.sub) {
+      throw new Problem('forbidden', 'request.sub: the signed request names another professional than the token', { rule: 'signer-not-actor', errors: [{ field: 'request.sub', reason: 'differs from the token sub' }] });
+    }
+    if (p.iat * 1000 > now.getTime() + config.limits.clockSkewSeconds * 1000) {
+      throw new Problem('invalid-request', 'request.iat: issued in the future', { errors: [{ field: 'request.iat', reason: 'in the future' }] });
+    }
+    const stored = storedSubjects(config, p.subject);
+    const hash = justificationHash(p.justification);
+    const covenant = config.covenant;
+
+    const result = await unitOfWork(c, async (tx, audit) => {
+      const entry = { action: 'disclosure.requested' as const, subject: stored[0]!, purpose: p.purpose, caseRef: p.caseRef };
+      const detail = { holder: p.holder, categories: p.categories, legalBasis: p.legalBasis, urgency: p.urgency, justificationHash: hash, jti: p.jti };
+      const d = checkRequest(covenant, actor, p);
+      if (!d.allowed) {
+        await audit({ ...entry, outcome: 'denied', rule: d.rule, detail: { ...detail, field: d.field ?? null, reason: d.reason } });
+        const field = `request.${d.field ?? 'purpose'}`;
+        return deny(
+          d.field === 'justification'
+            ? new Problem('invalid-request', `${field}: ${d.reason}`, { rule: d.rule, errors: [{ field, reason: d.reason }] })
+            : new Problem('forbidden', d.reason, { rule: d.rule, policyVersion: covenant.version, errors: [{ field, reason: d.reason }] }),
+        );
+      }
+      const reg = await holderRegistration(tx, stored, p.holder, now);
+      if (!reg) {
+        await audit({ ...entry, outcome: 'rejected', rule: d.rule, detail: { ...detail, reason: 'holder has no active registration of this person' } });
+        return deny(new Problem('conflict', `${p.holder} has no active registration of this person: there is nothing to ask it for`, { errors: [{ field: 'request.holder', reason: 'holder does not know the subject' }] }));
+      }
+      const id = crypto.randomUUID();
+      const row = {
+        id,
+        requester: actor.partner,
+        requesterSub: actor.sub,
+        requesterRole: actor.role,
+        holder: p.holder,
+        holderRegistrationId: reg.id,
+        subject: stored[0]!,
+        purpose: p.purpose,
+        legalBasis: p.legalBasis,
+        categories: p.categories,
+        caseRef: p.caseRef,
+        justificationHash: hash,
+        jws,
+        jti: p.jti,
+        urgency: p.urgency,
+        rule: d.rule,
+        approvalsNeeded: d.approvalsNeeded,
+        status: (d.breakGlass ? 'approved' : 'pending') as 'approved' | 'pending',
+        reviewStatus: d.breakGlass ? ('due' as const) : null,
+        reviewDueAt: d.breakGlass ? new Date(now.getTime() + covenant.disclosure.reviewDeadlineHours * HOUR) : null,
+        overdueLoggedAt: null,
+        createdAt: now,
+        closedAt: d.breakGlass ? now : null,
+      };
+      if (!(await insertRequest(tx, row))) {
+        await audit({ ...entry, outcome: 'rejected', rule: d.rule, detail: { ...detail, reason: 'jti already used for a request' } });
+        return deny(new Problem('conflict', 'request.jti: this signed request was already submitted', { errors: [{ field: 'request.jti', reason: 'reused' }] }));
+      }
+      await audit({ ...entry, outcome: 'allowed', rule: d.rule, detail: { ...detail, request: id, approvalsNeeded: d.approvalsNeeded } });
+      let grant: GrantRow | null = null;
+      if (d.breakGlass) {
+        await audit({ ...entry, action: 'disclosure.break-glass', outcome: 'allowed', rule: d.rule, detail: { request: id, holder: p.holder, reviewDueAt: row.reviewDueAt!.toISOString() } });
+        const expiresAt = new Date(now.getTime() + covenant.disclosure.breakGlassValidityMinutes * MINUTE);
+        grant = await issueGrant(tx, config, row, { categories: p.categories, expiresAt, now, breakGlass: true }, audit);
+      }
+      return { request: requestView(row), grant: grant ? grantView(grant) : null };
+    });
+    return c.json(result, 201);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const { actor, config } = c.var;
+    const q = c.req.valid('query');
+    const result = await unitOfWork(c, async (tx, audit) => {
+      const broker = decideAction(config.covenant, actor, 'decide-disclosure');
+      const scope = broker.allowed
+        ? undefined
+        : or(eq(disclosureRequests.requester, actor.partner), and(eq(disclosureRequests.holder, actor.partner), eq(disclosureRequests.status, 'approved')));
+      const rows = await listRequests(tx, { ...q, ...(scope ? { scope } : {}) });
+      await audit({ action: 'disclosure.read', outcome: 'allowed', rule: broker.allowed ? broker.rule : 'own-requests', detail: { filter: q, count: rows.length } });
+      return { requests: rows.map(requestView) };
+    });
+    return c.json(result, 200);
+  });
+
+  app.openapi(overdueRoute, async (c) => {
+    const { actor, config, clock } = c.var;
+    const result = await unitOfWork(c, async (tx, audit) => {
+      const broker = decideAction(config.covenant, actor, 'decide-disclosure');
+      await audit({ action: 'disclosure.read', outcome: broker.allowed ? 'allowed' : 'denied', rule: broker.rule, detail: { list: 'overdue' } });
+      if (!broker.allowed) return deny(new Problem('forbidden', broker.reason, { rule: broker.rule }));
+      return { overdue: (await markOverdue(tx, clock(), audit)).map(requestView) };
+    });
+    return c.json(result, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const { actor, config } = c.var;
+    const { id } = c.req.valid('param');
+    const result = await unitOfWork(c, async (tx, audit) => {
+      const req = await getRequest(tx, id);
+      const broker = decideAction(config.covenant, actor, 'decide-disclosure');
+      const involved = req && (req.requester === actor.partner || (req.holder === actor.partner && req.status === 'approved'));
+      if (!req || !(broker.allowed || involved)) {
+        await audit({ action: 'disclosure.read', outcome: 'denied', rule: broker.rule, detail: { request: id } });
+        return deny(new Problem('not-found', 'No disclosure request with this id that you may see'));
+      }
+      await audit({ action: 'disclosure.read', outcome: 'allowed', rule: broker.allowed ? broker.rule : 'own-requests', subject: req.subject, purpose: req.purpose, caseRef: req.caseRef, detail: { request: id } });
+      const grant = await grantOfRequest(tx, id);
+      return {
+        request: requestView(req),
+        decisions: (await decisionsOf(tx, id)).map((d) => ({
+          id: d.id,
+          kind: d.kind,
+          broker: d.broker,
+          brokerSub: d.brokerSub,
+          outcome: d.outcome,
+          categories: d.categories,
+          validUntil: d.validUntil?.toISOString() ?? null,
+          reason: d.reason,
+          createdAt: d.createdAt.toISOString(),
+          jws: d.jws,
+        })),
+        grant: grant ? grantView(grant) : null,
+      };
+    });
+    return c.json(result, 200);
+  });
+}

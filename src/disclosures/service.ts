@@ -1,0 +1,208 @@
+// Full disclosure, as the covenant allows it: a signed request, brokers' signed decisions (four
+// eyes where the covenant says so), a hub-signed grant, an end-to-end encrypted hand-over, and
+// break-glass with mandatory review. Every step writes its audit entries in its own transaction.
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { AuditInput } from '../audit/entry';
+import { decideDisclosureRequest, type Actor, type Covenant } from '../covenant/index';
+import type { HubConfig } from '../config';
+import type { Queryable, Tx } from '../db/types';
+import { toBase64Url, toHex, utf8 } from '../encoding';
+import { Problem } from '../errors';
+import { hubPseudonyms } from '../pseudonym/hub-key';
+import { parseSubject } from '../pseudonym/pseudonymise';
+import { findActive } from '../registrations/repo';
+import { grantSubjectRef, signGrant } from './grant';
+import {
+  decisionsOf,
+  expiredHandovers,
+  insertGrant,
+  overdueReviews,
+  updateRequest,
+  wipeHandover,
+  type DisclosureRequestRow,
+  type GrantRow,
+} from './repo';
+
+export type Audit = (...entries: AuditInput[]) => Promise<void>;
+
+const HOUR = 3_600_000;
+
+export type RequestPayload = {
+  sub: string;
+  iat: number;
+  jti: string;
+  subject: string;
+  holder: string;
+  purpose: string;
+  legalBasis: string;
+  categories: string[];
+  caseRef: string;
+  justification: string;
+  urgency: 'regular' | 'emergency';
+};
+
+export const justificationHash = (text: string) => `sha256:${toHex(sha256(utf8(text)))}`;
+
+/** The stored pseudonyms of a partner-side subject, current key version first. */
+export function storedSubjects(config: HubConfig, subject: string): string[] {
+  return hubPseudonyms(config.hubKeys, parseSubject(subject)).map((p) => toBase64Url(p.value));
+}
+
+/** The holder's active registration of this subject, if the holder knows the person at all. */
+export async function holderRegistration(q: Queryable, stored: string[], holder: string, now: Date) {
+  return (await findActive(q, stored, now)).find((r) => r.partner === holder);
+}
+
+export function checkRequest(covenant: Covenant, actor: Actor, p: RequestPayload) {
+  return decideDisclosureRequest(covenant, actor, {
+    holder: p.holder,
+    purpose: p.purpose,
+    legalBasis: p.legalBasis,
+    categories: p.categories,
+    urgency: p.urgency,
+    justificationLength: p.justification.trim().length,
+  });
+}
+
+/** Sign and store the grant for an approved request; its audit entry goes with it. */
+export async function issueGrant(
+  tx: Tx,
+  config: HubConfig,
+  req: DisclosureRequestRow,
+  opts: { categories: string[]; expiresAt: Date; now: Date; breakGlass: boolean },
+  audit: Audit,
+): Promise<GrantRow> {
+  const id = crypto.randomUUID();
+  const claims = {
+    grant: id,
+    request: req.id,
+    requester: req.requester,
+    holder: req.holder,
+    registration: req.holderRegistrationId,
+    subjectRef: grantSubjectRef(config.hubKeys.current.key, id, req.subject),
+    categories: opts.categories,
+    purpose: req.purpose,
+    legalBasis: req.legalBasis,
+    caseRef: req.caseRef,
+    breakGlass: opts.breakGlass,
+    issuedAt: opts.now,
+    expiresAt: opts.expiresAt,
+  };
+  const jwt = await signGrant(config.signer, config.hubId, claims);
+  const row: GrantRow = {
+    id,
+    requestId: req.id,
+    requester: req.requester,
+    holder: req.holder,
+    categories: opts.categories,
+    breakGlass: opts.breakGlass,
+    issuedAt: opts.now,
+    expiresAt: opts.expiresAt,
+    revokedAt: null,
+    jwt,
+  };
+  await insertGrant(tx, row);
+  await audit({
+    action: 'grant.issued',
+    outcome: 'allowed',
+    rule: req.rule,
+    subject: req.subject,
+    purpose: req.purpose,
+    caseRef: req.caseRef,
+    detail: { request: req.id, grant: id, holder: req.holder, requester: req.requester, categories: opts.categories, expiresAt: opts.expiresAt.toISOString(), breakGlass: opts.breakGlass, kid: config.signer.kid },
+  });
+  return row;
+}
+
+/**
+ * After an approval: when enough distinct brokers approved, the request is approved and a grant is
+ * issued for what every approver allowed (the intersection of their categories, the earliest of
+ * their validity limits, never beyond the covenant's grant validity).
+ */
+export async function concludeIfApproved(
+  tx: Tx,
+  config: HubConfig,
+  req: DisclosureRequestRow,
+  now: Date,
+  audit: Audit,
+): Promise<GrantRow | undefined> {
+  const approvals = (await decisionsOf(tx, req.id)).filter((d) => d.kind === 'decision' && d.outcome === 'approve');
+  if (approvals.length < req.approvalsNeeded) return undefined;
+  let categories = req.categories;
+  let expiresAt = new Date(now.getTime() + config.covenant.disclosure.grantValidityHours * HOUR);
+  for (const a of approvals) {
+    if (a.categories) categories = categories.filter((c) => a.categories!.includes(c));
+    if (a.validUntil && a.validUntil < expiresAt) expiresAt = a.validUntil;
+  }
+  if (categories.length === 0) throw new Problem('conflict', 'The approvals leave no category in common: nothing can be granted');
+  await updateRequest(tx, req.id, { status: 'approved', closedAt: now });
+  return issueGrant(tx, config, req, { categories, expiresAt, now, breakGlass: false }, audit);
+}
+
+/**
+ * Break-glass requests past their review deadline: listed, and each logged once as overdue.
+ * Runs on every listing and with the scheduled purge, so the overdue state is logged even when
+ * nobody asks.
+ */
+export async function markOverdue(tx: Tx, now: Date, audit: Audit): Promise<DisclosureRequestRow[]> {
+  const overdue = await overdueReviews(tx, now);
+  const fresh = overdue.filter((r) => !r.overdueLoggedAt);
+  for (const r of fresh) await updateRequest(tx, r.id, { overdueLoggedAt: now });
+  await audit(
+    ...fresh.map<AuditInput>((r) => ({
+      action: 'disclosure.overdue',
+      outcome: 'ok',
+      rule: 'break-glass-review',
+      subject: r.subject,
+      purpose: r.purpose,
+      caseRef: r.caseRef,
+      detail: { request: r.id, requester: r.requester, holder: r.holder, reviewDueAt: r.reviewDueAt?.toISOString() ?? null },
+    })),
+  );
+  return overdue;
+}
+
+/** Ciphertext past the covenant's relay retention is wiped, undelivered, and that is logged. */
+export async function expireHandovers(tx: Tx, now: Date, audit: Audit): Promise<number> {
+  const expired = await expiredHandovers(tx, now);
+  for (const h of expired) await wipeHandover(tx, h.id, now, 'expired');
+  await audit(
+    ...expired.flatMap<AuditInput>((h) => [
+      { action: 'handover.expired', outcome: 'ok', rule: 'relay-retention', detail: { handover: h.id, request: h.requestId, grant: h.grantId, postedAt: h.postedAt.toISOString() } },
+      { action: 'handover.deleted', outcome: 'ok', rule: 'relay-retention', detail: { handover: h.id, request: h.requestId, reason: 'expired' } },
+    ]),
+  );
+  return expired.length;
+}
+
+export function requestView(r: DisclosureRequestRow) {
+  return {
+    id: r.id,
+    requester: r.requester,
+    requesterSub: r.requesterSub,
+    holder: r.holder,
+    purpose: r.purpose,
+    legalBasis: r.legalBasis,
+    categories: r.categories,
+    caseRef: r.caseRef,
+    urgency: r.urgency,
+    status: r.status,
+    approvalsNeeded: r.approvalsNeeded,
+    rule: r.rule,
+    justificationHash: r.justificationHash,
+    reviewStatus: r.reviewStatus,
+    reviewDueAt: r.reviewDueAt?.toISOString() ?? null,
+    createdAt: r.createdAt.toISOString(),
+    closedAt: r.closedAt?.toISOString() ?? null,
+    jws: r.jws,
+  };
+}
+
+export const grantView = (g: GrantRow) => ({
+  id: g.id,
+  jwt: g.jwt,
+  categories: g.categories,
+  expiresAt: g.expiresAt.toISOString(),
+  breakGlass: g.breakGlass,
+  revokedAt: g.revokedAt?.toISOString() ?? null,
+});
