@@ -86,22 +86,24 @@ export function canonicalJson(value: unknown): string {
  * renumbering or swapping entries changes their leaves, not only the tree shape.
  */
 export function leafInput(e: AuditEntry, seq: number): Uint8Array {
-  return utf8(
-    canonicalJson({
-      v: 1,
-      seq,
-      id: e.id,
-      at: e.at.toISOString(),
-      requestId: e.requestId,
-      actor: { partner: e.actorPartner, sub: e.actorSub, role: e.actorRole },
-      action: e.action,
-      subject: e.subject,
-      purpose: e.purpose,
-      caseRef: e.caseRef,
-      outcome: e.outcome,
-      rule: e.rule,
-      covenantVersion: e.covenantVersion,
-      detail: e.detail,
-    }),
-  );
+  return utf8(canonicalJson({ v: 1, ...entryView(e), seq }));
+}
+
+/** An entry as readers see it (API, CLI) and as its leaf commits to it. */
+export function entryView(e: AuditEntry) {
+  return {
+    id: e.id,
+    seq: e.seq,
+    at: e.at.toISOString(),
+    requestId: e.requestId,
+    actor: { partner: e.actorPartner, sub: e.actorSub, role: e.actorRole },
+    action: e.action,
+    subject: e.subject,
+    purpose: e.purpose,
+    caseRef: e.caseRef,
+    outcome: e.outcome,
+    rule: e.rule,
+    covenantVersion: e.covenantVersion,
+    detail: e.detail,
+  };
 }

@@ -10,6 +10,7 @@ import { deny, unitOfWork } from '../http/unit-of-work';
 import { hubPseudonyms } from '../pseudonym/hub-key';
 import { parseSubject } from '../pseudonym/pseudonymise';
 import { createCheckpoint } from './checkpoint';
+import { entryView } from './entry';
 import { latestCheckpoint, queryEntries } from './store';
 
 const Entry = z
@@ -92,21 +93,7 @@ export function auditRoutes(app: OpenAPIHono<AppEnv>) {
       const all = decideAction(config.covenant, actor, 'read-audit-all').allowed;
       const rows = await queryEntries(tx, { ...(stored ? { subject: stored } : {}), ...(all ? {} : { actorPartner: actor.partner }), afterId: after, limit });
       return {
-        entries: rows.map((e) => ({
-          id: e.id,
-          seq: e.seq,
-          at: e.at.toISOString(),
-          requestId: e.requestId,
-          actor: { partner: e.actorPartner, sub: e.actorSub, role: e.actorRole },
-          action: e.action,
-          subject: e.subject,
-          purpose: e.purpose,
-          caseRef: e.caseRef,
-          outcome: e.outcome,
-          rule: e.rule,
-          covenantVersion: e.covenantVersion,
-          detail: e.detail,
-        })),
+        entries: rows.map(entryView),
         next: rows.length ? rows[rows.length - 1]!.id : after,
       };
     });
