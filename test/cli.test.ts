@@ -8,12 +8,19 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { HubClient } from '../src/client/client';
 import { loadCovenantDir } from '../src/node/covenant-fs';
 import { openDatabase } from '../src/node/database';
 import { EXIT_DATA, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE } from '../src/node/cli';
+import { demoClock } from '../src/node/demo';
+import { readSettings } from '../src/node/env';
+import { loadConfig } from '../src/node/hub';
+import { readPrivateKey } from '../src/node/keys';
+import { startServer } from '../src/node/serve';
 import { toBase64Url } from '../src/encoding';
-import { partnerPseudonym } from '../src/pseudonym/index';
+import { generateTestBsn, partnerPseudonym } from '../src/pseudonym/index';
 import { purge } from '../src/retention/purge';
+import { testDatabase } from './support/hub';
 
 const BIN = fileURLToPath(new URL('../bin/kenbaar.js', import.meta.url));
 const COVENANT_DIR = fileURLToPath(new URL('../policies/zvh-demo', import.meta.url));
@@ -59,11 +66,34 @@ describe.concurrent('kenbaar CLI', () => {
   it('--help exits 0 and lists the commands and the exit codes', async () => {
     const r = await kenbaar(['--help']);
     expect(r.code).toBe(EXIT_OK);
-    for (const command of ['serve', 'token', 'policy', 'keys', 'pseudonymise', 'register', 'lookup', 'matches', 'audit', 'purge', 'demo']) {
+    for (const command of ['serve', 'token', 'policy', 'keys', 'pseudonymise', 'register', 'lookup', 'matches', 'disclose', 'audit', 'purge', 'demo']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
     expect(r.stdout).toContain('Exit codes:');
     expect(r.stdout).toMatch(/65\s+invalid input data/);
+  });
+
+  it('disclose --help lists its subcommands and says what exit 1 means for overdue', async () => {
+    const r = await kenbaar(['disclose', '--help']);
+    expect(r.code).toBe(EXIT_OK);
+    for (const sub of ['request', 'list', 'show', 'decide', 'respond', 'fetch', 'overdue']) expect(r.stdout).toMatch(new RegExp(`^  ${sub}\\b`, 'm'));
+    expect(r.stdout).toContain('policies/zvh-demo/disclosure.yaml');
+    expect(r.stdout).toMatch(/break-glass reviews are overdue \(disclose overdue\)/);
+  });
+
+  it('disclose refuses bad input before anything is sent: no decision, an invalid BSN', async () => {
+    const noDecision = await kenbaar(['disclose', 'decide', crypto.randomUUID(), '--as', 'zorg-en-veiligheidshuis', '--role', 'informatiemakelaar']);
+    expect(noDecision.code).toBe(EXIT_USAGE);
+    expect(noDecision.stderr).toContain('exactly one of --approve or --reject');
+    const rejectWithoutReason = await kenbaar(['disclose', 'decide', crypto.randomUUID(), '--as', 'zorg-en-veiligheidshuis', '--role', 'informatiemakelaar', '--reject']);
+    expect(rejectWithoutReason.code).toBe(EXIT_USAGE);
+    const badBsn = await kenbaar([
+      'disclose', 'request', '123456789', '--as', 'gemeente', '--role', 'procesregisseur', '--holder', 'verslavingszorg', '--purpose', 'procesregie-casus-op-maat',
+      '--legal-basis', 'uavg-30-33', '--categories', 'behandelrelatie', '--case-ref', 'Z-1', '--justification', 'x'.repeat(50), '--url', 'http://127.0.0.1:9',
+    ]);
+    expect(badBsn.code).toBe(EXIT_DATA);
+    expect(badBsn.stderr).toContain('nothing was sent');
+    expect(badBsn.stderr).not.toContain('123456789');
   });
 
   it('an unknown command is a usage error: exit 2', async () => {
@@ -137,5 +167,97 @@ describe.concurrent('kenbaar CLI', () => {
     const report = JSON.parse(bad.stdout) as { ok: boolean; problems: { kind: string; seq: number | null }[] };
     expect(report.ok).toBe(false);
     expect(report.problems[0]).toMatchObject({ kind: 'altered', seq: 0 });
+  });
+});
+
+// The disclose commands against a real hub in this process (its dev keys bootstrapped into a temp
+// directory the CLI shares): request, four eyes, respond (offline grant check), fetch and decrypt,
+// and `disclose overdue` as a monitoring check (exit 1 while a break-glass review is overdue).
+describe('kenbaar disclose against a running hub', () => {
+  const env = { KENBAAR_LOCAL_DIR: join(tmp, 'disclose-local'), KENBAAR_KEYS_DIR: join(tmp, 'disclose-keys') };
+  const JUSTIFICATION = 'Noodzakelijk om het veiligheidsplan af te stemmen; alleen behandelrelatie en contact, geen inhoud; moeder zelf lukte niet.';
+  const run = (args: string[]) => kenbaar(['disclose', ...args, '--url', url], { env });
+  let url = '';
+  let stop: () => Promise<void> = async () => {};
+
+  afterAll(() => stop());
+
+  it('request, decide twice, respond, fetch; then overdue exits 1 until the break-glass is reviewed', async () => {
+    const settings = readSettings({ ...env, KENBAAR_COVENANT_DIR: COVENANT_DIR });
+    const { config } = await loadConfig(settings); // creates the hub's and every partner's dev keys
+    const database = await testDatabase();
+    const clock = demoClock();
+    const running = await startServer(database, config, { host: '127.0.0.1', port: 0, clock });
+    url = running.url;
+    stop = async () => {
+      await running.stop();
+      await database.close();
+    };
+    const as = (partner: string, role: string) => new HubClient(url, config.hubId, { key: { partner, jwk: readPrivateKey(settings.privateDir, partner) }, sub: `${partner}-test`, role }, fetch, clock);
+    let n = 0;
+    const bsn = generateTestBsn(() => ((n = (n * 7 + 3) % 97), n / 97));
+    const subject = partnerPseudonym(COVENANT_KEY, bsn);
+    await as('verslavingszorg', 'partner-system').register({ subject, category: 'verslavingszorg-behandeling', contact: { function: 'Intake' } });
+
+    const req = await run([
+      'request', bsn, '--as', 'gemeente', '--role', 'procesregisseur', '--holder', 'verslavingszorg', '--purpose', 'procesregie-casus-op-maat',
+      '--legal-basis', 'uavg-30-33', '--categories', 'behandelrelatie,contactgegevens-behandelaar', '--case-ref', 'ZVH-CLI-1', '--justification', JUSTIFICATION,
+    ]);
+    expect(req.stderr).toBe('');
+    expect(req.code).toBe(EXIT_OK);
+    expect(req.stdout).toMatch(/status\s+pending \(2 approval\(s\) needed\)/);
+    expect(req.stdout).toContain('DX-PR-01 (disclosure, art. 15a)');
+    expect(req.stdout).not.toContain(bsn);
+    const id = /^Disclosure request ([0-9a-f-]{36})$/m.exec(req.stdout)![1]!;
+
+    const early = await run(['respond', id, '--as', 'verslavingszorg', '--text', 'te vroeg']);
+    expect(early.code).toBe(3); // not yet approved: the holder cannot even see it
+    const broker = ['decide', id, '--as', 'zorg-en-veiligheidshuis', '--role', 'informatiemakelaar', '--approve'];
+    const first = await run([...broker, '--sub', 'im-een']);
+    expect(first.code).toBe(EXIT_OK);
+    expect(first.stdout).toMatch(/status\s+pending: 2 approvals/);
+    const second = await run([...broker, '--sub', 'im-twee', '--json']);
+    expect(second.code).toBe(EXIT_OK);
+    expect(JSON.parse(second.stdout)).toMatchObject({ request: { status: 'approved' }, grant: { categories: ['behandelrelatie', 'contactgegevens-behandelaar'] } });
+
+    const answer = 'Mevrouw is in ambulante behandeling; behandelaar J. Smit, j.smit@verslavingszorg.example.';
+    const respond = await run(['respond', id, '--as', 'verslavingszorg', '--text', answer]);
+    expect(respond.stderr).toBe('');
+    expect(respond.code).toBe(EXIT_OK);
+    expect(respond.stdout).toMatch(/^Grant [0-9a-f-]{36} verified offline/m);
+    expect(respond.stdout).toContain('categories   behandelrelatie, contactgegevens-behandelaar');
+    expect(respond.stdout).toMatch(/encrypted to gemeente's key gemeente-enc-/);
+
+    const out = join(tmp, 'answer.txt');
+    const fetched = await run(['fetch', id, '--as', 'gemeente', '--role', 'procesregisseur', '--out', out]);
+    expect(fetched.code).toBe(EXIT_OK);
+    expect(readFileSync(out, 'utf8')).toBe(answer);
+    expect((await run(['fetch', id, '--as', 'gemeente'])).code).toBe(3); // delivered once: 410
+
+    // A break-glass made 25 hours ago (the hub's clock moved back for it): its review is overdue now.
+    clock.advance(-25 * 3_600_000);
+    const { request: glass } = await as('politie', 'professional').requestDisclosure({
+      subject: partnerPseudonym(COVENANT_KEY, bsn), holder: 'veilig-thuis', purpose: 'acuut-veiligheidsrisico', legalBasis: 'avg-6-1-d',
+      categories: ['huiselijk-geweld-meldingen'], caseRef: 'PL-CLI-1', justification: JUSTIFICATION, urgency: 'emergency',
+    }).catch(async (e: unknown) => {
+      // Veilig Thuis must know the person first.
+      await as('veilig-thuis', 'partner-system').register({ subject, category: 'huiselijk-geweld-melding', contact: { function: 'VT' } });
+      void e;
+      return as('politie', 'professional').requestDisclosure({
+        subject, holder: 'veilig-thuis', purpose: 'acuut-veiligheidsrisico', legalBasis: 'avg-6-1-d',
+        categories: ['huiselijk-geweld-meldingen'], caseRef: 'PL-CLI-1', justification: JUSTIFICATION, urgency: 'emergency',
+      });
+    });
+    clock.advance(25 * 3_600_000);
+    const im = ['--as', 'zorg-en-veiligheidshuis', '--role', 'informatiemakelaar'];
+    const overdue = await run(['overdue', ...im]);
+    expect(overdue.code).toBe(EXIT_PROBLEMS);
+    expect(overdue.stdout).toContain(glass.id);
+    const review = await run(['decide', glass.id, ...im, '--approve', '--reason', 'Terecht: acuut gevaar.']);
+    expect(review.code).toBe(EXIT_OK);
+    expect(review.stdout).toMatch(/review\s+justified/);
+    const none = await run(['overdue', ...im]);
+    expect(none.stdout).toBe('No break-glass review is overdue.\n');
+    expect(none.code).toBe(EXIT_OK);
   });
 });

@@ -1,11 +1,13 @@
 // The Den Ouden demo, in-process, as a test of the whole: the story holds, the audit log verifies,
-// and (the privacy invariant) neither a BSN of the family nor the covenant key ends up anywhere the
-// hub keeps or writes: no row of any table, no line of its log output.
+// and (the privacy invariants) neither a BSN of the family nor the covenant key ends up anywhere the
+// hub keeps or writes (no row of any table, no line of its log output), and the content handed over
+// in the disclosure chapter is nowhere in the database: the hub relays ciphertext only.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readSequenced } from '../src/audit/store';
 import { verifyAuditLog } from '../src/audit/verify';
 import { rowsOf } from '../src/db/types';
-import { toBase64, toBase64Url, toHex } from '../src/encoding';
+import { toBase64, toBase64Url, toHex, utf8 } from '../src/encoding';
 import type { Database } from '../src/node/database';
 import { runDemo, type DemoResult } from '../src/node/demo';
 import { dbKind, testDatabase } from './support/hub';
@@ -67,6 +69,23 @@ describe(`the Den Ouden demo (${dbKind})`, () => {
     expect(result.feeds.politie?.every((n) => n.knownBy.partner === 'gemeente')).toBe(true);
     expect(result.feeds.woningcorporatie?.some((n) => n.knownBy.partner === 'verslavingszorg')).toBe(false);
     expect(narration.join('')).toContain('whom to call');
+    // Veilig Thuis knows the household from an earlier report: the procesregisseur learns it, the
+    // woningcorporatie never does.
+    for (const name of ['Justin', 'Tamara', 'Daan', 'Esmee']) expect(result.firstLookups[name]).toContain('veilig-thuis');
+    expect(result.feeds.woningcorporatie?.some((n) => n.knownBy.partner === 'veilig-thuis')).toBe(false);
+    expect(result.feeds['veilig-thuis']?.length).toBeGreaterThan(0);
+  });
+
+  it('plays the disclosure chapter: four eyes, an encrypted hand-over, a break-glass reviewed after it was overdue', () => {
+    const { request, breakGlass, plaintexts } = result.disclosure;
+    expect(request).toMatchObject({ holder: 'verslavingszorg', requester: 'gemeente', rule: 'DX-PR-01', approvalsNeeded: 2, legalBasis: 'uavg-30-33' });
+    expect(breakGlass).toMatchObject({ holder: 'veilig-thuis', requester: 'politie', rule: 'DX-AV-01', urgency: 'emergency', status: 'approved' });
+    expect(plaintexts).toHaveLength(2);
+    const text = narration.join('');
+    expect(text).toContain('ambulante behandeling'); // the requester read the answer
+    expect(text).toContain('verifies the grant offline with jose: verified');
+    expect(text).toMatch(/a second fetch is refused \(410 Gone\)/);
+    expect(text).toContain('The overdue list no longer contains it.');
   });
 
   it('leaves an audit log that verifies against the hub\'s published keys', async () => {
@@ -85,6 +104,48 @@ describe(`the Den Ouden demo (${dbKind})`, () => {
     expect(dump.rows).toBeGreaterThan(50);
     expect(dump.text).toContain('IJsselstraat 3');
     for (const forbidden of secrets(result)) expect(dump.text, `found ${forbidden.what} in the database`).not.toContain(forbidden.value);
+  });
+
+  it('holds no handed-over content in any row of any table: only ciphertext passed, and it is wiped on delivery', async () => {
+    const dump = await dumpAllTables(database);
+    expect(dump.tables).toEqual(expect.arrayContaining(['public.disclosure_requests', 'public.disclosure_grants', 'public.handovers']));
+    // The scan is real: the disclosure rows are there.
+    expect(dump.text).toContain(result.disclosure.request!.id);
+    expect(dump.text).toContain(result.disclosure.breakGlass!.id);
+    const handovers = await rowsOf<{ ciphertext: string | null; delete_reason: string | null; bytes: number }>(database.db, sql`select ciphertext, delete_reason, bytes from handovers`);
+    expect(handovers).toHaveLength(2);
+    for (const h of handovers) expect(h).toMatchObject({ ciphertext: null, delete_reason: 'delivered' });
+    for (const plain of result.disclosure.plaintexts) {
+      expect(plain.length).toBeGreaterThan(100);
+      for (const needle of [plain, plain.slice(40, 100), toBase64Url(utf8(plain)).slice(0, 60), toBase64(utf8(plain)).slice(0, 60)]) {
+        expect(dump.text, 'handed-over content in the database').not.toContain(needle);
+      }
+    }
+    for (const fragment of ['ambulante behandeling', 'j.smit@verslavingszorg.example', 'naar de grootouders']) expect(dump.text).not.toContain(fragment);
+  });
+
+  it('logs every step of the disclosures in the audit trail', async () => {
+    const log = await readSequenced(database.db, -1, 1_000_000);
+    const about = (id: string) => log.filter((e) => (e.detail as { request?: unknown } | null)?.request === id);
+    const { request, breakGlass } = result.disclosure;
+    const regular = about(request!.id).filter((e) => e.outcome !== 'rejected' && e.outcome !== 'denied');
+    // In log order; the holder's read of the request (disclosure.read) aside.
+    expect(regular.map((e) => e.action).filter((a) => a !== 'disclosure.read')).toEqual([
+      'disclosure.requested',
+      'disclosure.decided',
+      'disclosure.decided',
+      'grant.issued',
+      'handover.posted',
+      'handover.delivered',
+      'handover.deleted',
+    ]);
+    expect(new Set(regular.filter((e) => e.action === 'disclosure.decided').map((e) => e.actorSub)).size).toBe(2); // two distinct brokers
+    const glass = about(breakGlass!.id).map((e) => e.action);
+    for (const action of ['disclosure.requested', 'disclosure.break-glass', 'grant.issued', 'handover.posted', 'handover.delivered', 'handover.deleted', 'disclosure.overdue', 'disclosure.reviewed']) {
+      expect(glass, action).toContain(action);
+    }
+    expect(glass.filter((a) => a === 'disclosure.overdue')).toHaveLength(1);
+    expect(glass.indexOf('disclosure.overdue')).toBeLessThan(glass.indexOf('disclosure.reviewed'));
   });
 
   it('writes no BSN, no partner pseudonym and not the covenant key to its log output', () => {

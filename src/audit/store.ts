@@ -133,14 +133,6 @@ export async function readSequenced(q: Queryable, afterSeq: number, limit: numbe
     .limit(limit)) as AuditEntry[];
 }
 
-export async function maxSequencedId(q: Queryable): Promise<number> {
-  const [row] = await q
-    .select({ id: sql<number>`max(id)` })
-    .from(auditEntries)
-    .where(sql`seq is not null`);
-  return Number(row?.id ?? -1);
-}
-
 export async function countUnsequenced(q: Queryable): Promise<number> {
   const [row] = await q.select({ n: sql<number>`count(*)::int` }).from(auditEntries).where(isNull(auditEntries.seq));
   return Number(row?.n ?? 0);

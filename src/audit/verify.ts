@@ -1,20 +1,27 @@
 // `kenbaar audit verify`: recompute the Merkle tree from the rows and hold it against every signed
-// checkpoint. Reports the first problem it finds, by sequence number, with what kind it is.
+// checkpoint. Reports the problems it finds, first one first, by sequence number and kind.
 //
-// What each check catches (an attacker with database access, without the hub's signing key):
-// - a gap in seq                        -> `missing` (a deleted entry)
-// - a leaf that does not hash as stored -> `altered` (content, or seq swapped/renumbered)
-// - insertion ids out of seq order      -> `reordered` or `inserted` (a row the sequencer never saw)
-// - a recomputed root unlike the signed -> `altered` (even when the stored leaf hashes were forged)
-// - a checkpoint beyond the last entry  -> `truncated`
-// - a checkpoint whose signature fails  -> `bad-checkpoint`
+// Each leaf commits to its entry's content *and* its position (seq), and the sequencer stored the
+// leaf hash it computed. Against an attacker with database access but without the hub's signing key:
+// - a gap in seq                                   -> `missing` (a deleted entry)
+// - entries whose stored leaf is their own content
+//   one position earlier (the tail moved up)       -> `inserted` (an entry slipped in before them)
+// - ... one position later (the tail moved down)   -> `missing` (an entry removed, the rest renumbered)
+// - two entries each carrying the other's position -> `reordered`
+// - any other leaf that does not hash as stored    -> `altered`
+// - a recomputed root unlike a signed checkpoint   -> `altered` (also when every stored leaf hash was
+//                                                     forged along: then the checkpoint names the range)
+// - a checkpoint beyond the last entry             -> `truncated`
+// - a checkpoint whose signature fails             -> `bad-checkpoint`
+// Insertion ids are deliberately not used for ordering: under concurrent writers a transaction can
+// commit after a later-numbered one has been sequenced, so seq order legitimately differs from id order.
 import type { JWK } from 'jose';
 import type { Queryable } from '../db/types';
 import { toHex } from '../encoding';
-import { leafInput } from './entry';
+import { leafInput, type AuditEntry } from './entry';
 import { appendLeaves, EMPTY_ROOT, frontierRoot, leafHash, type Frontier } from './merkle';
 import { verifyCheckpointJws } from './checkpoint';
-import { countUnsequenced, listCheckpoints, maxSequencedId, readSequenced } from './store';
+import { countUnsequenced, listCheckpoints, readSequenced } from './store';
 
 export type VerifyProblemKind = 'missing' | 'altered' | 'reordered' | 'inserted' | 'truncated' | 'bad-checkpoint';
 
@@ -30,6 +37,10 @@ export type VerifyReport = {
 };
 
 const PAGE = 10_000;
+/** Mismatching leaves kept for the pairwise (reorder) check; beyond this they are just `altered`. */
+const MAX_SUSPECTS = 10_000;
+
+const hashAt = (e: AuditEntry, seq: number) => toHex(leafHash(leafInput(e, seq)));
 
 export async function verifyAuditLog(
   q: Queryable,
@@ -53,11 +64,9 @@ export async function verifyAuditLog(
   let frontier: Frontier = [];
   let size = 0;
   let expectedSeq = 0;
-  let maxIdSoFar = -Infinity;
-  let maxIdSeq = -1;
   let rootMismatchReported = false;
-  const suspects = new Set<number>();
-  const lastId = await maxSequencedId(q);
+  let shiftReported = false;
+  const suspects: { seq: number; entry: AuditEntry; stored: string | null }[] = [];
 
   const checkRootAt = (n: number) => {
     for (const cp of claimsBySize.get(n) ?? []) {
@@ -80,33 +89,22 @@ export async function verifyAuditLog(
     const hashes: Uint8Array[] = [];
     for (const e of page) {
       const seq = e.seq as number;
-      if (seq !== expectedSeq) {
-        if (seq > expectedSeq) {
-          problems.push({ kind: 'missing', seq: expectedSeq, message: `entries ${expectedSeq}..${seq - 1} are missing` });
-        }
-        expectedSeq = seq;
-      }
-      if (e.id < maxIdSoFar && !suspects.has(maxIdSeq)) {
-        // An entry stands before one that was inserted earlier than it. The sequencer assigns seq in
-        // insertion order, so the early-standing one was moved there, or was never sequenced at all
-        // (inserted by hand: its id is then the newest of all).
-        suspects.add(maxIdSeq);
-        const inserted = maxIdSoFar === lastId;
-        problems.push({
-          kind: inserted ? 'inserted' : 'reordered',
-          seq: maxIdSeq,
-          message: inserted
-            ? `entry ${maxIdSeq} (id ${maxIdSoFar}) was inserted into the log after later entries had been sequenced`
-            : `entry ${maxIdSeq} (id ${maxIdSoFar}) stands before entry ${seq} (id ${e.id}), which was written earlier: the log was reordered`,
-        });
+      if (seq > expectedSeq) {
+        problems.push({ kind: 'missing', seq: expectedSeq, message: `entries ${expectedSeq}..${seq - 1} are missing` });
       }
       const recomputed = leafHash(leafInput(e, seq));
       if (e.leafHash === null || toHex(recomputed) !== e.leafHash) {
-        problems.push({ kind: 'altered', seq, message: `entry ${seq} does not hash to its recorded leaf hash: its content or position was changed` });
-      }
-      if (e.id > maxIdSoFar) {
-        maxIdSoFar = e.id;
-        maxIdSeq = seq;
+        if (!shiftReported && e.leafHash !== null && hashAt(e, seq - 1) === e.leafHash) {
+          shiftReported = true;
+          problems.push({ kind: 'inserted', seq: seq - 1, message: `entry ${seq - 1} was inserted: from seq ${seq} on, the entries carry the leaves of the position before theirs` });
+        } else if (!shiftReported && e.leafHash !== null && hashAt(e, seq + 1) === e.leafHash) {
+          shiftReported = true;
+          problems.push({ kind: 'missing', seq, message: `an entry before seq ${seq} was removed and the rest renumbered: from seq ${seq} on, the entries carry the leaves of the position after theirs` });
+        } else if (suspects.length < MAX_SUSPECTS) {
+          suspects.push({ seq, entry: e, stored: e.leafHash });
+        } else {
+          problems.push({ kind: 'altered', seq, message: `entry ${seq} does not hash to its recorded leaf hash: its content or position was changed` });
+        }
       }
       hashes.push(recomputed);
       expectedSeq = seq + 1;
@@ -122,6 +120,19 @@ export async function verifyAuditLog(
     size += hashes.length;
     after = page[page.length - 1]!.seq as number;
     onProgress?.(size);
+  }
+
+  // Mismatching leaves: two entries that each hash correctly at the other's position were swapped.
+  const explained = new Set<number>();
+  for (const a of suspects) {
+    if (explained.has(a.seq)) continue;
+    const b = suspects.find((s) => s.seq !== a.seq && !explained.has(s.seq) && s.stored === hashAt(a.entry, s.seq) && a.stored === hashAt(s.entry, a.seq));
+    if (b) {
+      explained.add(a.seq).add(b.seq);
+      problems.push({ kind: 'reordered', seq: Math.min(a.seq, b.seq), message: `entries ${a.seq} and ${b.seq} were swapped: each holds the other's place in the log` });
+    } else if (!shiftReported || a.seq < (problems.find((p) => p.kind === 'inserted' || p.kind === 'missing')?.seq ?? Infinity)) {
+      problems.push({ kind: 'altered', seq: a.seq, message: `entry ${a.seq} does not hash to its recorded leaf hash: its content or position was changed` });
+    }
   }
 
   for (const cp of cps) {

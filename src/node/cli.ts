@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_URL, KEY_ALGS, MAX_BATCH } from './commands/defaults';
 import { describeError, EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEMS, exitCodeFor } from './commands/exit';
+import type { ActorOptions, DecideOptions, ListOptions, RequestOptions } from './commands/disclose';
+import type { FetchOptions, RespondOptions } from './commands/handover';
 import type { LookupOptions, MatchesOptions } from './commands/lookup';
 import type { RegisterOptions } from './commands/register';
 import type { TokenOptions } from './commands/token';
@@ -14,6 +16,8 @@ import { readSettings, type NodeSettings } from './env';
 // `$(kenbaar token …)` should not pay for loading the database driver and the server.
 const commands = {
   audit: () => import('./commands/audit'),
+  disclose: () => import('./commands/disclose'),
+  handover: () => import('./commands/handover'),
   keys: () => import('./commands/keys'),
   lookup: () => import('./commands/lookup'),
   policy: () => import('./commands/policy'),
@@ -153,6 +157,89 @@ export function buildProgram(settings: () => NodeSettings, setExit: (code: numbe
     .option('--json', 'print JSON')
     .addOption(urlOption())
     .action(run(async (opts: MatchesOptions) => (await commands.lookup()).matchesCommand(settings(), opts)));
+
+  const disclose = program
+    .command('disclose')
+    .description('full disclosure (art. 15, 15a, 15b): ask a partner for content on a signed justification, decide, hand over end-to-end encrypted')
+    .addHelpText(
+      'after',
+      `
+The flow: request (signed justification) -> informatiemakelaars decide (signed; four eyes where the
+covenant says so) -> the hub signs a grant -> the holder verifies it offline and responds, encrypted to
+the requester's key -> the requester fetches and decrypts (the hub deletes its copy). With
+--emergency (break the glass, where the covenant allows it) the grant comes at once and a review is
+due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
+    );
+  const actorOptions = (c: Command, role?: string) => {
+    c.requiredOption('--as <partner>', 'your partner id');
+    if (role) c.option('--role <role>', 'role to act in', role);
+    else c.requiredOption('--role <role>', 'role to act in (e.g. procesregisseur, informatiemakelaar)');
+    return c.addOption(subOption()).option('--json', "print the hub's JSON answer").addOption(urlOption());
+  };
+  actorOptions(
+    disclose
+      .command('request')
+      .description('ask a holder for content about a person, for a purpose and legal basis, with a written justification (signed with your key)')
+      .argument('<bsn>', 'the BSN (pseudonymised here; it is never sent)')
+      .requiredOption('--holder <partner>', 'the partner you ask (one a lookup showed knows the person)')
+      .requiredOption('--purpose <purpose>', 'the purpose of the covenant (doelbinding)')
+      .requiredOption('--legal-basis <id>', "one of the purpose's legal bases the disclosure rule lists (e.g. uavg-30-33)")
+      .requiredOption('--categories <a,b>', 'the data categories you ask for, comma-separated')
+      .requiredOption('--case-ref <ref>', 'your case reference (logged)')
+      .option('--justification <text>', 'why this is necessary, proportionate and cannot be done with less (art. 15)')
+      .option('--justification-file <file>', 'the justification from a file')
+      .option('--emergency', 'break the glass: acute danger; granted at once where the covenant allows it, reviewed afterwards')
+      .addOption(keyFileOption()),
+  ).action(run(async (bsn: string, opts: RequestOptions) => (await commands.disclose()).requestCommand(settings(), bsn, opts)));
+  actorOptions(
+    disclose
+      .command('list')
+      .description('disclosure requests you may see (informatiemakelaars: all; others: their own and approved ones addressed to them)')
+      .addOption(new Option('--status <status>').choices(['pending', 'approved', 'rejected']))
+      .option('--purpose <purpose>')
+      .option('--holder <partner>')
+      .option('--requester <partner>')
+      .addOption(new Option('--urgency <urgency>').choices(['regular', 'emergency'])),
+    'professional',
+  ).action(run(async (opts: ListOptions) => (await commands.disclose()).listCommand(settings(), opts)));
+  actorOptions(
+    disclose.command('show').description('one request: what was asked, the signed decisions, the grant').argument('<id>', 'request id'),
+    'professional',
+  ).action(run(async (id: string, opts: ActorOptions) => (await commands.disclose()).showCommand(settings(), id, opts)));
+  actorOptions(
+    disclose
+      .command('decide')
+      .description("an informatiemakelaar's decision (signed, final): approve, possibly narrowed, or reject with a reason; on a break-glass request its review")
+      .argument('<id>', 'request id')
+      .addOption(new Option('--approve', 'approve').conflicts('reject'))
+      .addOption(new Option('--reject', 'reject (needs --reason)').conflicts('approve'))
+      .option('--categories <a,b>', 'approve only these of the requested categories')
+      .option('--valid-until <iso>', 'approve until then at the latest (within the covenant\'s grant validity)')
+      .option('--reason <text>', 'the reason (required with --reject)'),
+  ).action(run(async (id: string, opts: DecideOptions) => (await commands.disclose()).decideCommand(settings(), id, opts)));
+  actorOptions(
+    disclose
+      .command('respond')
+      .description("the holder answers: verify the grant offline against the hub's JWKS, encrypt to the requester's key, hand over")
+      .argument('<id>', 'request id')
+      .addOption(new Option('--file <file>', 'the answer, from a file').conflicts('text'))
+      .addOption(new Option('--text <text>', 'the answer').conflicts('file')),
+    'professional',
+  ).action(run(async (id: string, opts: RespondOptions) => (await commands.handover()).respondCommand(settings(), id, opts)));
+  actorOptions(
+    disclose
+      .command('fetch')
+      .description('the requester fetches the answer (once: the hub then deletes it) and decrypts it with .kenbaar/private/<partner>.enc.jwk.json')
+      .argument('<id>', 'request id')
+      .option('--out <file>', 'write the plaintext here (mode 0600) instead of stdout'),
+    'professional',
+  ).action(run(async (id: string, opts: FetchOptions) => (await commands.handover()).fetchCommand(settings(), id, opts)));
+  actorOptions(
+    disclose
+      .command('overdue')
+      .description('break-glass requests past their review deadline without a review (informatiemakelaars); exit 1 when there are any')
+      .addHelpText('after', '\nFor monitoring: exit 0 when no review is overdue, 1 when some are (listed on stdout), 3 when refused.'),
+  ).action(run(async (opts: ActorOptions) => (await commands.disclose()).overdueCommand(settings(), opts)));
 
   const audit = program
     .command('audit')

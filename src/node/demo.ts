@@ -5,6 +5,8 @@
 // Without a URL the demo starts its own hub in this process (ephemeral port, fresh PGlite data dir
 // and development keys in a temporary directory), so `npm run demo` works on a fresh clone. With a
 // URL it talks to a running hub (`npm start`) using the development keys in .kenbaar/private.
+// The full-disclosure chapter (request, four eyes, encrypted hand-over, break-glass) is in
+// demo-disclosure.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,23 +14,39 @@ import type { JWK } from 'jose';
 import { verifyCheckpointJws } from '../audit/checkpoint';
 import { verifyAuditLog } from '../audit/verify';
 import { HubClient, HubError, type KnownBy, type MatchNotice } from '../client/client';
+import type { Clock } from '../config';
 import type { Covenant } from '../covenant/types';
 import { generateTestBsn } from '../pseudonym/bsn';
 import { partnerPseudonym } from '../pseudonym/pseudonymise';
 import { contactText, formatTable, readCovenantKey } from './commands/common';
 import { describeRule, formatNotices } from './commands/lookup';
 import { loadCovenantDir } from './covenant-fs';
+import { playDisclosure, type DisclosureOutcome } from './demo-disclosure';
 import { openDatabase, type Database } from './database';
 import { readSettings, type NodeSettings } from './env';
 import { loadConfig, logCovenantLoaded } from './hub';
 import { readPrivateKey } from './keys';
 import { startServer, type Running } from './serve';
 
+/** The in-process hub's clock, shared with the demo's partner clients; it can be moved forward. */
+export type DemoClock = Clock & { advance(ms: number): void };
+
+export function demoClock(): DemoClock {
+  let offset = 0;
+  const clock = (() => new Date(Date.now() + offset)) as DemoClock;
+  clock.advance = (ms) => {
+    offset += ms;
+  };
+  return clock;
+}
+
 export type DemoOptions = {
   /** A running hub; without it the demo starts its own hub in this process. */
   url?: string;
   /** Where keys, the hub id and the covenant are (default: readSettings()). */
   settings?: NodeSettings;
+  /** In-process only: the hub's clock (default: a fresh demoClock(); the demo moves it forward a day). */
+  clock?: DemoClock;
   /** In-process only: run the hub on this database (the caller opened it and closes it). */
   database?: Database;
   /** The covenant key to pseudonymise with (default: a random one in-process, the configured one with a URL). */
@@ -57,6 +75,8 @@ export type DemoResult = {
   /** Match notices about this demo's registrations, per recipient partner. */
   feeds: Record<string, MatchNotice[]>;
   audit: { entriesShown: number; checkpointSize: number; verified: boolean; how: string };
+  /** The disclosure chapter: the two requests and the plaintexts the requesters decrypted. */
+  disclosure: DisclosureOutcome;
   /** The hub's published signing keys (public JWKs): what anyone verifies its checkpoints with. */
   hubKeys: JWK[];
   /** Expectations of the story that did not hold (empty when ok). */
@@ -92,13 +112,18 @@ const CONTACT = {
   woningcorporatie: { function: 'Wijkconsulent overlast', email: 'wijkconsulent@woonstichting.example' },
   gemeente: { function: 'Procesregisseur Zorg- en Veiligheidshuis', email: 'procesregie@zvh-veenstreek.example' },
   wijkteam: { function: 'Jeugd- en gezinsprofessional Buurtzorg Jong', email: 'team-zuid@buurtzorgjong.example' },
+  veiligThuis: { function: 'Team Veenstreek-Noord', email: 'vt-noord@veiligthuis.example' },
 } as const;
 
 type Hub = {
   url: string;
   hubId: string;
   covenant: Covenant;
+  keysDir: string;
   privateDir: string;
+  clock: Clock;
+  /** In-process only: move the hub's clock forward. */
+  advance?: (ms: number) => void;
   hubKeys(): Promise<JWK[]>;
   /** Verifies the audit log and shuts down what the demo started; returns how it verified. */
   finish(requested: { size: number; root: string }): Promise<{ verified: boolean; how: string }>;
@@ -132,16 +157,20 @@ async function startInProcessHub(base: NodeSettings, opts: DemoOptions, hubLog: 
       production: false,
     };
     const { config } = await loadConfig(settings);
+    const clock = opts.clock ?? demoClock();
     database = opts.database ?? (await openDatabase({ dataDir: settings.dataDir }));
-    await logCovenantLoaded(database, config, new Date());
-    running = await startServer(database, config, { host: '127.0.0.1', port: 0 });
+    await logCovenantLoaded(database, config, clock());
+    running = await startServer(database, config, { host: '127.0.0.1', port: 0, clock });
     hubLog(`[hub] listening on ${running.url} (in-process; ${opts.database ? 'database given by the caller' : 'PGlite in a temporary directory'}; covenant ${config.covenant.version})`);
     const db = database.db;
     return {
       url: running.url,
       hubId: config.hubId,
       covenant: config.covenant,
+      keysDir: settings.keysDir,
       privateDir: settings.privateDir,
+      clock,
+      advance: (ms) => clock.advance(ms),
       hubKeys: async () => config.signer.published,
       finish: async () => {
         // Stop first: the hub signs a final checkpoint, then nothing moves while we verify.
@@ -169,7 +198,9 @@ async function connectRemoteHub(url: string, settings: NodeSettings): Promise<Hu
     url,
     hubId: settings.hubId,
     covenant,
+    keysDir: settings.keysDir,
     privateDir: settings.privateDir,
+    clock: () => new Date(),
     hubKeys: async () => ((await (await fetch(new URL('/.well-known/jwks.json', url))).json()) as { keys: JWK[] }).keys,
     finish: async (requested) => {
       // A partner cannot read the hub's database, but it can hold the hub to what it signed.
@@ -217,7 +248,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       const id = `${partner}\u0000${role}\u0000${sub}`;
       let c = clients.get(id);
       if (!c) {
-        c = new HubClient(hub.url, hub.hubId, { key: { partner, jwk: readPrivateKey(hub.privateDir, partner) }, sub, role });
+        c = new HubClient(hub.url, hub.hubId, { key: { partner, jwk: readPrivateKey(hub.privateDir, partner) }, sub, role }, fetch, hub.clock);
         clients.set(id, c);
       }
       return c;
@@ -252,6 +283,13 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const vz = await vzSystem.register({ subject: tamara.subject, category: 'verslavingszorg-behandeling', contact: CONTACT.verslavingszorg, reference: 'VZ-2025-0877' });
     track(vzSystem, [vz.id]);
     say(`Addiction care (verslavingszorg) treats Tamara for problematic alcohol use: registered "verslavingszorg-behandeling" (${vz.created ? 'new' : 'renewed'}).`);
+    const vtSystem = as('veilig-thuis', 'partner-system', 'vt-registratie');
+    const vt = await vtSystem.registerBatch(family.map((m) => ({ subject: m.subject, category: 'huiselijk-geweld-melding', contact: CONTACT.veiligThuis, reference: 'VT-2025-1184' })));
+    track(vtSystem, vt.items.map((i) => i.id));
+    say(
+      'Veilig Thuis is still monitoring the household after an earlier report, passed on by the police after a row between the',
+      `parents: it registered all four, "huiselijk-geweld-melding" (${vt.created} new).`,
+    );
     say('The wijkteam jeugd (Buurtzorg Jong) has never been involved with this family: it registers nothing.', 'Registrations say only *that* a partner is involved and whom to call, never why.');
 
     step('The woningcorporatie registers the household (woonoverlast)');
@@ -275,10 +313,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     }
     say(formatTable(['person', 'known by', 'whom to call', 'since'], lookupRows).trimEnd());
     say('Deciding rules:', ...[...decidingRules].map((r) => `  ${describeRule(covenant, r)}`));
-    say('Only who is involved and whom to call: no reason, no category, no case content. The wijkteam does not appear:', 'it has never been involved.');
+    say('Only who is involved and whom to call: no reason, no category, no case content. The wijkteam does not appear:', 'it has never been involved. Veilig Thuis does (V-PR-04): its earlier report is now known to the procesregie.');
     expect(firstLookups.Justin?.includes('politie') ?? false, 'the procesregisseur learns that the police know Justin');
     expect(firstLookups.Tamara?.includes('verslavingszorg') ?? false, 'the procesregisseur learns that verslavingszorg knows Tamara (rule V-PR-02)');
     expect(family.every((m) => firstLookups[m.name]?.includes('woningcorporatie')), 'the procesregisseur learns that the woningcorporatie registered all four');
+    expect(family.every((m) => firstLookups[m.name]?.includes('veilig-thuis')), 'the procesregisseur learns that Veilig Thuis knows the household (rule V-PR-04)');
     expect(!Object.values(firstLookups).some((l) => l.includes('wijkteam-jeugd')), 'the wijkteam is not known before the perspective meeting');
 
     step('The Zorg- en Veiligheidshuis takes up the case');
@@ -317,6 +356,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       ['politie', 'partner-system', 'bvh-koppeling'],
       ['verslavingszorg', 'partner-system', 'epd-koppeling'],
       ['woningcorporatie', 'partner-system', 'huurdersdossier'],
+      ['veilig-thuis', 'partner-system', 'vt-registratie'],
       ['wijkteam-jeugd', 'professional', 'jeugdprofessional-bakker'],
     ];
     const feeds: Record<string, MatchNotice[]> = {};
@@ -335,11 +375,36 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     }
     const rulesUsed = new Set(Object.values(feeds).flatMap((f) => f.map((n) => n.rule)));
     say('', 'Rules that sent these notices:', ...[...rulesUsed].map((r) => `  ${describeRule(covenant, r)}`));
-    say('Not told: the police and the woningcorporatie never hear of verslavingszorg (MD-ZORG-POLITIE, MD-ZORG-WONEN),', 'and the woningcorporatie and the police are not told of each other: no rule grants it (deny by default).');
+    say(
+      'Not told: the police and the woningcorporatie never hear of verslavingszorg (MD-ZORG-POLITIE, MD-ZORG-WONEN), the',
+      'woningcorporatie never of Veilig Thuis (MD-VT-WONEN), and the woningcorporatie, the police and Veilig Thuis are not told',
+      'of each other: no rule grants it (deny by default).',
+    );
     for (const [partner] of readers) expect((feeds[partner]?.length ?? 0) > 0, `${partner} receives at least one match notice`);
     const zorg = new Set([...covenant.partners.values()].filter((p) => p.domain === 'zorg').map((p) => p.id));
     expect(!feeds.politie?.some((n) => zorg.has(n.knownBy.partner)), 'the police are never told of a zorg registration');
     expect(!feeds.woningcorporatie?.some((n) => zorg.has(n.knownBy.partner)), 'the woningcorporatie is never told of a zorg registration');
+    expect(!feeds.woningcorporatie?.some((n) => n.knownBy.partner === 'veilig-thuis'), 'the woningcorporatie is never told of a Veilig Thuis report (MD-VT-WONEN)');
+    expect(!feeds.politie?.some((n) => n.knownBy.partner === 'veilig-thuis'), 'the police are not told of the Veilig Thuis report by match notice');
+    expect(feeds['wijkteam-jeugd']?.some((n) => n.knownBy.partner === 'veilig-thuis' && n.rule === 'M-VJ-01') ?? false, 'the wijkteam and Veilig Thuis are told of each other on the children (M-VJ-01)');
+
+    const disclosure = await playDisclosure(
+      {
+        mode,
+        url: hub.url,
+        hubId: hub.hubId,
+        covenant,
+        keysDir: hub.keysDir,
+        privateDir: hub.privateDir,
+        clock: hub.clock,
+        ...(hub.advance ? { advance: hub.advance } : {}),
+        as,
+        say,
+        step,
+        expect,
+      },
+      { tamara, daan },
+    );
 
     step("The audit trail, as the FG of the Zorg- en Veiligheidshuis sees it");
     const po = as('zorg-en-veiligheidshuis', 'zvh-privacy-officer', 'fg-zvh');
@@ -365,7 +430,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
         ['seq', 'time', 'actor', 'role', 'action', 'purpose', 'outcome', 'rule'],
         entries.map((e) => [
           e.seq === null ? '·' : String(e.seq),
-          e.at.slice(11, 23),
+          e.at.slice(5, 23).replace('T', ' '),
           e.actor.partner ? `${e.actor.partner}/${e.actor.sub ?? ''}` : '(hub)',
           e.actor.role ?? '',
           e.action,
@@ -377,6 +442,13 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     );
     say('(seq · = written after the checkpoint, not yet sequenced.) Subjects are the hub pseudonyms; no BSN is in the log.');
     expect(entries.some((e) => e.action === 'lookup' && e.outcome === 'denied' && e.actor.partner === 'politie'), "the police's refused lookup is in the audit trail");
+    const logged = (action: string) => entries.filter((e) => e.action === action && e.outcome !== 'denied' && e.outcome !== 'rejected').length;
+    expect(
+      logged('disclosure.requested') >= 2 && logged('disclosure.decided') >= 2 && logged('grant.issued') >= 2 && logged('handover.posted') >= 2 && logged('handover.delivered') >= 2 && logged('handover.deleted') >= 2,
+      'every step of the disclosures is in the audit trail: requested, decided twice, grant issued, handed over, delivered, deleted',
+    );
+    expect(logged('disclosure.break-glass') >= 1 && logged('disclosure.reviewed') >= 1, 'the break-glass and its review are in the audit trail');
+    if (mode === 'in-process') expect(logged('disclosure.overdue') >= 1, 'the overdue review is in the audit trail');
 
     step('Verifying the audit log');
     const hubKeys = await hub.hubKeys();
@@ -400,6 +472,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       firstLookups,
       refusal,
       feeds,
+      disclosure,
       audit: { entriesShown: entries.length, checkpointSize: requested.size, verified: v.verified, how: v.how },
       hubKeys,
       failures,

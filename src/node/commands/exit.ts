@@ -9,7 +9,7 @@ import { InvalidBsnError } from '../../pseudonym/bsn';
 import { SigningKeyError } from '../../signing';
 
 export const EXIT_OK = 0;
-/** `audit verify` found problems in the log. */
+/** `audit verify` found problems in the log; a grant did not verify; `disclose overdue` found overdue reviews. */
 export const EXIT_PROBLEMS = 1;
 /** Wrong command line: unknown command or option, missing argument. */
 export const EXIT_USAGE = 2;
@@ -27,7 +27,8 @@ export const EXIT_INTERNAL = 70;
 export const EXIT_CODES_HELP = `
 Exit codes:
   0   ok
-  1   verification found problems (audit verify)
+  1   problems found: audit verify failed, a grant did not verify (disclose respond),
+      break-glass reviews are overdue (disclose overdue)
   2   usage error (unknown command or option, missing argument)
   3   the hub refused the request (4xx)
   4   the hub is unreachable or failed (5xx)

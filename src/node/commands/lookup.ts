@@ -10,7 +10,7 @@ import { contactText, formatTable, partnerClient, readCovenantKey, warn, write }
 import { CliError, describeHubError, EXIT_DATA, EXIT_OK, EXIT_REFUSED, EXIT_USAGE } from './exit';
 
 /** The local covenant, to explain rule ids; absent (not an error) if it cannot be read. */
-function localCovenant(settings: NodeSettings): Covenant | undefined {
+export function localCovenant(settings: NodeSettings): Covenant | undefined {
   try {
     return loadCovenantDir(settings.covenantDir);
   } catch {
