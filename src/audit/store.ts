@@ -3,7 +3,7 @@
 // Why two steps: a log head locked until commit would serialise every request's commit (and its
 // fsync) behind one row. Instead writers only INSERT (no shared lock; commits proceed in
 // parallel), and the sequencer, one at a time under the log_head row lock, gives committed entries
-// their gap-free `seq` in insertion order and folds their leaf hashes into the tree. The tree is
+// their gap-free `seq` (id order among what has committed: a late commit is sequenced late) and folds their leaf hashes into the tree. The tree is
 // therefore linear and gap-free over `seq`; an entry is in the log from its commit on and in the
 // signed tree from the next integration (every second on Node, every cron tick on the edge).
 import { and, asc, desc, eq, gt, isNull, lte, sql } from 'drizzle-orm';
