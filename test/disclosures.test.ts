@@ -7,6 +7,7 @@ import { integrateAll, readSequenced } from '../src/audit/store';
 import { HubError, type HubClient } from '../src/client/client';
 import { signDocument } from '../src/client/token';
 import { rowsOf } from '../src/db/types';
+import { purge } from '../src/retention/purge';
 import { contact, person } from './support/people';
 import { dbKind, partnerEncryptionKey, partnerKey, startTestHub, type TestHub } from './support/hub';
 
@@ -20,7 +21,7 @@ async function refusal(p: Promise<unknown>): Promise<HubError> {
   return e as HubError;
 }
 
-describe(`disclosures (${dbKind})`, () => {
+describe(`disclosures over real HTTP (${dbKind})`, () => {
   let hub: TestHub;
   let pr: HubClient;
   let vz: HubClient;
@@ -28,7 +29,7 @@ describe(`disclosures (${dbKind})`, () => {
   let broker2: HubClient;
 
   beforeAll(async () => {
-    hub = await startTestHub();
+    hub = await startTestHub({ http: true });
     pr = await hub.as('gemeente', 'procesregisseur', 'pr-de-vries');
     vz = await hub.as('verslavingszorg', 'professional', 'vz-intake');
     broker1 = await hub.as('zorg-en-veiligheidshuis', 'informatiemakelaar', 'im-bakker');
@@ -72,7 +73,7 @@ describe(`disclosures (${dbKind})`, () => {
     expect(g.categories).toEqual(['behandelrelatie']); // narrowed by the second broker
 
     // The holder verifies the grant offline with jose and the hub's JWKS alone.
-    const jwks = (await (await hub.app.request('/.well-known/jwks.json')).json()) as { keys: JWK[] };
+    const jwks = (await (await fetch(`${hub.url}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
     const { payload, protectedHeader } = await jwtVerify(g.jwt, createLocalJWKSet(jwks), { issuer: hub.config.hubId, audience: 'verslavingszorg', currentDate: hub.clock() });
     expect(protectedHeader.typ).toBe('kenbaar-grant+jwt');
     expect(payload).toMatchObject({ requester: 'gemeente', holder: 'verslavingszorg', categories: ['behandelrelatie'], purpose: 'procesregie-casus-op-maat', caseRef: 'ZVH-2026-0142', request: request.id, jti: g.id });
@@ -266,6 +267,23 @@ describe(`disclosures (${dbKind})`, () => {
     expect((await refusal(agent.call('GET', `/v1/disclosures/${request.id}/handover`))).status).toBe(410);
     const [row] = await rowsOf<{ revoked_at: unknown }>(hub.database.db, sql`select revoked_at from disclosure_grants where request_id = ${request.id}`);
     expect(row!.revoked_at).not.toBeNull();
+  });
+
+  it('undelivered ciphertext is wiped after the covenant\'s relay retention, and that is logged', async () => {
+    const family = person();
+    await (await hub.as('veilig-thuis', 'partner-system')).register({ subject: family.subject, category: 'huiselijk-geweld-melding', contact: contact('Veilig Thuis') });
+    const agent = await hub.as('politie', 'professional', 'agent-9');
+    const { request, grant } = await agent.requestDisclosure({ subject: family.subject, holder: 'veilig-thuis', purpose: 'acuut-veiligheidsrisico', legalBasis: 'avg-6-1-d', categories: ['huiselijk-geweld-meldingen'], caseRef: 'PL-2026-79', justification: 'Melding 112: dreiging met een wapen, kinderen in huis; eerdere meldingen zijn nu nodig.', urgency: 'emergency' });
+    await (await hub.as('veilig-thuis', 'professional')).handOver(grant!, (await partnerEncryptionKey('politie')).publicJwk, 'Eén eerdere melding.');
+    hub.clock.advance(hub.config.covenant.disclosure.relayRetentionHours * HOUR + 1000);
+    const report = await purge(hub.database.db, hub.config.covenant, hub.clock());
+    expect(report.handoversExpired).toBeGreaterThanOrEqual(1);
+    const [row] = await rowsOf<{ ciphertext: string | null; delete_reason: string }>(hub.database.db, sql`select ciphertext, delete_reason from handovers where request_id = ${request.id}`);
+    expect(row).toMatchObject({ ciphertext: null, delete_reason: 'expired' });
+    expect((await refusal(agent.call('GET', `/v1/disclosures/${request.id}/handover`))).status).toBe(410);
+    await integrateAll(hub.database.db, hub.clock());
+    const actions = (await readSequenced(hub.database.db, -1, 100_000)).filter((e) => JSON.stringify(e.detail ?? {}).includes(request.id)).map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['handover.posted', 'handover.expired', 'handover.deleted']));
   });
 
   it('two brokers deciding at once cannot produce two outcomes', async () => {

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import postgres from 'postgres';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
 import { inject } from 'vitest';
 import { createApp, type App } from '../../src/app';
 import { HubClient, type Identity } from '../../src/client/client';
@@ -102,6 +104,8 @@ export type TestHub = {
   database: Database;
   config: HubConfig;
   clock: TestClock;
+  /** Where the hub answers: a real 127.0.0.1 URL with `http: true`, else a placeholder for app.request. */
+  url: string;
   /** A client acting as a partner in a role (the partner's key, sub defaults to `<partner>-user`). */
   as(partner: string, role: string, sub?: string): Promise<HubClient>;
   identity(partner: string, role: string, sub?: string): Promise<Identity>;
@@ -110,6 +114,8 @@ export type TestHub = {
 
 export type TestHubOptions = {
   covenant?: Covenant;
+  /** Serve the app over real HTTP on 127.0.0.1 (an ephemeral port) instead of in-process. */
+  http?: boolean;
   /** Public keys published next to `partnerKey(partner)` in a partner's JWKS (rotation, EdDSA). */
   extraPartnerKeys?: Record<string, JWK[]>;
   /** Limits other than the defaults (e.g. a small maxBodyBytes to test 413 cheaply). */
@@ -133,7 +139,18 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   const database = await testDatabase();
   const clock = testClock();
   const app = createApp(() => ({ config, db: database.db, clock }));
-  const fetchImpl = ((input: RequestInfo | URL, init?: RequestInit) => app.request(String(input), init)) as typeof fetch;
+  // In-process by default (fast); over real HTTP on 127.0.0.1 when asked (end-to-end tests).
+  let baseUrl = 'http://hub.test';
+  let fetchImpl = ((input: RequestInfo | URL, init?: RequestInit) => app.request(String(input), init)) as typeof fetch;
+  let server: ServerType | undefined;
+  if (opts.http) {
+    server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    });
+    const address = server.address() as AddressInfo;
+    baseUrl = `http://127.0.0.1:${address.port}`;
+    fetchImpl = fetch;
+  }
   const identity = async (partner: string, role: string, sub = `${partner}-user`): Promise<Identity> => ({
     key: { partner, jwk: (await partnerKey(partner)).privateJwk },
     sub,
@@ -145,7 +162,11 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
     config,
     clock,
     identity,
-    as: async (partner, role, sub) => new HubClient('http://hub.test', config.hubId, await identity(partner, role, sub), fetchImpl, clock),
-    close: () => database.close(),
+    url: baseUrl,
+    as: async (partner, role, sub) => new HubClient(baseUrl, config.hubId, await identity(partner, role, sub), fetchImpl, clock),
+    close: async () => {
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      await database.close();
+    },
   };
 }
