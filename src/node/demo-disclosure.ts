@@ -160,8 +160,11 @@ export async function playDisclosure(stage: Stage, people: { tamara: { subject: 
 
   step('Two informatiemakelaars weigh it (four eyes)');
   const pending = await broker1.listDisclosures({ status: 'pending' });
-  say(`An informatiemakelaar of the Zorg- en Veiligheidshuis (not of the gemeente: never the requester's own organisation) sees ${pending.requests.length} pending request(s):`);
-  stage.say(formatRequestTable(pending.requests.filter((r) => r.id === req.id)).trimEnd());
+  say(
+    "An informatiemakelaar of the Zorg- en Veiligheidshuis (never one of the requester's own organisation) lists the pending",
+    `requests (${pending.requests.length}); among them this one:`,
+    formatRequestTable(pending.requests.filter((r) => r.id === req.id)).trimEnd(),
+  );
   expect(pending.requests.some((r) => r.id === req.id), 'the informatiemakelaars see the pending request');
   const first = await broker1.decide(req.id, { outcome: 'approve', reason: 'Noodzakelijk voor het veiligheidsplan; alleen behandelrelatie en contact, geen inhoud.' });
   say(`${broker1.identity.sub} approves (a signed decision): the request is still ${first.request.status}, one approval is not enough.`);
@@ -191,11 +194,11 @@ export async function playDisclosure(stage: Stage, people: { tamara: { subject: 
   step('An acute situation: the police break the glass (art. 15b)');
   const agent = as('politie', 'professional', 'noodhulp-veenstreek-3');
   say(
-    'Weeks later, on a Friday night, the neighbours call 112: a violent row at IJsselstraat 3, the children are at home.',
+    'Later, on a Friday night, the neighbours call 112: a violent row at IJsselstraat 3, the children are at home.',
     'The police officer on the spot looks Daan up for acuut-veiligheidsrisico (art. 11a):',
   );
   const seen = await agent.lookup(people.daan.subject, 'acuut-veiligheidsrisico', 'PL-2026-0187');
-  say(`  known by ${seen.knownBy.map((k) => `${k.partnerName} (${k.contact.function})`).join('; ') || 'nobody the police may see'}.`);
+  say(...(seen.knownBy.length ? seen.knownBy.map((k) => `  known by ${k.partnerName} (${k.contact.function})`) : ['  known by nobody the police may see']));
   expect(seen.knownBy.some((k) => k.partner === 'veilig-thuis'), 'in acute danger the police learn that Veilig Thuis knows Daan (V-AV-01)');
   say('There is no time for two reviewers: the officer asks Veilig Thuis with urgency "emergency" (break the glass):', ...wrap(JUSTIFICATION_BREAK_GLASS, 100).map((l) => `  │ ${l}`));
   const glass = await agent.requestDisclosure({
@@ -212,7 +215,8 @@ export async function playDisclosure(stage: Stage, people: { tamara: { subject: 
   outcome.breakGlass = bg;
   const validMinutes = glass.grant ? Math.round((Date.parse(glass.grant.expiresAt) - stage.clock().getTime()) / 60_000) : 0;
   say(
-    `Granted at once (${bg.status}; rule ${describeRule(covenant, bg.rule)})`,
+    `Granted at once (${bg.status}).`,
+    `  rule: ${describeRule(covenant, bg.rule)}`,
     glass.grant ? `  grant ${glass.grant.id}: ${glass.grant.categories.join(', ')}, valid ${validMinutes} minutes (until ${glass.grant.expiresAt})` : '  (no grant?)',
     `  a review by an informatiemakelaar is due by ${bg.reviewDueAt} (within ${covenant.disclosure.reviewDeadlineHours} hours); the break-glass is logged as such.`,
   );

@@ -138,7 +138,7 @@ export async function requestCommand(settings: NodeSettings, bsn: string, opts: 
       '',
       `BREAK-GLASS: granted at once, for a short time (art. 15b).`,
       ...formatGrant(grant),
-      `  review due     ${r.reviewDueAt ?? '?'}: informatiemakelaars judge afterwards whether the emergency was real`,
+      `Informatiemakelaars review it afterwards (due by ${r.reviewDueAt ?? '?'}): was the emergency real?`,
       `${r.holder} can now respond: kenbaar disclose respond ${r.id} --as ${r.holder} --file <answer>`,
     );
   } else {
