@@ -26,6 +26,7 @@ import {
   sleep,
   spawnHub,
   storedPseudonymOf,
+  waitForQuiet,
   summarise,
   tempDir,
   writeResults,
@@ -53,6 +54,12 @@ const CONCURRENCY = [1, 16, 64];
 const SERVICE_POOL = 20;
 /** Share of lookups for a person who has registrations (the rest: nobody registered them). */
 const KNOWN_SHARE = 0.6;
+/**
+ * The machine is shared: a timed phase during which other processes used more than this many CPU
+ * seconds is run again (after waiting for quiet), within a budget of reruns for the whole bench.
+ */
+const OTHERS_LIMIT_SECONDS = 1;
+let rerunBudget = 4;
 
 /** Who looks up, for which purpose: procesregie dominates, the others are the covenant's other uses. */
 const REQUESTERS = [
@@ -75,6 +82,8 @@ type Phase = {
   cpu: CpuUse;
   /** CPU milliseconds per request, by party. */
   cpuMsPerRequest: { client: number; hub: number; postgres: number };
+  /** Timed runs it took to get one with little interference from other processes (see OTHERS_LIMIT_SECONDS). */
+  attempts: number;
   /** Service only: how long ready work waited for the hub's event loop during the timed phase. */
   eventLoopDelayMs?: EventLoopDelay;
   loadAverage: number[];
@@ -136,7 +145,7 @@ async function measure<T>(p: {
       const n = await p.op(items[i]!);
       found[n] = (found[n] ?? 0) + 1;
     });
-    const used = cpu?.stop();
+    const used = await cpu?.stop();
     const eventLoopDelayMs = meter ? await p.hub?.eventLoopDelay() : undefined;
     return { ...r, cpu: used, eventLoopDelayMs };
   };
@@ -144,9 +153,20 @@ async function measure<T>(p: {
   if (warm.errors) throw new Error(`${p.label} warm-up with ${p.clients} clients had ${warm.errors} errors`);
   for (const k of Object.keys(found)) delete found[k];
   const supply = Math.ceil((warm.done / warm.elapsed) * SECONDS * 1.6) + 500;
-  const loadAverage = os.loadavg();
-  const r = await run(SECONDS, supply, true);
-  if (r.errors) throw new Error(`${p.label} phase with ${p.clients} clients had ${r.errors} errors`);
+  let attempts = 0;
+  let r: Awaited<ReturnType<typeof run>>;
+  let loadAverage: number[];
+  for (;;) {
+    attempts++;
+    await waitForQuiet(20);
+    loadAverage = os.loadavg();
+    r = await run(SECONDS, supply, true);
+    if (r.errors) throw new Error(`${p.label} phase with ${p.clients} clients had ${r.errors} errors`);
+    if (r.cpu!.otherSeconds <= OTHERS_LIMIT_SECONDS || rerunBudget === 0) break;
+    rerunBudget--;
+    console.log(`  (${p.label} c=${p.clients}: other processes used ${fmt(r.cpu!.otherSeconds)} CPU s; running it again)`);
+    for (const k of Object.keys(found)) delete found[k];
+  }
   const cpu = r.cpu!;
   const per = (s: number) => (1000 * s) / r.done;
   const phase: Phase = {
@@ -158,6 +178,7 @@ async function measure<T>(p: {
     latencyMs: summarise(r.latencies),
     errors: r.errors,
     found,
+    attempts,
     cpu,
     cpuMsPerRequest: { client: per(cpu.clientSeconds), hub: per(cpu.hubSeconds), postgres: per(cpu.postgresSeconds) },
     ...(r.eventLoopDelayMs ? { eventLoopDelayMs: r.eventLoopDelayMs } : {}),
@@ -267,7 +288,7 @@ main(async () => {
   // Per operation: BEGIN; the lookup's indexed select; one audit row INSERT (seq null, as the hub
   // writes it: no chaining, no lock); COMMIT. No HTTP, no JWT, no jti claim, no zod, no HMAC, and
   // postgres.js's prepared statements. Run with the hub's pool size (20) and, at 64, with 64.
-  // Then, at 16 and 64 clients, variants that decompose the gap and show the alternative design:
+  // Then variants that decompose the gap (at 16 clients) and show the alternative design (16, 64):
   //   + jti       the replay claim the hub also makes (one more INSERT per transaction);
   //   unprepared  the same, sent unprepared as drizzle sends queries (parse + plan every time);
   //   locked head a log head row updated in every transaction and so locked until its commit, as a
@@ -275,11 +296,9 @@ main(async () => {
   const variants: RawVariant[] = [
     ...CONCURRENCY.map((c) => ({ name: 'raw', clients: c, pool: Math.min(c, SERVICE_POOL), jti: false, prepare: true, lockedHead: false })),
     { name: 'raw', clients: 64, pool: 64, jti: false, prepare: true, lockedHead: false },
-    ...[16, 64].flatMap((c) => [
-      { name: 'raw + jti', clients: c, pool: Math.min(c, SERVICE_POOL), jti: true, prepare: true, lockedHead: false },
-      { name: 'raw + jti, unprepared', clients: c, pool: Math.min(c, SERVICE_POOL), jti: true, prepare: false, lockedHead: false },
-      { name: 'raw, locked log head', clients: c, pool: Math.min(c, SERVICE_POOL), jti: false, prepare: true, lockedHead: true },
-    ]),
+    { name: 'raw + jti', clients: 16, pool: 16, jti: true, prepare: true, lockedHead: false },
+    { name: 'raw + jti, unprepared', clients: 16, pool: 16, jti: true, prepare: false, lockedHead: false },
+    ...[16, 64].map((c) => ({ name: 'raw, locked log head', clients: c, pool: Math.min(c, SERVICE_POOL), jti: false, prepare: true, lockedHead: true })),
   ];
   const setup = postgres(db.url, { max: 1, onnotice: () => {} });
   await setup`create table bench_log_head (id int primary key, size bigint not null)`;

@@ -27,6 +27,7 @@ import {
   spawnHub,
   summarise,
   tempDir,
+  waitForQuiet,
   writeResults,
   type BenchKeys,
   type CpuUse,
@@ -47,6 +48,9 @@ const SIZE = Number(args.size);
 const REGISTRATIONS = Number(args.registrations);
 /** Share of a batch's items about persons other partners already registered (they make matches). */
 const KNOWN_SHARE = 0.2;
+/** The machine is shared: a run during which other processes used more CPU seconds is run again. */
+const OTHERS_LIMIT_SECONDS = 1;
+let rerunBudget = 3;
 
 /** Who registers: the police (politie-betrokkenheid) and, in the parallel run, the OM too. */
 const REGISTRANTS = [
@@ -68,6 +72,8 @@ type Run = {
   store: string;
   name: string;
   streams: number;
+  /** Timed runs it took to get one with little interference from other processes. */
+  attempts: number;
   batches: BatchResult[];
   seconds: number;
   registrationsPerSecond: number;
@@ -123,29 +129,38 @@ async function benchStore(opts: {
     console.log(`  warm-up batch: ${fmt(warm.latencyMs, 0)} ms`);
 
     for (const step of opts.plan) {
-      // All bodies and tokens ready before the clock starts; the streams send their batches in turn.
-      const streams = await Promise.all(
-        REGISTRANTS.slice(0, step.streams).map(async (r) => ({ registrant: r, batches: await Promise.all(Array.from({ length: step.batchesPerStream }, () => prepare(r))) })),
-      );
-      const meter = await cpuMeter(opts.database ?? '', hub.pid);
-      const t0 = performance.now();
-      const results = (
-        await Promise.all(
-          streams.map(async (s) => {
-            const out = [];
-            for (const b of s.batches) out.push(await post(step.name, s.registrant, b));
-            return out;
-          }),
-        )
-      ).flat();
-      const seconds = (performance.now() - t0) / 1000;
-      const cpu = meter.stop();
-      const registered = results.reduce((a, b) => a + b.registered, 0);
-      runs.push({ store: opts.store, name: step.name, streams: step.streams, raw: results, seconds, registrationsPerSecond: registered / seconds, cpu });
-      console.log(
-        `  ${step.name}: ${results.length} x ${fmtInt(SIZE)} in ${fmt(seconds, 2)} s = ${fmtInt(registered / seconds)} registrations/s; batches ${results.map((r) => fmt(r.latencyMs, 0)).join(', ')} ms;` +
-          ` cpu s client ${fmt(cpu.clientSeconds, 2)} hub ${fmt(cpu.hubSeconds, 2)} pg ${fmt(cpu.postgresSeconds, 2)} others ${fmt(cpu.otherSeconds, 2)}`,
-      );
+      for (let attempt = 1; ; attempt++) {
+        // All bodies and tokens ready before the clock starts; the streams send their batches in turn.
+        const streams = await Promise.all(
+          REGISTRANTS.slice(0, step.streams).map(async (r) => ({ registrant: r, batches: await Promise.all(Array.from({ length: step.batchesPerStream }, () => prepare(r))) })),
+        );
+        await waitForQuiet(20);
+        const meter = await cpuMeter(opts.database ?? '', hub.pid);
+        const t0 = performance.now();
+        const results = (
+          await Promise.all(
+            streams.map(async (s) => {
+              const out = [];
+              for (const b of s.batches) out.push(await post(step.name, s.registrant, b));
+              return out;
+            }),
+          )
+        ).flat();
+        const seconds = (performance.now() - t0) / 1000;
+        const cpu = await meter.stop();
+        const registered = results.reduce((a, b) => a + b.registered, 0);
+        console.log(
+          `  ${step.name}: ${results.length} x ${fmtInt(SIZE)} in ${fmt(seconds, 2)} s = ${fmtInt(registered / seconds)} registrations/s; batches ${results.map((r) => fmt(r.latencyMs, 0)).join(', ')} ms;` +
+            ` cpu s client ${fmt(cpu.clientSeconds, 2)} hub ${fmt(cpu.hubSeconds, 2)} pg ${fmt(cpu.postgresSeconds, 2)} others ${fmt(cpu.otherSeconds, 2)}`,
+        );
+        if (cpu.otherSeconds > OTHERS_LIMIT_SECONDS && rerunBudget > 0) {
+          rerunBudget--;
+          console.log(`  (other processes used ${fmt(cpu.otherSeconds)} CPU s; running it again)`);
+          continue;
+        }
+        runs.push({ store: opts.store, name: step.name, streams: step.streams, attempts: attempt, raw: results, seconds, registrationsPerSecond: registered / seconds, cpu });
+        break;
+      }
     }
   } finally {
     http.close();
@@ -244,7 +259,7 @@ main(async () => {
   }
 
   const table = markdownTable(
-    ['store', 'run', 'batches × items', 'registrations/s', 'rows/s (registrations + audit + notices)', 'batch p50 ms', 'batch max ms', 'match notices/batch', 'CPU s hub / PostgreSQL / client'],
+    ['store', 'run', 'batches × items', 'registrations/s', 'rows/s (registrations + audit + notices)', 'batch p50 ms', 'batch max ms', 'match notices/batch', 'CPU s hub / PostgreSQL / client / others'],
     runs.map((r) => [
       r.store,
       r.name,
@@ -254,7 +269,7 @@ main(async () => {
       fmtInt(r.batchLatencyMs.p50),
       fmtInt(r.batchLatencyMs.max),
       fmtInt(r.batches.reduce((a, b) => a + b.matchNotices, 0) / r.batches.length),
-      `${fmt(r.cpu.hubSeconds, 1)} / ${fmt(r.cpu.postgresSeconds, 1)} / ${fmt(r.cpu.clientSeconds, 1)}`,
+      `${fmt(r.cpu.hubSeconds, 1)} / ${fmt(r.cpu.postgresSeconds, 1)} / ${fmt(r.cpu.clientSeconds, 1)} / ${fmt(r.cpu.otherSeconds, 1)}`,
     ]),
   );
   console.log(`\n${table}\n`);

@@ -435,6 +435,21 @@ function machineCpu(): { busy: number; total: number } {
   return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
 }
 
+/**
+ * Wait (at most `maxSeconds`) until the machine is quiet: under `busyShare` of all cores busy over a
+ * one-second window. Call it while the benchmark itself is idle. Returns the last busy share seen.
+ */
+export async function waitForQuiet(maxSeconds: number, busyShare = 0.15): Promise<number> {
+  const until = performance.now() + maxSeconds * 1000;
+  for (;;) {
+    const a = machineCpu();
+    await sleep(1000);
+    const b = machineCpu();
+    const busy = (b.busy - a.busy) / Math.max(1e-9, b.total - a.total);
+    if (busy < busyShare || performance.now() >= until) return busy;
+  }
+}
+
 export type CpuUse = {
   /** CPU seconds used during the phase by each party. */
   clientSeconds: number;
@@ -447,25 +462,39 @@ export type CpuUse = {
   machineBusy: number;
 };
 
-/** Measures a phase: call `stop()` at its end. Backends are those connected when it starts. */
-export async function cpuMeter(database: string, hubPid?: number): Promise<{ stop: () => CpuUse }> {
+/** PostgreSQL processes working for `database`, plus the server's shared background processes. */
+async function postgresPids(database: string): Promise<number[]> {
   const admin = adminSql();
-  const rows = (await admin`
-    select pid from pg_stat_activity
-     where datname = ${database} or backend_type in ('walwriter', 'checkpointer', 'background writer', 'autovacuum launcher')`) as unknown as { pid: number }[];
-  await admin.end();
-  const pgPids = rows.map((r) => r.pid);
-  const pg0 = pgPids.reduce((a, p) => a + processCpu(p), 0);
+  try {
+    const rows = (await admin`
+      select pid from pg_stat_activity
+       where datname = ${database} or backend_type in ('walwriter', 'checkpointer', 'background writer', 'autovacuum launcher')`) as unknown as { pid: number }[];
+    return rows.map((r) => r.pid);
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * Measures a phase: call `stop()` at its end. PostgreSQL processes that appear during the phase
+ * (an autovacuum worker, a new pool connection) are counted in full; ones that come and go between
+ * the two looks are missed and show up as "others".
+ */
+export async function cpuMeter(database: string, hubPid?: number): Promise<{ stop: () => Promise<CpuUse> }> {
+  const before = new Map((await postgresPids(database)).map((pid) => [pid, processCpu(pid)]));
   const hub0 = hubPid ? processCpu(hubPid) : 0;
   const client0 = process.cpuUsage();
   const m0 = machineCpu();
   return {
-    stop: () => {
+    stop: async () => {
       const m1 = machineCpu();
       const c = process.cpuUsage(client0);
-      const clientSeconds = (c.user + c.system) / 1e6;
       const hubSeconds = hubPid ? processCpu(hubPid) - hub0 : 0;
-      const postgresSeconds = pgPids.reduce((a, p) => a + processCpu(p), 0) - pg0;
+      const pids = new Set([...before.keys(), ...(await postgresPids(database))]);
+      let postgresSeconds = 0;
+      for (const pid of pids) postgresSeconds += Math.max(0, processCpu(pid) - (before.get(pid) ?? 0));
+      // Our own look-up connection is the only other work in the window; it is negligible.
+      const clientSeconds = (c.user + c.system) / 1e6;
       const busy = m1.busy - m0.busy;
       return {
         clientSeconds,

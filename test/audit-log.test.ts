@@ -9,6 +9,7 @@ import { verifyAuditLog } from '../src/audit/verify';
 import { leafHash, rootOf } from '../src/audit/merkle';
 import { fromHex, toHex } from '../src/encoding';
 import { rowsOf } from '../src/db/types';
+import { generateSigningKeySecret, parseSigningKeys } from '../src/signing';
 import { contact, person } from './support/people';
 import { dbKind, startTestHub, type TestHub } from './support/hub';
 
@@ -201,6 +202,33 @@ describe(`audit log (${dbKind})`, () => {
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
     });
   });
+
+  it('after rotating the hub signing key, old checkpoints still verify with the retired key published', async () => {
+    // A hub of its own: its log ends up signed by two keys.
+    const own = await startTestHub();
+    const db = () => own.database.db;
+    const vz = await own.as('verslavingszorg', 'partner-system');
+    const someTraffic = async (_n: number) => {
+      await vz.register({ subject: person().subject, category: 'verslavingszorg-behandeling', contact: contact('Intake') });
+    };
+    const hub = own;
+    await someTraffic(1);
+    const old = await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    const oldPublic = hub.config.signer.published[0]!;
+    const next = JSON.parse(await generateSigningKeySecret()) as Record<string, unknown>;
+    const rotated = await parseSigningKeys(JSON.stringify([next, oldPublic]));
+    expect(rotated.kid).not.toBe(old.kid);
+    expect(rotated.published.map((k) => k.kid)).toEqual([rotated.kid, old.kid]);
+    expect(rotated.published.every((k) => !('d' in k))).toBe(true);
+    await someTraffic(1);
+    const fresh = await createCheckpoint(db(), rotated, hub.config.hubId, hub.clock());
+    expect(fresh.kid).toBe(rotated.kid);
+    expect((await verifyAuditLog(db(), rotated.published)).problems).toEqual([]);
+    // Without the retired key, the old checkpoints no longer verify: it must stay published.
+    expect((await verifyAuditLog(db(), [rotated.published[0]!])).problems.map((p) => p.kind)).toContain('bad-checkpoint');
+    await own.close();
+  });
+
 
   async function reinsert(r: Record<string, unknown>) {
     await db().execute(sql`
