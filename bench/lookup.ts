@@ -23,7 +23,6 @@ import {
   registrationsOf,
   seed,
   seedPartners,
-  sleep,
   spawnHub,
   storedPseudonymOf,
   waitForQuiet,
@@ -40,6 +39,10 @@ const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
     registrations: { type: 'string', default: '1000000' },
+    /** Client concurrencies, comma-separated. */
+    clients: { type: 'string', default: '1,16,64' },
+    /** Skip the raw database phases (e.g. when profiling the hub). */
+    'no-raw': { type: 'boolean', default: false },
     /** Write a V8 CPU profile of the hub process to this directory. */
     profile: { type: 'string' },
     /** How often the hub's audit sequencer runs (default: the hub's 1000 ms). */
@@ -49,7 +52,7 @@ const { values: args } = parseArgs({
 const SECONDS = Number(args.seconds);
 const WARMUP_SECONDS = 2;
 const REGISTRATIONS = Number(args.registrations);
-const CONCURRENCY = [1, 16, 64];
+const CONCURRENCY = args.clients.split(',').map(Number);
 /** The hub's PostgreSQL pool (src/node/database.ts default); the raw baseline gets the same. */
 const SERVICE_POOL = 20;
 /** Share of lookups for a person who has registrations (the rest: nobody registered them). */
@@ -188,7 +191,7 @@ async function measure<T>(p: {
   console.log(
     `${p.label.padEnd(8)} c=${String(p.clients).padStart(2)} pool=${String(p.pool).padStart(2)}: ${fmtInt(phase.perSecond).padStart(6)}/s` +
       `  p50 ${fmt(phase.latencyMs.p50, 2)} ms  p99 ${fmt(phase.latencyMs.p99, 2)} ms` +
-      `  cpu ms/req client ${fmt(phase.cpuMsPerRequest.client, 2)} hub ${fmt(phase.cpuMsPerRequest.hub, 2)} pg ${fmt(phase.cpuMsPerRequest.postgres, 2)}` +
+      `  cpu ms/req client ${fmt(phase.cpuMsPerRequest.client, 2)} ${p.hub ? `hub ${fmt(phase.cpuMsPerRequest.hub, 2)} (kernel ${fmt(100 * cpu.hubKernelShare, 0)} %) ` : ''}pg ${fmt(phase.cpuMsPerRequest.postgres, 2)}` +
       `  machine ${fmt(100 * cpu.machineBusy, 0)} % (others ${fmt(cpu.otherSeconds, 1)} s)` +
       (phase.eventLoopDelayMs ? `  hub loop delay p99 ${fmt(phase.eventLoopDelayMs.p99, 1)} max ${fmt(phase.eventLoopDelayMs.max, 1)} ms` : '') +
       `  found ${JSON.stringify(found)}`,
@@ -293,13 +296,15 @@ main(async () => {
   //   unprepared  the same, sent unprepared as drizzle sends queries (parse + plan every time);
   //   locked head a log head row updated in every transaction and so locked until its commit, as a
   //               hash-chained log would need: commits (and their WAL flushes) queue behind it.
-  const variants: RawVariant[] = [
-    ...CONCURRENCY.map((c) => ({ name: 'raw', clients: c, pool: Math.min(c, SERVICE_POOL), jti: false, prepare: true, lockedHead: false })),
-    { name: 'raw', clients: 64, pool: 64, jti: false, prepare: true, lockedHead: false },
-    { name: 'raw + jti', clients: 16, pool: 16, jti: true, prepare: true, lockedHead: false },
-    { name: 'raw + jti, unprepared', clients: 16, pool: 16, jti: true, prepare: false, lockedHead: false },
-    ...[16, 64].map((c) => ({ name: 'raw, locked log head', clients: c, pool: Math.min(c, SERVICE_POOL), jti: false, prepare: true, lockedHead: true })),
-  ];
+  const variants: RawVariant[] = args['no-raw']
+    ? []
+    : [
+        ...CONCURRENCY.map((c) => ({ name: 'raw', clients: c, pool: Math.min(c, SERVICE_POOL), jti: false, prepare: true, lockedHead: false })),
+        ...CONCURRENCY.filter((c) => c > SERVICE_POOL).map((c) => ({ name: 'raw', clients: c, pool: c, jti: false, prepare: true, lockedHead: false })),
+        { name: 'raw + jti', clients: 16, pool: 16, jti: true, prepare: true, lockedHead: false },
+        { name: 'raw + jti, unprepared', clients: 16, pool: 16, jti: true, prepare: false, lockedHead: false },
+        ...[16, 64].map((c) => ({ name: 'raw, locked log head', clients: c, pool: Math.min(c, SERVICE_POOL), jti: false, prepare: true, lockedHead: true })),
+      ];
   const setup = postgres(db.url, { max: 1, onnotice: () => {} });
   await setup`create table bench_log_head (id int primary key, size bigint not null)`;
   await setup`insert into bench_log_head values (1, 0)`;
@@ -348,7 +353,9 @@ main(async () => {
 
   // ---------------------------------------------------------------- report
   // The ceiling at a concurrency is the best raw run at it (whichever pool size did better).
-  const ceiling = (clients: number) => raw.filter((r) => r.clients === clients && r.variant === 'raw').reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+  const none = { perSecond: NaN, pool: NaN, latencyMs: { p50: NaN, p90: NaN, p99: NaN, max: NaN, mean: NaN } };
+  const ceiling = (clients: number) =>
+    raw.filter((r) => r.clients === clients && r.variant === 'raw').reduce<{ perSecond: number; pool: number; latencyMs: LatencySummary }>((a, b) => (!(b.perSecond <= a.perSecond) ? b : a), none);
   const ratios = service.map((s) => ({ clients: s.clients, ratio: s.perSecond / ceiling(s.clients).perSecond, rawPool: ceiling(s.clients).pool }));
   const table = markdownTable(
     ['clients', 'service lookups/s', 'service p50 ms', 'service p99 ms', 'raw tx/s (pool)', 'raw p50 ms', 'raw p99 ms', 'ratio service/raw'],
@@ -358,7 +365,7 @@ main(async () => {
     }),
   );
   const cpuTable = markdownTable(
-    ['run', 'clients', 'pool', 'per s', 'p50 ms', 'p99 ms', 'CPU ms/req client', 'CPU ms/req hub', 'CPU ms/req PostgreSQL', 'hub loop delay p99 / max ms', 'machine busy', 'others, CPU s'],
+    ['run', 'clients', 'pool', 'per s', 'p50 ms', 'p99 ms', 'CPU ms/req client', 'CPU ms/req hub (kernel share)', 'CPU ms/req PostgreSQL', 'hub loop delay p99 / max ms', 'machine busy', 'others, CPU s'],
     [...service.map((s) => ['service', s] as const), ...raw.map((r) => [r.variant, r] as const)].map(([label, r]) => [
       label,
       r.clients,
@@ -367,7 +374,7 @@ main(async () => {
       fmt(r.latencyMs.p50, 2),
       fmt(r.latencyMs.p99, 2),
       fmt(r.cpuMsPerRequest.client, 2),
-      label === 'service' ? fmt(r.cpuMsPerRequest.hub, 2) : '–',
+      label === 'service' ? `${fmt(r.cpuMsPerRequest.hub, 2)} (${fmt(100 * r.cpu.hubKernelShare, 0)} %)` : '–',
       fmt(r.cpuMsPerRequest.postgres, 2),
       r.eventLoopDelayMs ? `${fmt(r.eventLoopDelayMs.p99, 1)} / ${fmt(r.eventLoopDelayMs.max, 1)}` : '–',
       `${fmt(100 * r.cpu.machineBusy, 0)} %`,

@@ -34,15 +34,20 @@ const cleanups: (() => Promise<void> | void)[] = [];
 export function onCleanup(fn: () => Promise<void> | void): void {
   cleanups.unshift(fn);
 }
-export async function cleanup(): Promise<void> {
-  while (cleanups.length) {
-    const fn = cleanups.shift()!;
-    try {
-      await fn();
-    } catch (e) {
-      console.error(`cleanup failed: ${e instanceof Error ? e.message : String(e)}`);
+let cleaning: Promise<void> | undefined;
+/** Undo everything, once: a Ctrl-C and the failing main both wait for the same, complete run. */
+export function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    while (cleanups.length) {
+      const fn = cleanups.shift()!;
+      try {
+        await fn();
+      } catch (e) {
+        console.error(`cleanup failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
-  }
+  })();
+  return cleaning;
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -417,12 +422,18 @@ const CLK_TCK = (() => {
 
 /** utime + stime of a process, in seconds (0 when it is gone). */
 function processCpu(pid: number): number {
+  const t = processTimes(pid);
+  return t.user + t.system;
+}
+
+/** User and kernel CPU seconds of a process (all its threads). */
+function processTimes(pid: number): { user: number; system: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
 }
 
@@ -454,6 +465,8 @@ export type CpuUse = {
   /** CPU seconds used during the phase by each party. */
   clientSeconds: number;
   hubSeconds: number;
+  /** Of hubSeconds, the share spent in the kernel (socket reads and writes, epoll, futex). */
+  hubKernelShare: number;
   /** The backends serving this database plus PostgreSQL's shared background processes. */
   postgresSeconds: number;
   /** Everything else on the machine (other users' work). */
@@ -482,14 +495,16 @@ async function postgresPids(database: string): Promise<number[]> {
  */
 export async function cpuMeter(database: string, hubPid?: number): Promise<{ stop: () => Promise<CpuUse> }> {
   const before = new Map((await postgresPids(database)).map((pid) => [pid, processCpu(pid)]));
-  const hub0 = hubPid ? processCpu(hubPid) : 0;
+  const hub0 = hubPid ? processTimes(hubPid) : { user: 0, system: 0 };
   const client0 = process.cpuUsage();
   const m0 = machineCpu();
   return {
     stop: async () => {
       const m1 = machineCpu();
       const c = process.cpuUsage(client0);
-      const hubSeconds = hubPid ? processCpu(hubPid) - hub0 : 0;
+      const hub1 = hubPid ? processTimes(hubPid) : { user: 0, system: 0 };
+      const hubSeconds = hub1.user - hub0.user + (hub1.system - hub0.system);
+      const hubKernelShare = hubSeconds > 0 ? (hub1.system - hub0.system) / hubSeconds : 0;
       const pids = new Set([...before.keys(), ...(await postgresPids(database))]);
       let postgresSeconds = 0;
       for (const pid of pids) postgresSeconds += Math.max(0, processCpu(pid) - (before.get(pid) ?? 0));
@@ -499,6 +514,7 @@ export async function cpuMeter(database: string, hubPid?: number): Promise<{ sto
       return {
         clientSeconds,
         hubSeconds,
+        hubKernelShare,
         postgresSeconds,
         otherSeconds: Math.max(0, busy - clientSeconds - hubSeconds - postgresSeconds),
         machineBusy: busy / Math.max(1e-9, m1.total - m0.total),
