@@ -105,7 +105,7 @@ main(async () => {
   try {
     type Variant = { name: string; run: (rep: number) => Promise<void> };
     const variants: Variant[] = [
-      { name: 'audit: appendAudit (drizzle VALUES)', run: async (rep) => database.db.transaction((tx) => appendAudit(tx, ctx, auditInputs(registrationRows(rep)))) },
+      { name: 'audit: appendAudit', run: async (rep) => { await database.db.transaction((tx) => appendAudit(tx, ctx, auditInputs(registrationRows(rep)))); } },
       { name: 'audit: one JSON parameter', run: async (rep) => database.db.transaction((tx) => appendAuditJson(tx, auditInputs(registrationRows(rep)))) },
       {
         name: 'registrations: upsertRegistrations (drizzle VALUES)',

@@ -6,7 +6,7 @@ import type { AppEnv } from '../config';
 import { toBase64Url } from '../encoding';
 import { Problem } from '../errors';
 import { problemResponses, SubjectSchema } from '../http/schemas';
-import { deny, unitOfWork } from '../http/unit-of-work';
+import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { hubPseudonyms } from '../pseudonym/hub-key';
 import { parseSubject } from '../pseudonym/pseudonymise';
 import { createCheckpoint } from './checkpoint';
@@ -84,14 +84,14 @@ export function auditRoutes(app: OpenAPIHono<AppEnv>) {
     const { actor, config } = c.var;
     const { subject, after, limit } = c.req.valid('query');
     const stored = subject ? toBase64Url(hubPseudonyms(config.hubKeys, parseSubject(subject))[0]!.value) : undefined;
-    const result = await unitOfWork(c, async (tx, audit) => {
+    const result = await readThenLog(c, async (q, audit) => {
       const may = decideAction(config.covenant, actor, 'read-audit');
       await audit({ action: 'audit.read', outcome: may.allowed ? 'allowed' : 'denied', rule: may.rule, subject: stored ?? null, detail: { after, limit } });
       if (!may.allowed) return deny(new Problem('forbidden', may.reason, { rule: may.rule }));
       // Art. 16: a partner's privacy officer reads its own organisation's entries; the house's FG
       // (read-audit-all) reads the whole log.
       const all = decideAction(config.covenant, actor, 'read-audit-all').allowed;
-      const rows = await queryEntries(tx, { ...(stored ? { subject: stored } : {}), ...(all ? {} : { actorPartner: actor.partner }), afterId: after, limit });
+      const rows = await queryEntries(q, { ...(stored ? { subject: stored } : {}), ...(all ? {} : { actorPartner: actor.partner }), afterId: after, limit });
       return {
         entries: rows.map(entryView),
         next: rows.length ? rows[rows.length - 1]!.id : after,

@@ -8,37 +8,58 @@
 // signed tree from the next integration (every second on Node, every cron tick on the edge).
 import { and, asc, desc, eq, gt, isNull, lte, sql } from 'drizzle-orm';
 import { auditEntries, checkpoints, logHead } from '../../schema/index';
-import type { Db, Queryable } from '../db/types';
+import { rowsOf, type Db, type Queryable } from '../db/types';
+import { tokenKey } from '../auth/replay';
 import { fromHex, toHex } from '../encoding';
 import { appendLeaves, EMPTY_ROOT, frontierRoot, leafHash } from './merkle';
 import { leafInput, type AuditContext, type AuditEntry, type AuditInput } from './entry';
 
-/** Rows per INSERT: keeps every statement under PostgreSQL's 65,535 bind parameters. */
-const INSERT_CHUNK = 3000;
+/** A token's id, taken together with the first audit entries of its request (see unitOfWork). */
+export type TokenClaim = { jti: string; partner: string; exp: Date };
 
+/**
+ * Append entries in ONE statement, whatever their number: the rows travel as a single JSON
+ * parameter (the same on PGlite and postgres.js, and far cheaper to build than a multi-row VALUES).
+ * With `claim`, the same statement also takes the token's jti; when the jti was used before it
+ * writes nothing and returns false (a replay), so claiming costs no extra round trip.
+ */
 export async function appendAudit(
   q: Queryable,
   ctx: AuditContext,
   inputs: readonly AuditInput[],
-): Promise<void> {
-  const rows = inputs.map((i) => ({
-    at: ctx.at,
-    requestId: ctx.requestId,
-    actorPartner: ctx.actor?.partner ?? null,
-    actorSub: ctx.actor?.sub ?? null,
-    actorRole: ctx.actor?.role ?? null,
-    action: i.action,
-    subject: i.subject ?? null,
-    purpose: i.purpose ?? null,
-    caseRef: i.caseRef ?? null,
-    outcome: i.outcome,
-    rule: i.rule ?? null,
-    covenantVersion: ctx.covenantVersion,
-    detail: i.detail ?? null,
-  }));
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await q.insert(auditEntries).values(rows.slice(i, i + INSERT_CHUNK));
+  claim?: TokenClaim,
+): Promise<boolean> {
+  if (inputs.length === 0) return true;
+  const rows = JSON.stringify(
+    inputs.map((i) => ({
+      action: i.action,
+      subject: i.subject ?? null,
+      purpose: i.purpose ?? null,
+      case_ref: i.caseRef ?? null,
+      outcome: i.outcome,
+      rule: i.rule ?? null,
+      detail: i.detail ?? null,
+    })),
+  );
+  const entries = sql`
+    insert into audit_entries (at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
+    select ${ctx.at.toISOString()}::timestamptz, ${ctx.requestId}, ${ctx.actor?.partner ?? null}, ${ctx.actor?.sub ?? null}, ${ctx.actor?.role ?? null},
+           x.action, x.subject, x.purpose, x.case_ref, x.outcome, x.rule, ${ctx.covenantVersion}, x.detail
+      from rows from (jsonb_to_recordset(${rows}::jsonb) as (action text, subject text, purpose text, case_ref text, outcome text, rule text, detail jsonb))
+           with ordinality as x(action, subject, purpose, case_ref, outcome, rule, detail, n)`;
+  if (!claim) {
+    await q.execute(sql`${entries} order by x.n`);
+    return true;
   }
+  const written = await rowsOf<{ id: unknown }>(
+    q,
+    sql`with claimed as (
+          insert into used_tokens (jti, partner, expires_at)
+          values (${tokenKey(claim.partner, claim.jti)}, ${claim.partner}, ${claim.exp.toISOString()}::timestamptz)
+          on conflict do nothing returning 1)
+        ${entries} where exists (select 1 from claimed) order by x.n returning id`,
+  );
+  return written.length > 0;
 }
 
 export type LogHead = { size: number; root: string; frontier: string[] };

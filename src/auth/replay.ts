@@ -4,11 +4,14 @@ import { lt, sql } from 'drizzle-orm';
 import { usedTokens } from '../../schema/index';
 import type { Queryable } from '../db/types';
 
+/** Token ids are unique per partner: the stored key says whose it is. */
+export const tokenKey = (partner: string, jti: string) => `${partner}:${jti}`;
+
 /** True when this jti was not seen before (and is now taken). */
 export async function claimTokenId(q: Queryable, t: { jti: string; partner: string; exp: Date }): Promise<boolean> {
   const rows = await q
     .insert(usedTokens)
-    .values({ jti: `${t.partner}:${t.jti}`, partner: t.partner, expiresAt: t.exp })
+    .values({ jti: tokenKey(t.partner, t.jti), partner: t.partner, expiresAt: t.exp })
     .onConflictDoNothing()
     .returning({ jti: usedTokens.jti });
   return rows.length === 1;

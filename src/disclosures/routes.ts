@@ -7,7 +7,7 @@ import { decideAction } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
 import { problemResponses } from '../http/schemas';
-import { deny, unitOfWork } from '../http/unit-of-work';
+import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { decisionsOf, getRequest, grantOfRequest, insertRequest, listRequests, type GrantRow } from './repo';
 import { CompactJws, DisclosureSchema, GrantSchema, parsePayload, RequestPayloadSchema } from './schemas';
 import { checkRequest, grantView, holderRegistration, issueGrant, justificationHash, markOverdue, requestView, storedSubjects } from './service';
@@ -165,14 +165,14 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(listRoute, async (c) => {
     const { actor, config } = c.var;
-    const q = c.req.valid('query');
-    const result = await unitOfWork(c, async (tx, audit) => {
+    const filter = c.req.valid('query');
+    const result = await readThenLog(c, async (q, audit) => {
       const broker = decideAction(config.covenant, actor, 'decide-disclosure');
       const scope = broker.allowed
         ? undefined
         : or(eq(disclosureRequests.requester, actor.partner), and(eq(disclosureRequests.holder, actor.partner), eq(disclosureRequests.status, 'approved')));
-      const rows = await listRequests(tx, { ...q, ...(scope ? { scope } : {}) });
-      await audit({ action: 'disclosure.read', outcome: 'allowed', rule: broker.allowed ? broker.rule : 'own-requests', detail: { filter: q, count: rows.length } });
+      const rows = await listRequests(q, { ...filter, ...(scope ? { scope } : {}) });
+      await audit({ action: 'disclosure.read', outcome: 'allowed', rule: broker.allowed ? broker.rule : 'own-requests', detail: { filter, count: rows.length } });
       return { requests: rows.map(requestView) };
     });
     return c.json(result, 200);
@@ -192,8 +192,8 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(getRoute, async (c) => {
     const { actor, config } = c.var;
     const { id } = c.req.valid('param');
-    const result = await unitOfWork(c, async (tx, audit) => {
-      const req = await getRequest(tx, id);
+    const result = await readThenLog(c, async (q, audit) => {
+      const req = await getRequest(q, id);
       const broker = decideAction(config.covenant, actor, 'decide-disclosure');
       const involved = req && (req.requester === actor.partner || (req.holder === actor.partner && req.status === 'approved'));
       if (!req || !(broker.allowed || involved)) {
@@ -201,10 +201,10 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
         return deny(new Problem('not-found', 'No disclosure request with this id that you may see'));
       }
       await audit({ action: 'disclosure.read', outcome: 'allowed', rule: broker.allowed ? broker.rule : 'own-requests', subject: req.subject, purpose: req.purpose, caseRef: req.caseRef, detail: { request: id } });
-      const grant = await grantOfRequest(tx, id);
+      const grant = await grantOfRequest(q, id);
       return {
         request: requestView(req),
-        decisions: (await decisionsOf(tx, id)).map((d) => ({
+        decisions: (await decisionsOf(q, id)).map((d) => ({
           id: d.id,
           kind: d.kind,
           broker: d.broker,

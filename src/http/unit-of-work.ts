@@ -3,12 +3,12 @@
 // A denial is not an exception inside the transaction (that would roll back its own audit entry):
 // the work returns `deny(problem)`, the transaction commits the entry, and then we throw.
 import type { Context } from 'hono';
-import { appendAudit } from '../audit/store';
+import { appendAudit, type TokenClaim } from '../audit/store';
 import type { AuditContext, AuditInput } from '../audit/entry';
 import { claimTokenId } from '../auth/replay';
 import { AuthError } from '../auth/token';
 import type { AppEnv } from '../config';
-import type { Tx } from '../db/types';
+import type { Queryable, Tx } from '../db/types';
 import { Problem } from '../errors';
 
 export class Denial {
@@ -34,24 +34,49 @@ class Replayed extends Error {}
 class AuditUnavailable extends Error {}
 
 export async function unitOfWork<T>(c: Context<AppEnv>, work: Work<T>): Promise<T> {
+  return run<T, Tx>(c, (fn) => c.var.db.transaction(fn), work);
+}
+
+/**
+ * For requests whose only write is their audit entry (lookups, feeds, reads of the log): read, then
+ * append the entry in ONE atomic statement that also takes the jti, then answer. No BEGIN/COMMIT
+ * round trips, and still no answer without its entry. The work must append its entries in one call.
+ */
+export async function readThenLog<T>(c: Context<AppEnv>, work: (q: Queryable, audit: Audit) => Promise<T | Denial>): Promise<T> {
+  return run<T, Queryable>(c, (fn) => fn(c.var.db), work);
+}
+
+type Audit = (...entries: AuditInput[]) => Promise<void>;
+
+async function run<T, Q extends Queryable>(
+  c: Context<AppEnv>,
+  within: (fn: (q: Q) => Promise<T | Denial>) => Promise<T | Denial>,
+  work: (q: Q, audit: Audit) => Promise<T | Denial>,
+): Promise<T> {
   const ctx = auditContext(c);
   const token = c.get('token');
   const actor = c.get('actor');
   let result: T | Denial;
   try {
-    result = await c.var.db.transaction(async (tx) => {
-      if (token && !(await claimTokenId(tx, { jti: token.jti, partner: actor.partner, exp: token.exp }))) {
-        throw new Replayed();
-      }
-      return work(tx, async (...entries) => {
+    result = await within(async (q) => {
+      // The token's jti is taken by the statement that writes the request's first audit entries.
+      let claim: TokenClaim | undefined = token ? { jti: token.jti, partner: actor.partner, exp: token.exp } : undefined;
+      const audit: Audit = async (...entries) => {
+        let fresh: boolean;
         try {
-          await appendAudit(tx, ctx, entries);
+          fresh = await appendAudit(q, ctx, entries, claim);
         } catch (cause) {
           // Only the error code goes to the log: a database message can quote row values.
           const code = (cause as { code?: unknown; cause?: { code?: unknown } })?.code ?? (cause as { cause?: { code?: unknown } })?.cause?.code;
           throw new AuditUnavailable(`database error ${String(code ?? (cause instanceof Error ? cause.name : 'unknown'))}`);
         }
-      });
+        if (!fresh) throw new Replayed();
+        if (entries.length > 0) claim = undefined;
+      };
+      const out = await work(q, audit);
+      // Work that wrote no entry (none should) still uses up its token.
+      if (claim && !(await claimTokenId(q, claim))) throw new Replayed();
+      return out;
     });
   } catch (e) {
     if (e instanceof Replayed) throw await replayed(c);

@@ -5,7 +5,7 @@ import type { AppEnv } from '../config';
 import { toBase64Url } from '../encoding';
 import { Problem } from '../errors';
 import { CaseRefSchema, ContactSchema, DecisionSchema, problemResponses, SubjectSchema } from '../http/schemas';
-import { deny, unitOfWork } from '../http/unit-of-work';
+import { deny, readThenLog } from '../http/unit-of-work';
 import { hubPseudonyms } from '../pseudonym/hub-key';
 import { parseSubject } from '../pseudonym/pseudonymise';
 import { findActive } from '../registrations/repo';
@@ -58,7 +58,7 @@ export function lookupRoutes(app: OpenAPIHono<AppEnv>) {
     const stored = hubPseudonyms(config.hubKeys, parseSubject(subject)).map((p) => toBase64Url(p.value));
     const covenant = config.covenant;
 
-    const result = await unitOfWork(c, async (tx, audit) => {
+    const result = await readThenLog(c, async (q, audit) => {
       const entry = { action: 'lookup' as const, subject: stored[0]!, purpose, caseRef };
       const may = decideAction(covenant, actor, 'lookup');
       const forPurpose = may.allowed ? decidePurpose(covenant, actor, purpose) : may;
@@ -71,7 +71,7 @@ export function lookupRoutes(app: OpenAPIHono<AppEnv>) {
           }),
         );
       }
-      const found = await findActive(tx, stored, now, actor.partner);
+      const found = await findActive(q, stored, now, actor.partner);
       const outcome = decideHits(covenant, actor, purpose, found);
       const rules = [forPurpose.rule, ...outcome.rules];
       await audit({

@@ -1,10 +1,8 @@
 // SQL for match notices and the per-partner feed.
-import { aliasedTable, and, asc, eq, gt, isNull } from 'drizzle-orm';
+import { aliasedTable, and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { matches, registrations } from '../../schema/index';
-import type { Queryable } from '../db/types';
+import { rowsOf, type Queryable } from '../db/types';
 import type { MatchNotice } from './match';
-
-const CHUNK = 5000;
 
 export async function insertMatches(
   q: Queryable,
@@ -12,16 +10,19 @@ export async function insertMatches(
   covenantVersion: string,
   now: Date,
 ): Promise<(MatchNotice & { id: number })[]> {
-  const out: (MatchNotice & { id: number })[] = [];
-  for (let i = 0; i < notices.length; i += CHUNK) {
-    const rows = await q
-      .insert(matches)
-      .values(notices.slice(i, i + CHUNK).map((n) => ({ ...n, covenantVersion, createdAt: now })))
-      .onConflictDoNothing()
-      .returning();
-    out.push(...rows.map((r) => ({ id: r.id, recipient: r.recipient, recipientRegistrationId: r.recipientRegistrationId, registrationId: r.registrationId, rule: r.rule })));
-  }
-  return out;
+  if (notices.length === 0) return [];
+  const json = JSON.stringify(
+    notices.map((n) => ({ recipient: n.recipient, recipient_registration_id: n.recipientRegistrationId, registration_id: n.registrationId, rule: n.rule })),
+  );
+  const rows = await rowsOf<{ id: number | string; recipient: string; recipient_registration_id: string; registration_id: string; rule: string }>(
+    q,
+    sql`insert into matches (recipient, recipient_registration_id, registration_id, rule, covenant_version, created_at)
+        select x.recipient, x.recipient_registration_id, x.registration_id, x.rule, ${covenantVersion}, ${now.toISOString()}::timestamptz
+          from jsonb_to_recordset(${json}::jsonb) as x(recipient text, recipient_registration_id uuid, registration_id uuid, rule text)
+        on conflict do nothing
+        returning id, recipient, recipient_registration_id, registration_id, rule`,
+  );
+  return rows.map((r) => ({ id: Number(r.id), recipient: r.recipient, recipientRegistrationId: r.recipient_registration_id, registrationId: r.registration_id, rule: r.rule }));
 }
 
 const own = aliasedTable(registrations, 'own');

@@ -4,7 +4,7 @@ import { decideAction, decideMatchNotice } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
 import { ContactSchema, problemResponses } from '../http/schemas';
-import { deny, unitOfWork } from '../http/unit-of-work';
+import { deny, readThenLog } from '../http/unit-of-work';
 import { matchFeed } from './repo';
 
 const MatchOutput = z
@@ -44,13 +44,13 @@ export function matchRoutes(app: OpenAPIHono<AppEnv>) {
     const { actor, config, clock } = c.var;
     const { after, limit } = c.req.valid('query');
     const covenant = config.covenant;
-    const result = await unitOfWork(c, async (tx, audit) => {
+    const result = await readThenLog(c, async (q, audit) => {
       const may = decideAction(covenant, actor, 'read-matches');
       if (!may.allowed) {
         await audit({ action: 'match.delivered', outcome: 'denied', rule: may.rule });
         return deny(new Problem('forbidden', may.reason, { rule: may.rule }));
       }
-      const rows = await matchFeed(tx, actor.partner, after, limit, clock());
+      const rows = await matchFeed(q, actor.partner, after, limit, clock());
       // The covenant may have changed since the notice was made: decide again at delivery.
       const delivered = rows
         .map((r) => ({ r, d: decideMatchNotice(covenant, { partner: actor.partner, category: r.ownCategory }, { partner: r.otherPartner, category: r.otherCategory }) }))

@@ -42,7 +42,9 @@ export async function purge(db: Db, covenant: Covenant, now: Date): Promise<Purg
     }
     const tokenIdsForgotten = await forgetExpiredTokenIds(tx, now);
     const ctx = { at: now, requestId: `purge-${crypto.randomUUID()}`, actor: null, covenantVersion: covenant.version };
-    const audit = (...e: AuditInput[]) => appendAudit(tx, ctx, e);
+    const audit = async (...e: AuditInput[]) => {
+      await appendAudit(tx, ctx, e);
+    };
     // Relayed ciphertext past the covenant's relay retention, and break-glass reviews past due.
     const handoversExpired = await expireHandovers(tx, now, audit);
     const reviewsOverdue = (await markOverdue(tx, now, audit)).length;
