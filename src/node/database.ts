@@ -22,13 +22,36 @@ export type DatabaseOptions =
   | { url: string; max?: number }
   | { dataDir?: string; pglite?: PGlite };
 
+/**
+ * drizzle runs every unnamed query through `unsafe(..., { prepare: false })`, so PostgreSQL parses
+ * and plans each statement anew. Our statements are a small fixed set of texts (bulk rows travel as
+ * one JSON parameter), so letting postgres.js prepare them once per connection is safe, and it
+ * halves PostgreSQL's CPU per lookup (see BENCHMARKS.md). Transactions get the same treatment.
+ */
+function preparing(client: postgres.Sql): postgres.Sql {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === 'unsafe') {
+        return (query: string, params?: unknown[], options?: object) => target.unsafe(query, params as never, { ...options, prepare: true });
+      }
+      if (prop === 'begin') {
+        return (...args: unknown[]) => {
+          const fn = args.pop() as (tx: postgres.Sql) => unknown;
+          return (target.begin as (...a: unknown[]) => unknown)(...args, (tx: postgres.Sql) => fn(preparing(tx)));
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+}
+
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if ('url' in opts) {
     const client = postgres(opts.url, {
       max: opts.max ?? 20,
       onnotice: () => {},
     });
-    const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    const db = drizzlePostgres(preparing(client), { schema }) as unknown as Db;
     await migratePostgres(db as never, { migrationsFolder: MIGRATIONS_DIR });
     return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
   }
