@@ -1,6 +1,6 @@
 // The audit log: gap-free and linear under concurrent writers, signed checkpoints, and
 // `audit verify` naming the first altered, missing, reordered or inserted entry, or a truncated tail.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCheckpoint, verifyCheckpointJws } from '../src/audit/checkpoint';
 import { leafInput } from '../src/audit/entry';
@@ -17,6 +17,15 @@ describe(`audit log (${dbKind})`, () => {
   let hub: TestHub;
   const keys = () => hub.config.signer.published;
   const db = () => hub.database.db;
+  /**
+   * What an attacker with superuser rights on the database does: bypass the append-only triggers
+   * (session_replication_role = replica) and rewrite the log. audit verify must still catch it.
+   */
+  const tamper = (statement: SQL) =>
+    db().transaction(async (tx) => {
+      await tx.execute(sql`set local session_replication_role = replica`);
+      await tx.execute(statement);
+    });
 
   beforeAll(async () => {
     hub = await startTestHub();
@@ -80,6 +89,25 @@ describe(`audit log (${dbKind})`, () => {
     expect((await verifyAuditLog(db(), keys())).problems).toEqual([]);
   });
 
+  it('the database itself refuses to change or delete an audit entry, a checkpoint or a decision', async () => {
+    await someTraffic(1);
+    await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    const refused = async (statement: SQL) => {
+      const e = await db().execute(statement).then(() => undefined, (err: unknown) => err);
+      expect(String((e as { cause?: unknown })?.cause ?? e)).toMatch(/append-only/);
+    };
+    await refused(sql`update audit_entries set outcome = 'denied' where seq = 0`);
+    await refused(sql`update audit_entries set seq = seq where seq = 0`);
+    await refused(sql`delete from audit_entries where seq = 0`);
+    await refused(sql`update checkpoints set root = 'x'`);
+    await refused(sql`delete from checkpoints`);
+    await db().execute(sql`insert into disclosure_decisions (id, request_id, kind, broker, broker_sub, broker_role, outcome, jws, jti, created_at)
+      values (gen_random_uuid(), gen_random_uuid(), 'decision', 'zorg-en-veiligheidshuis', 'im', 'informatiemakelaar', 'approve', 'x.y.z', 'j', now())`);
+    await refused(sql`update disclosure_decisions set outcome = 'reject'`);
+    await refused(sql`delete from disclosure_decisions`);
+    expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
+  });
+
   it('the tree root is the RFC 6962 root over the entries\' leaves, and the checkpoint signs it', async () => {
     await someTraffic(3);
     const cp = await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
@@ -110,11 +138,11 @@ describe(`audit log (${dbKind})`, () => {
 
     it('an altered entry is named', async () => {
       const target = mid();
-      await db().execute(sql`update audit_entries set outcome = 'denied' where seq = ${target.seq}`);
+      await tamper(sql`update audit_entries set outcome = 'denied' where seq = ${target.seq}`);
       const report = await verifyAuditLog(db(), keys());
       expect(report.ok).toBe(false);
       expect(report.problems[0]).toMatchObject({ kind: 'altered', seq: target.seq });
-      await db().execute(sql`update audit_entries set outcome = ${target.outcome} where seq = ${target.seq}`);
+      await tamper(sql`update audit_entries set outcome = ${target.outcome} where seq = ${target.seq}`);
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
     });
 
@@ -123,19 +151,19 @@ describe(`audit log (${dbKind})`, () => {
       const [row] = await readSequenced(db(), target.seq - 1, 1);
       const forged = { ...row!, outcome: 'denied' };
       const forgedLeaf = toHex(leafHash(leafInput(forged, target.seq)));
-      await db().execute(sql`update audit_entries set outcome = 'denied', leaf_hash = ${forgedLeaf} where seq = ${target.seq}`);
+      await tamper(sql`update audit_entries set outcome = 'denied', leaf_hash = ${forgedLeaf} where seq = ${target.seq}`);
       const report = await verifyAuditLog(db(), keys());
       expect(report.ok).toBe(false);
       expect(report.problems.map((p) => p.kind)).toContain('altered');
       expect(report.problems.find((p) => p.kind === 'altered')!.message).toMatch(/checkpoint/);
-      await db().execute(sql`update audit_entries set outcome = ${target.outcome}, leaf_hash = ${target.leaf_hash} where seq = ${target.seq}`);
+      await tamper(sql`update audit_entries set outcome = ${target.outcome}, leaf_hash = ${target.leaf_hash} where seq = ${target.seq}`);
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
     });
 
     it('a missing entry is named', async () => {
       const target = mid();
       const [row] = await rowsOf<Record<string, unknown>>(db(), sql`select * from audit_entries where seq = ${target.seq}`);
-      await db().execute(sql`delete from audit_entries where seq = ${target.seq}`);
+      await tamper(sql`delete from audit_entries where seq = ${target.seq}`);
       const report = await verifyAuditLog(db(), keys());
       expect(report.problems[0]).toMatchObject({ kind: 'missing', seq: target.seq });
       await reinsert(row!);
@@ -146,15 +174,15 @@ describe(`audit log (${dbKind})`, () => {
       const a = mid();
       const b = snapshot[snapshot.indexOf(a) + 1]!;
       // Swap positions (and their leaf hashes, to hide it from the per-entry check).
-      await db().execute(sql`update audit_entries set seq = -1 where seq = ${a.seq}`);
-      await db().execute(sql`update audit_entries set seq = ${a.seq}, leaf_hash = ${a.leaf_hash} where seq = ${b.seq}`);
-      await db().execute(sql`update audit_entries set seq = ${b.seq}, leaf_hash = ${b.leaf_hash} where seq = -1`);
+      await tamper(sql`update audit_entries set seq = -1 where seq = ${a.seq}`);
+      await tamper(sql`update audit_entries set seq = ${a.seq}, leaf_hash = ${a.leaf_hash} where seq = ${b.seq}`);
+      await tamper(sql`update audit_entries set seq = ${b.seq}, leaf_hash = ${b.leaf_hash} where seq = -1`);
       const report = await verifyAuditLog(db(), keys());
       expect(report.ok).toBe(false);
       expect(report.problems[0]).toMatchObject({ kind: 'reordered', seq: a.seq });
-      await db().execute(sql`update audit_entries set seq = -1 where seq = ${a.seq}`);
-      await db().execute(sql`update audit_entries set seq = ${a.seq}, leaf_hash = ${a.leaf_hash} where seq = ${b.seq}`);
-      await db().execute(sql`update audit_entries set seq = ${b.seq}, leaf_hash = ${b.leaf_hash} where seq = -1`);
+      await tamper(sql`update audit_entries set seq = -1 where seq = ${a.seq}`);
+      await tamper(sql`update audit_entries set seq = ${a.seq}, leaf_hash = ${a.leaf_hash} where seq = ${b.seq}`);
+      await tamper(sql`update audit_entries set seq = ${b.seq}, leaf_hash = ${b.leaf_hash} where seq = -1`);
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
     });
 
@@ -162,20 +190,20 @@ describe(`audit log (${dbKind})`, () => {
       const target = mid();
       const last = snapshot[snapshot.length - 1]!;
       // Make room by shifting the tail, then insert a forged entry with a consistent leaf hash.
-      await db().execute(sql`update audit_entries set seq = seq + 1000000 where seq >= ${target.seq}`);
-      await db().execute(sql`update audit_entries set seq = seq - 999999 where seq >= 1000000`);
+      await tamper(sql`update audit_entries set seq = seq + 1000000 where seq >= ${target.seq}`);
+      await tamper(sql`update audit_entries set seq = seq - 999999 where seq >= 1000000`);
       const [inserted] = await rowsOf<{ id: number }>(db(), sql`
         insert into audit_entries (seq, at, request_id, action, outcome, covenant_version, actor_partner, actor_sub, actor_role, purpose)
         values (${target.seq}, now(), 'forged', 'lookup', 'allowed', ${hub.config.covenant.version}, 'politie', 'x', 'professional', 'procesregie-casus-op-maat')
         returning id::int as id`);
       const [row] = await readSequenced(db(), target.seq - 1, 1);
-      await db().execute(sql`update audit_entries set leaf_hash = ${toHex(leafHash(leafInput(row!, target.seq)))} where id = ${inserted!.id}`);
+      await tamper(sql`update audit_entries set leaf_hash = ${toHex(leafHash(leafInput(row!, target.seq)))} where id = ${inserted!.id}`);
       const report = await verifyAuditLog(db(), keys());
       expect(report.ok).toBe(false);
       expect(report.problems[0]).toMatchObject({ kind: 'inserted', seq: target.seq });
-      await db().execute(sql`delete from audit_entries where id = ${inserted!.id}`);
-      await db().execute(sql`update audit_entries set seq = seq + 1000000 where seq > ${target.seq}`);
-      await db().execute(sql`update audit_entries set seq = seq - 1000001 where seq >= 1000000`);
+      await tamper(sql`delete from audit_entries where id = ${inserted!.id}`);
+      await tamper(sql`update audit_entries set seq = seq + 1000000 where seq > ${target.seq}`);
+      await tamper(sql`update audit_entries set seq = seq - 1000001 where seq >= 1000000`);
       expect(last.seq).toBeGreaterThan(target.seq);
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
     });
@@ -183,7 +211,7 @@ describe(`audit log (${dbKind})`, () => {
     it('a tail truncated after a checkpoint is named', async () => {
       const tail = snapshot.slice(-2);
       const rows = await rowsOf<Record<string, unknown>>(db(), sql`select * from audit_entries where seq >= ${tail[0]!.seq} order by seq`);
-      await db().execute(sql`delete from audit_entries where seq >= ${tail[0]!.seq}`);
+      await tamper(sql`delete from audit_entries where seq >= ${tail[0]!.seq}`);
       const report = await verifyAuditLog(db(), keys());
       expect(report.ok).toBe(false);
       expect(report.problems.map((p) => p.kind)).toContain('truncated');
@@ -195,10 +223,10 @@ describe(`audit log (${dbKind})`, () => {
     it('a forged checkpoint is named', async () => {
       const [cp] = await rowsOf<{ id: number; root: string }>(db(), sql`select id::int as id, root from checkpoints order by id desc limit 1`);
       const fake = toHex(fromHex(cp!.root).map((b) => b ^ 1));
-      await db().execute(sql`update checkpoints set root = ${fake} where id = ${cp!.id}`);
+      await tamper(sql`update checkpoints set root = ${fake} where id = ${cp!.id}`);
       const report = await verifyAuditLog(db(), keys());
       expect(report.problems.map((p) => p.kind)).toContain('bad-checkpoint');
-      await db().execute(sql`update checkpoints set root = ${cp!.root} where id = ${cp!.id}`);
+      await tamper(sql`update checkpoints set root = ${cp!.root} where id = ${cp!.id}`);
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
     });
   });

@@ -158,7 +158,11 @@ describe.concurrent('kenbaar CLI', () => {
     expect(ok.stdout).toMatch(/checkpoints\s+1 signed/);
 
     const database = await openDatabase({ dataDir });
-    await database.db.execute(sql`update audit_entries set outcome = 'denied' where seq = 0`);
+    // As an attacker with superuser rights would: past the append-only trigger.
+    await database.db.transaction(async (tx) => {
+      await tx.execute(sql`set local session_replication_role = replica`);
+      await tx.execute(sql`update audit_entries set outcome = 'denied' where seq = 0`);
+    });
     await database.close();
     const bad = await kenbaar(['audit', 'verify', '--json']);
     expect(bad.code).toBe(EXIT_PROBLEMS);
