@@ -87,6 +87,13 @@ describe(`disclosures over real HTTP (${dbKind})`, () => {
     // The hub never holds the plaintext.
     const dump = JSON.stringify(await rowsOf(hub.database.db, sql`select * from handovers`));
     expect(dump).not.toContain('ambulante behandeling');
+    // Nor the partner-side pseudonym, which the signed request names: the verbatim JWS is sealed at
+    // rest. Look for it as text and inside base64url (at each of the three byte alignments).
+    const everything = JSON.stringify(await rowsOf(hub.database.db, sql`select * from disclosure_requests`))
+      + JSON.stringify(await rowsOf(hub.database.db, sql`select * from audit_entries`));
+    for (const form of [tamara.subject, ...[0, 1, 2].map((k) => Buffer.from('x'.repeat(k) + tamara.subject).toString('base64url').slice(4, -4))]) {
+      expect(everything).not.toContain(form);
+    }
 
     const got = await pr.fetchHandover(request.id, (await partnerEncryptionKey('gemeente')).privateJwk);
     expect(got.content).toBe(secret);
@@ -111,6 +118,8 @@ describe(`disclosures over real HTTP (${dbKind})`, () => {
       'handover.delivered',
     ].filter((a) => a !== 'disclosure.read'));
     expect((log[0]!.detail as { justificationHash: string }).justificationHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // Readers still get the signed request verbatim (unsealed for them).
+    expect((await broker1.getDisclosure(request.id)).request.jws).toBe(request.jws);
   });
 
   it('the signed justification is stored verbatim and re-verifies with the requester\'s public key', async () => {

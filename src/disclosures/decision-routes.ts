@@ -126,7 +126,7 @@ export function decisionRoutes(app: OpenAPIHono<AppEnv>) {
         grant = await concludeIfApproved(tx, config, req, now, audit);
       }
       const after = (await lockRequest(tx, id))!;
-      return { decision: { id: decisionId, kind, outcome: p.outcome }, request: requestView(after), grant: grant ? grantView(grant) : null };
+      return { decision: { id: decisionId, kind, outcome: p.outcome }, request: await requestView(config, after), grant: grant ? grantView(grant) : null };
     });
     return c.json(result, 201);
   });

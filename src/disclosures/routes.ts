@@ -10,7 +10,8 @@ import { problemResponses } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { decisionsOf, getRequest, grantOfRequest, insertRequest, listRequests, type GrantRow } from './repo';
 import { CompactJws, DisclosureSchema, GrantSchema, parsePayload, RequestPayloadSchema } from './schemas';
-import { checkRequest, grantView, holderRegistration, issueGrant, justificationHash, markOverdue, requestView, storedSubjects } from './service';
+import { seal } from './at-rest';
+import { checkRequest, grantView, holderRegistration, issueGrant, justificationHash, markOverdue, requestView, requestViewWith, storedSubjects } from './service';
 import { verifySignedBy } from './signed';
 
 const HOUR = 3_600_000;
@@ -135,7 +136,8 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
         categories: p.categories,
         caseRef: p.caseRef,
         justificationHash: hash,
-        jws,
+        // Verbatim, but sealed: its payload holds the partner-side pseudonym.
+        jws: await seal(config.hubKeys, jws),
         jti: p.jti,
         urgency: p.urgency,
         rule: d.rule,
@@ -158,7 +160,7 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
         const expiresAt = new Date(now.getTime() + covenant.disclosure.breakGlassValidityMinutes * MINUTE);
         grant = await issueGrant(tx, config, row, { categories: p.categories, expiresAt, now, breakGlass: true }, audit);
       }
-      return { request: requestView(row), grant: grant ? grantView(grant) : null };
+      return { request: requestViewWith(row, jws), grant: grant ? grantView(grant) : null };
     });
     return c.json(result, 201);
   });
@@ -173,7 +175,7 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
         : or(eq(disclosureRequests.requester, actor.partner), and(eq(disclosureRequests.holder, actor.partner), eq(disclosureRequests.status, 'approved')));
       const rows = await listRequests(q, { ...filter, ...(scope ? { scope } : {}) });
       await audit({ action: 'disclosure.read', outcome: 'allowed', rule: broker.allowed ? broker.rule : 'own-requests', detail: { filter, count: rows.length } });
-      return { requests: rows.map(requestView) };
+      return { requests: await Promise.all(rows.map((r) => requestView(config, r))) };
     });
     return c.json(result, 200);
   });
@@ -184,7 +186,7 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
       const broker = decideAction(config.covenant, actor, 'decide-disclosure');
       await audit({ action: 'disclosure.read', outcome: broker.allowed ? 'allowed' : 'denied', rule: broker.rule, detail: { list: 'overdue' } });
       if (!broker.allowed) return deny(new Problem('forbidden', broker.reason, { rule: broker.rule }));
-      return { overdue: (await markOverdue(tx, clock(), audit)).map(requestView) };
+      return { overdue: await Promise.all((await markOverdue(tx, clock(), audit)).map((r) => requestView(config, r))) };
     });
     return c.json(result, 200);
   });
@@ -203,7 +205,7 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
       await audit({ action: 'disclosure.read', outcome: 'allowed', rule: broker.allowed ? broker.rule : 'own-requests', subject: req.subject, purpose: req.purpose, caseRef: req.caseRef, detail: { request: id } });
       const grant = await grantOfRequest(q, id);
       return {
-        request: requestView(req),
+        request: await requestView(config, req),
         decisions: (await decisionsOf(q, id)).map((d) => ({
           id: d.id,
           kind: d.kind,

@@ -11,6 +11,7 @@ import { Problem } from '../errors';
 import { hubPseudonyms } from '../pseudonym/hub-key';
 import { parseSubject } from '../pseudonym/pseudonymise';
 import { findActive } from '../registrations/repo';
+import { unseal } from './at-rest';
 import { grantSubjectRef, signGrant } from './grant';
 import {
   decisionsOf,
@@ -175,7 +176,12 @@ export async function expireHandovers(tx: Tx, now: Date, audit: Audit): Promise<
   return expired.length;
 }
 
-export function requestView(r: DisclosureRequestRow) {
+/** A request as readers see it, with its signed justification unsealed (see at-rest.ts). */
+export async function requestView(config: HubConfig, r: DisclosureRequestRow) {
+  return requestViewWith(r, await unseal(config.hubKeys, r.jws));
+}
+
+export function requestViewWith(r: DisclosureRequestRow, jws: string) {
   return {
     id: r.id,
     requester: r.requester,
@@ -194,7 +200,7 @@ export function requestView(r: DisclosureRequestRow) {
     reviewDueAt: r.reviewDueAt?.toISOString() ?? null,
     createdAt: r.createdAt.toISOString(),
     closedAt: r.closedAt?.toISOString() ?? null,
-    jws: r.jws,
+    jws,
   };
 }
 
