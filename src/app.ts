@@ -23,7 +23,15 @@ import { systemRoutes } from './system/routes';
 
 export type DepsProvider = (c: Context<AppEnv>) => Deps | Promise<Deps>;
 
-export function createApp(provide: DepsProvider) {
+export type AppOptions = {
+  /**
+   * Where the API reference's Swagger UI assets are served from (`<base>/swagger-ui-dist/...`). The
+   * Node entry serves them itself, so /docs works offline; without it they come from a CDN.
+   */
+  docsAssetsBase?: string;
+};
+
+export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -63,7 +71,7 @@ export function createApp(provide: DepsProvider) {
       description: `Purpose-bound "known by" lookups over pseudonymised registrations for the Zorg- en Veiligheidshuis covenant ${c.var.config.covenant.id} (version ${c.var.config.covenant.version}).`,
     },
   }));
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'kenbaar API' }));
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'kenbaar API', ...(options.docsAssetsBase ? { baseUrl: options.docsAssetsBase } : {}) }));
 
   app.notFound((c) => problemResponse(new Problem('not-found', `No route ${c.req.method} ${c.req.path}`), c.req.path));
 

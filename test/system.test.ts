@@ -71,3 +71,25 @@ describe('partner keys at start', () => {
     expect(() => partnerKeyring(new Map([['politie', { keys: [k] }], ['ggz', { keys: [k] }]]))).toThrow(/published by both politie and ggz/);
   });
 });
+
+describe(`the Node server (${dbKind})`, () => {
+  it('serves the API reference with its own Swagger UI assets, so /docs works without internet', async () => {
+    const { startServer } = await import('../src/node/serve');
+    const hub = await startTestHub();
+    const running = await startServer(hub.database, hub.config, { host: '127.0.0.1', port: 0, clock: hub.clock });
+    try {
+      const page = await (await fetch(`${running.url}/docs`)).text();
+      expect(page).toContain('/docs/assets/swagger-ui-dist/swagger-ui-bundle.js');
+      expect(page).not.toContain('cdn.jsdelivr.net');
+      const js = await fetch(`${running.url}/docs/assets/swagger-ui-dist/swagger-ui-bundle.js`);
+      expect(js.status).toBe(200);
+      expect(js.headers.get('content-type')).toMatch(/javascript/);
+      expect((await js.text()).length).toBeGreaterThan(100_000);
+      expect((await fetch(`${running.url}/docs/assets/swagger-ui-dist/package.json`)).status).toBe(404);
+      expect((await fetch(`${running.url}/docs/assets/swagger-ui-dist/..%2Fpackage.json`)).status).toBe(404);
+    } finally {
+      await running.stop();
+      await hub.close();
+    }
+  });
+});

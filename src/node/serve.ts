@@ -1,12 +1,32 @@
 // Node edge: serve the app over HTTP, and run the log's background work: sequence new audit entries
 // every second, sign a checkpoint every minute, purge by the covenant's retention every hour.
 import { serve, type ServerType } from '@hono/node-server';
-import { createApp } from '../app';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { createApp, type App } from '../app';
 import { createCheckpoint } from '../audit/checkpoint';
 import { integrateAll } from '../audit/store';
 import type { Clock, HubConfig } from '../config';
 import { purge } from '../retention/purge';
 import type { Database } from './database';
+
+const DOCS_ASSETS = '/docs/assets';
+const SWAGGER_FILES: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+};
+
+/** The API reference's two Swagger UI files, from the installed swagger-ui-dist: /docs works offline. */
+function serveDocsAssets(app: App) {
+  const dir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+  app.get(`${DOCS_ASSETS}/swagger-ui-dist/:file`, async (c) => {
+    const type = SWAGGER_FILES[c.req.param('file')];
+    if (!type) return c.notFound();
+    const body = await readFile(join(dir, c.req.param('file')));
+    return c.body(body, 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });
+  });
+}
 
 export type Running = { server: ServerType; url: string; stop: () => Promise<void> };
 
@@ -45,7 +65,8 @@ export async function startServer(
   opts: { host: string; port: number; clock?: Clock; schedule?: Schedule },
 ): Promise<Running> {
   const clock = opts.clock ?? (() => new Date());
-  const app = createApp(() => ({ config, db: database.db, clock }));
+  const app = createApp(() => ({ config, db: database.db, clock }), { docsAssetsBase: DOCS_ASSETS });
+  serveDocsAssets(app);
   const stopWork = startBackgroundWork(database, config, clock, opts.schedule);
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s));
