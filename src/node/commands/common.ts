@@ -7,7 +7,8 @@ import { userInfo } from 'node:os';
 import { SingleBar } from 'cli-progress';
 import { HubClient } from '../../client/client';
 import { fromBase64Url, toBase64Url } from '../../encoding';
-import { MIN_KEY_BYTES } from '../../pseudonym/pseudonymise';
+import { InvalidBsnError, normaliseBsn } from '../../pseudonym/bsn';
+import { MIN_KEY_BYTES, partnerPseudonym } from '../../pseudonym/pseudonymise';
 import type { NodeSettings } from '../env';
 import { readPrivateKey } from '../keys';
 import { CliError, EXIT_CONFIG, EXIT_DATA } from './exit';
@@ -48,6 +49,21 @@ export function readCovenantKey(settings: NodeSettings, keyFile?: string, note: 
 }
 
 /** Who the professional is in the token (`sub`) when --sub is not given. */
+/**
+ * The partner-side pseudonym of one BSN, made here with the covenant key: the BSN never leaves this
+ * machine. An invalid BSN is refused before anything is sent.
+ */
+export function localSubject(settings: NodeSettings, bsn: string, keyFile?: string): string {
+  let normalised: string;
+  try {
+    normalised = normaliseBsn(bsn);
+  } catch (e) {
+    if (e instanceof InvalidBsnError) throw new CliError(EXIT_DATA, `invalid BSN: ${e.message}; nothing was sent`);
+    throw e;
+  }
+  return partnerPseudonym(readCovenantKey(settings, keyFile, warn), normalised);
+}
+
 export function defaultSub(): string {
   try {
     return `cli:${userInfo().username}`;

@@ -4,10 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { HubError, type Disclosure, type Grant, type HubClient } from '../../client/client';
 import type { Covenant } from '../../covenant/types';
-import { InvalidBsnError, normaliseBsn } from '../../pseudonym/bsn';
-import { partnerPseudonym } from '../../pseudonym/pseudonymise';
 import type { NodeSettings } from '../env';
-import { formatTable, partnerClient, readCovenantKey, warn, write } from './common';
+import { formatTable, localSubject, partnerClient, warn, write } from './common';
 import { CliError, describeHubError, EXIT_DATA, EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_USAGE } from './exit';
 import { describeRule, localCovenant } from './lookup';
 
@@ -103,15 +101,7 @@ export async function requestCommand(settings: NodeSettings, bsn: string, opts: 
     }
   }
   const categories = parseCategories(opts.categories, '--categories');
-  let normalised: string;
-  try {
-    normalised = normaliseBsn(bsn);
-  } catch (e) {
-    if (e instanceof InvalidBsnError) throw new CliError(EXIT_DATA, `invalid BSN: ${e.message}; nothing was sent`);
-    throw e;
-  }
-  // Pseudonymised here, with the covenant key: the BSN never leaves this machine.
-  const subject = partnerPseudonym(readCovenantKey(settings, opts.keyFile, warn), normalised);
+  const subject = localSubject(settings, bsn, opts.keyFile);
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
   const result = await orRefused(settings, opts.json, () =>
     client.requestDisclosure({

@@ -2,12 +2,10 @@
 // purpose, under a case reference), and a partner reads its feed of match notices.
 import { HubError, type LookupResult, type MatchNotice } from '../../client/client';
 import type { Covenant } from '../../covenant/types';
-import { InvalidBsnError, normaliseBsn } from '../../pseudonym/bsn';
-import { partnerPseudonym } from '../../pseudonym/pseudonymise';
 import { loadCovenantDir } from '../covenant-fs';
 import type { NodeSettings } from '../env';
-import { contactText, formatTable, partnerClient, readCovenantKey, warn, write } from './common';
-import { CliError, describeHubError, EXIT_DATA, EXIT_OK, EXIT_REFUSED, EXIT_USAGE } from './exit';
+import { contactText, formatTable, localSubject, partnerClient, warn, write } from './common';
+import { CliError, describeHubError, EXIT_OK, EXIT_REFUSED, EXIT_USAGE } from './exit';
 
 /** The local covenant, to explain rule ids; absent (not an error) if it cannot be read. */
 export function localCovenant(settings: NodeSettings): Covenant | undefined {
@@ -56,14 +54,7 @@ export function formatLookup(result: LookupResult, covenant: Covenant | undefine
 export type LookupOptions = { as: string; role: string; sub?: string; purpose: string; caseRef: string; url: string; json?: boolean; keyFile?: string };
 
 export async function lookupCommand(settings: NodeSettings, bsn: string, opts: LookupOptions): Promise<number> {
-  let normalised: string;
-  try {
-    normalised = normaliseBsn(bsn);
-  } catch (e) {
-    if (e instanceof InvalidBsnError) throw new CliError(EXIT_DATA, `invalid BSN: ${e.message}; nothing was sent`);
-    throw e;
-  }
-  const subject = partnerPseudonym(readCovenantKey(settings, opts.keyFile, warn), normalised);
+  const subject = localSubject(settings, bsn, opts.keyFile);
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
   let result: LookupResult;
   try {
