@@ -1,14 +1,15 @@
-// Micro-benchmark behind a recommendation in BENCHMARKS.md: what writing 10,000 rows costs the hub's
-// Node process when drizzle builds multi-row VALUES statements (the hub's appendAudit and
-// upsertRegistrations today: one bind parameter per value, 3,000 rows per statement), against one
-// statement whose rows travel as a single JSON parameter (jsonb_to_recordset), as the audit
-// sequencer already does. Same rows, same table, same transaction shape; PostgreSQL.
+// Micro-benchmark behind improvement 1 in BENCHMARKS.md: what writing 10,000 rows costs the hub's
+// Node process when drizzle builds multi-row VALUES statements (one bind parameter per value, 3,000
+// rows per statement: how appendAudit and upsertRegistrations first wrote), against the hub's own
+// appendAudit and upsertRegistrations now (one statement, the rows as one JSON parameter).
+// Same rows, same table, same transaction shape; PostgreSQL.
 // Usage: tsx bench/bulk-insert.ts [--rows 10000] [--reps 5]
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { appendAudit } from '../src/audit/store';
 import type { AuditInput } from '../src/audit/entry';
-import { rowsOf, type Queryable } from '../src/db/types';
+import { auditEntries, registrations } from '../schema/index';
+import type { Queryable } from '../src/db/types';
 import { openDatabase } from '../src/node/database';
 import { upsertRegistrations, type NewRegistration } from '../src/registrations/repo';
 import { createBenchDatabase, fmt, main, markdownTable, writeResults } from './support';
@@ -16,6 +17,8 @@ import { createBenchDatabase, fmt, main, markdownTable, writeResults } from './s
 const { values: args } = parseArgs({ options: { rows: { type: 'string', default: '10000' }, reps: { type: 'string', default: '5' } } });
 const ROWS = Number(args.rows);
 const REPS = Number(args.reps);
+/** Rows per VALUES statement in the baseline: under PostgreSQL's 65,535 bind parameters. */
+const CHUNK = 3000;
 
 const ctx = { at: new Date(), requestId: 'bulk-bench', actor: { partner: 'politie', sub: 'politie-bench', role: 'partner-system' }, covenantVersion: 'bench' };
 
@@ -46,57 +49,43 @@ function auditInputs(regs: NewRegistration[]): AuditInput[] {
   }));
 }
 
-/** The JSON-parameter alternative for appendAudit: one statement, one parameter. */
-async function appendAuditJson(q: Queryable, inputs: AuditInput[]): Promise<void> {
+/** The baseline: audit rows through drizzle's multi-row VALUES, as appendAudit first did. */
+async function appendAuditValues(q: Queryable, inputs: AuditInput[]): Promise<void> {
   const rows = inputs.map((i) => ({
     at: ctx.at,
-    request_id: ctx.requestId,
-    actor_partner: ctx.actor.partner,
-    actor_sub: ctx.actor.sub,
-    actor_role: ctx.actor.role,
+    requestId: ctx.requestId,
+    actorPartner: ctx.actor.partner,
+    actorSub: ctx.actor.sub,
+    actorRole: ctx.actor.role,
     action: i.action,
     subject: i.subject ?? null,
     purpose: i.purpose ?? null,
-    case_ref: i.caseRef ?? null,
+    caseRef: i.caseRef ?? null,
     outcome: i.outcome,
     rule: i.rule ?? null,
-    covenant_version: ctx.covenantVersion,
+    covenantVersion: ctx.covenantVersion,
     detail: i.detail ?? null,
   }));
-  await q.execute(sql`
-    insert into audit_entries (at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
-    select at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        as x(at timestamptz, request_id text, actor_partner text, actor_sub text, actor_role text, action text, subject text, purpose text,
-             case_ref text, outcome text, rule text, covenant_version text, detail jsonb)`);
+  for (let i = 0; i < rows.length; i += CHUNK) await q.insert(auditEntries).values(rows.slice(i, i + CHUNK));
 }
 
-/** The JSON-parameter alternative for upsertRegistrations (same conflict rule, same RETURNING). */
-async function upsertRegistrationsJson(q: Queryable, regs: NewRegistration[]) {
-  const rows = regs.map((r) => ({
-    id: r.id,
-    partner: r.partner,
-    subject: r.subject,
-    key_version: r.keyVersion,
-    category: r.category,
-    contact: r.contact,
-    reference: r.reference ?? null,
-    registered_by: r.registeredBy,
-    created_at: r.createdAt,
-    expires_at: r.expiresAt,
-  }));
-  return rowsOf<{ id: string; subject: string; category: string; inserted: boolean }>(
-    q,
-    sql`
-      insert into registrations (id, partner, subject, key_version, category, contact, reference, registered_by, created_at, expires_at)
-      select id, partner, subject, key_version, category, contact, reference, registered_by, created_at, expires_at
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-          as x(id uuid, partner text, subject text, key_version int, category text, contact jsonb, reference text, registered_by text,
-               created_at timestamptz, expires_at timestamptz)
-      on conflict (partner, subject, category) where ended_at is null
-      do update set contact = excluded.contact, reference = excluded.reference, expires_at = excluded.expires_at, registered_by = excluded.registered_by
-      returning id, subject, category, created_at, (xmax = 0) as inserted`,
-  );
+/** The baseline: registration upserts through drizzle's multi-row VALUES (same conflict rule, same RETURNING). */
+async function upsertRegistrationsValues(q: Queryable, regs: NewRegistration[]) {
+  const out: unknown[] = [];
+  for (let i = 0; i < regs.length; i += CHUNK) {
+    out.push(
+      ...(await q
+        .insert(registrations)
+        .values(regs.slice(i, i + CHUNK))
+        .onConflictDoUpdate({
+          target: [registrations.partner, registrations.subject, registrations.category],
+          targetWhere: sql`ended_at is null`,
+          set: { contact: sql`excluded.contact`, reference: sql`excluded.reference`, expiresAt: sql`excluded.expires_at`, registeredBy: sql`excluded.registered_by` },
+        })
+        .returning({ id: registrations.id, inserted: sql<boolean>`(xmax = 0)` })),
+    );
+  }
+  return out;
 }
 
 main(async () => {
@@ -105,19 +94,19 @@ main(async () => {
   try {
     type Variant = { name: string; run: (rep: number) => Promise<void> };
     const variants: Variant[] = [
-      { name: 'audit: appendAudit', run: async (rep) => { await database.db.transaction((tx) => appendAudit(tx, ctx, auditInputs(registrationRows(rep)))); } },
-      { name: 'audit: one JSON parameter', run: async (rep) => database.db.transaction((tx) => appendAuditJson(tx, auditInputs(registrationRows(rep)))) },
+      { name: 'audit: drizzle VALUES (first version)', run: async (rep) => database.db.transaction((tx) => appendAuditValues(tx, auditInputs(registrationRows(rep)))) },
+      { name: 'audit: appendAudit (one JSON parameter)', run: async (rep) => { await database.db.transaction((tx) => appendAudit(tx, ctx, auditInputs(registrationRows(rep)))); } },
       {
-        name: 'registrations: upsertRegistrations (drizzle VALUES)',
+        name: 'registrations: drizzle VALUES (first version)',
         run: async (rep) => {
-          const out = await database.db.transaction((tx) => upsertRegistrations(tx, registrationRows(rep)));
+          const out = await database.db.transaction((tx) => upsertRegistrationsValues(tx, registrationRows(rep)));
           if (out.length !== ROWS) throw new Error('upsert lost rows');
         },
       },
       {
-        name: 'registrations: one JSON parameter',
+        name: 'registrations: upsertRegistrations (one JSON parameter)',
         run: async (rep) => {
-          const out = await database.db.transaction((tx) => upsertRegistrationsJson(tx, registrationRows(rep)));
+          const out = await database.db.transaction((tx) => upsertRegistrations(tx, registrationRows(rep)));
           if (out.length !== ROWS) throw new Error('upsert lost rows');
         },
       },
