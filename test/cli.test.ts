@@ -217,7 +217,8 @@ describe('kenbaar disclose against a running hub', () => {
     const first = await run([...broker, '--sub', 'im-een']);
     expect(first.code).toBe(EXIT_OK);
     expect(first.stdout).toMatch(/status\s+pending: 2 approvals/);
-    const second = await run([...broker, '--sub', 'im-twee', '--json']);
+    // Four eyes are two organisations': the house's informatiemakelaar and the holder's.
+    const second = await run(['decide', id, '--as', 'verslavingszorg', '--role', 'informatiemakelaar', '--approve', '--sub', 'im-vz', '--json']);
     expect(second.code).toBe(EXIT_OK);
     expect(JSON.parse(second.stdout)).toMatchObject({ request: { status: 'approved' }, grant: { categories: ['behandelrelatie', 'contactgegevens-behandelaar'] } });
 

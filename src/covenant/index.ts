@@ -12,6 +12,8 @@ export {
   decideDisclosureDecision,
   disclosureSettings,
   approvalsFor,
+  approversFor,
+  type RequestUnderDecision,
   categoryRetention,
   maxExpiry,
   clampExpiry,
@@ -28,10 +30,11 @@ export {
   type MatrixRow,
   type PurposeMatrix,
 } from './matrix';
-export { ACTIONS, DOMAINS, FIXED_RULE_IDS } from './types';
+export { ACTIONS, APPROVERS, DOMAINS, FIXED_RULE_IDS } from './types';
 export type {
   Action,
   Actor,
+  Approvers,
   Article,
   AveLevel,
   Category,

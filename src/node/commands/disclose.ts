@@ -62,10 +62,18 @@ const partnerLabel = (covenant: Covenant | undefined, id: string) => {
   return name ? `${id} (${name})` : id;
 };
 
+/** Whom the approvals must come from, where more than one is needed. */
+function approversNote(r: Disclosure): string {
+  if (r.approvalsNeeded < 2) return '';
+  return r.approvers === 'distinct-partners'
+    ? ', each from another organisation'
+    : ', from distinct informatiemakelaars';
+}
+
 function formatRequest(r: Disclosure, covenant: Covenant | undefined): string[] {
   const review = r.reviewStatus ? `${r.reviewStatus}${r.reviewStatus === 'due' && r.reviewDueAt ? ` by ${r.reviewDueAt}` : ''}` : null;
   return [
-    `  status         ${r.status}${r.status === 'pending' ? ` (${r.approvalsNeeded} approval(s) needed)` : ''}`,
+    `  status         ${r.status}${r.status === 'pending' ? ` (${r.approvalsNeeded} approval(s) needed)${approversNote(r)}` : ''}`,
     `  requester      ${partnerLabel(covenant, r.requester)}`,
     `  holder         ${partnerLabel(covenant, r.holder)}`,
     `  purpose        ${r.purpose}`,
@@ -225,7 +233,7 @@ export async function decideCommand(settings: NodeSettings, id: string, opts: De
     lines.push(`  review         ${r.reviewStatus}`);
     if (result.grant?.revokedAt) lines.push(`  the grant is revoked and content not yet delivered is wiped`);
   } else if (r.status === 'pending') {
-    lines.push(`  status         pending: ${r.approvalsNeeded} approvals from distinct informatiemakelaars are needed (four eyes)`);
+    lines.push(`  status         pending: ${r.approvalsNeeded} approvals are needed (four eyes)${approversNote(r)}`);
   } else {
     lines.push(`  status         ${r.status}`);
   }
