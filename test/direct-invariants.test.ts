@@ -15,6 +15,7 @@ import { HubError, type HubClient } from '../src/client/client';
 import { rowsOf } from '../src/db/types';
 import { unseal } from '../src/disclosures/at-rest';
 import { purge } from '../src/retention/purge';
+import { breakGlassAtVeiligThuis } from './support/disclosure';
 import { contact, person } from './support/people';
 import { auditOf, send, tokenFor } from './support/http';
 import { dbKind, partnerEncryptionKey, startTestHub, type TestHub } from './support/hub';
@@ -87,17 +88,9 @@ describe(`invariants, each caught directly (${dbKind})`, () => {
     let vt: HubClient;
     /** Police break the glass at Veilig Thuis: a grant at once, for the holder to answer. */
     async function breakGlass() {
-      const family = person();
-      await (await hub.as('veilig-thuis', 'partner-system')).register({ subject: family.subject, category: 'huiselijk-geweld-melding', contact: contact('Veilig Thuis') });
-      const { request, grant } = await agent.requestDisclosure({
-        subject: family.subject,
-        holder: 'veilig-thuis',
-        purpose: 'acuut-veiligheidsrisico',
-        legalBasis: 'avg-6-1-d',
-        categories: ['huiselijk-geweld-meldingen'],
+      const { request, grant } = await breakGlassAtVeiligThuis(hub, agent, {
         caseRef: 'PL-DIRECT',
         justification: 'Melding 112: dreiging met geweld, kinderen in huis; eerdere meldingen zijn nu nodig voor de inschatting.',
-        urgency: 'emergency',
       });
       return { request, grant: grant! };
     }

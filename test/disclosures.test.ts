@@ -9,6 +9,7 @@ import { signDocument } from '../src/client/token';
 import { DOCUMENT_TYPES } from '../src/disclosures/signed';
 import { rowsOf } from '../src/db/types';
 import { purge } from '../src/retention/purge';
+import { breakGlassAtVeiligThuis } from './support/disclosure';
 import { contact, person } from './support/people';
 import { dbKind, partnerEncryptionKey, partnerKey, startTestHub, type TestHub } from './support/hub';
 
@@ -231,18 +232,10 @@ describe(`disclosures over real HTTP (${dbKind})`, () => {
   });
 
   it('break-glass: police gets a short grant at once; the review is overdue after 24 hours until a broker reviews it', async () => {
-    const family = person();
-    await (await hub.as('veilig-thuis', 'partner-system')).register({ subject: family.subject, category: 'huiselijk-geweld-melding', contact: contact('Veilig Thuis') });
     const agent = await hub.as('politie', 'professional', 'agent-7');
-    const { request, grant } = await agent.requestDisclosure({
-      subject: family.subject,
-      holder: 'veilig-thuis',
-      purpose: 'acuut-veiligheidsrisico',
-      legalBasis: 'avg-6-1-d',
-      categories: ['huiselijk-geweld-meldingen'],
+    const { request, grant } = await breakGlassAtVeiligThuis(hub, agent, {
       caseRef: 'PL-2026-77',
       justification: 'Melding 112: ruzie met geweld aan de IJsselstraat 3, kinderen in huis. We moeten nu weten of er eerdere meldingen zijn.',
-      urgency: 'emergency',
     });
     expect(request).toMatchObject({ status: 'approved', reviewStatus: 'due', rule: 'DX-AV-01' });
     expect(grant!.breakGlass).toBe(true);
