@@ -1,5 +1,5 @@
 // The one Hono app, for every runtime. A request goes:
-//   inject (config, db, clock, request id) -> authenticate (/v1) -> jsonBody (size, type, parse)
+//   inject (config, db, clock, request id) -> authenticate (/v1) -> wellFormedQuery -> jsonBody (size, type, parse)
 //   -> route (zod validation -> covenant decision -> unitOfWork: effect + audit in one transaction)
 //   -> onError (problem+json; a refused authenticated request is audit-logged there)
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -13,7 +13,7 @@ import { disclosureRoutes } from './disclosures/routes';
 import { authenticate } from './auth/middleware';
 import type { AppEnv, Deps } from './config';
 import { Problem, problemResponse } from './errors';
-import { inject, jsonBody } from './http/middleware';
+import { inject, jsonBody, wellFormedQuery } from './http/middleware';
 import { fieldErrors, fieldName } from './http/schemas';
 import { recordRejection } from './http/unit-of-work';
 import { lookupRoutes } from './lookups/routes';
@@ -45,6 +45,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   // Authenticate before reading the body: a stranger's body is never parsed, and a partner's
   // broken body (malformed, wrong type, too large) is a logged attempt that burns its token.
   app.use('/v1/*', authenticate());
+  app.use('/v1/*', wellFormedQuery());
   app.use('/v1/*', jsonBody());
 
   systemRoutes(app);
