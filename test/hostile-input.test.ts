@@ -175,6 +175,12 @@ describe(`hostile input (${dbKind})`, () => {
       });
     }
 
+    it.each(['/v1/%00', '/v1/registrations/x/%00/%ED%A0%80'])('a route that does not exist (%s): 404 problem+json, logged with the path escaped', async (path) => {
+      const { entries } = await expectRefusedAttempt(hub, VZ_SYSTEM, { method: 'GET', path }, { status: 404, type: '/problems/not-found' });
+      expect(entries.map((e) => [e.action, e.detail?.status])).toEqual([['request.rejected', 404]]);
+      expect((entries[0]!.detail as { path: string }).path).toMatch(/^\/v1\/.*\\u0000/);
+    });
+
     it.each(['%ED%A0%80', '%C0%80', '%FF', '%'])('a query value %s that is not percent-encoded UTF-8 is refused 400 naming the parameter, logged', async (v) => {
       await expectRefused(BROKER, { method: 'GET', path: `/v1/disclosures?purpose=${v}` }, { field: 'purpose' });
       await expectRefused(VZ_SYSTEM, { method: 'GET', path: `/v1/matches?limit=${v}` }, { field: 'limit' });
