@@ -62,7 +62,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description:
-      'A JWT signed (ES256 or EdDSA) by the partner system key listed in keys/<partner>.jwks.json: iss = partner id, sub = the professional, aud = the hub id, role, unique jti, exp at most 5 minutes after iat. One token per request.',
+      'A JWT signed (ES256 or EdDSA) by the partner system key listed in keys/<partner>.jwks.json: iss = partner id, sub = the professional, aud = the hub id, role (one of the covenant), unique jti, exp at most 5 minutes after iat; at most 8 KiB, text claims at most 200 characters without U+0000. One token per request.',
   });
   app.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',
