@@ -24,7 +24,7 @@ const createRequest = createRoute({
   tags: ['Disclosures'],
   summary: 'Ask a partner for content, on a signed justification',
   description:
-    'The body carries a compact JWS signed with your partner key, protected header typ "kenbaar-disclosure-request+jws", payload {aud (this hub\'s id), sub, iat (now), jti, subject, holder, purpose, legalBasis, categories, caseRef, justification, urgency}. Stored verbatim. urgency "emergency" is break-glass: a short grant at once, reviewed afterwards.',
+    'The body carries a compact JWS signed with your partner key, protected header typ "kenbaar-disclosure-request+jws", payload {aud (this hub\'s id), sub, iat (now), jti, subject, holder, purpose, legalBasis, categories, caseRef, justification, urgency}. Stored verbatim (sealed at rest). urgency "emergency" is break-glass: a short grant at once, reviewed afterwards.',
   security,
   request: { body: { required: true, content: { 'application/json': { schema: z.strictObject({ request: CompactJws }).openapi('DisclosureRequestInput') } } } },
   responses: {
