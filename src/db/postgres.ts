@@ -67,12 +67,33 @@ export function openPgPool(opts: PgOptions): PgDatabase {
   const onError = opts.onConnectionError ?? (() => {});
 
   class Client extends pg.Client {
+    #release: ((err?: Error | boolean) => void) | undefined;
+
     constructor(config: pg.ClientConfig) {
       super(config);
-      // A checked-out connection that breaks between queries emits 'error'; unhandled, that would
-      // end the process. Its next query fails instead, and the pool discards it on release.
-      this.on('error', onError);
+      // A checked-out connection that breaks emits 'error'; unhandled, that would end the process.
+      // It goes back to the pool at once, which discards it: drizzle's pool transaction sends BEGIN
+      // before its try/finally, so a connection that breaks during BEGIN would never be released,
+      // and a few outages would leave the pool with no connections at all.
+      this.on('error', (err) => {
+        onError(err);
+        this.#release?.(err);
+      });
     }
+
+    /** Set by the pool at each checkout; made idempotent, since the 'error' handler may release first. */
+    get release() {
+      return this.#release;
+    }
+    set release(fn) {
+      let done = false;
+      this.#release = fn && ((err) => {
+        if (done) return;
+        done = true;
+        fn(err);
+      });
+    }
+
     override query(config: unknown, ...rest: unknown[]): never {
       // Only statements with parameters: the rest (BEGIN, COMMIT, migrations' DDL) gain nothing.
       const values = rest[0];
