@@ -39,8 +39,8 @@ export const DEFAULT_SCHEDULE: Schedule = { integrateMs: 1000, checkpointMs: 60_
 
 export function startBackgroundWork(database: Database, config: HubConfig, clock: Clock, schedule: Schedule = DEFAULT_SCHEDULE, log: Logger = jsonLogger()) {
   const busy = new Set<string>();
-  // The code each job last failed with: an outage is one line when it starts and one when it ends.
-  const failing = new Map<string, string>();
+  // Jobs failing now: an outage is one line per job when it starts and one when it ends.
+  const failing = new Set<string>();
   // One run of each job at a time; a failure is retried at the next tick.
   const job = (name: string, fn: () => Promise<unknown>) => async () => {
     if (busy.has(name)) return;
@@ -49,9 +49,8 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
       await fn();
       if (failing.delete(name)) log('info', 'job.recovered', { job: name });
     } catch (e) {
-      const code = errorCode(e);
-      if (failing.get(name) !== code) log(classifyDbError(e) ? 'warn' : 'error', 'job.failed', { job: name, code });
-      failing.set(name, code);
+      if (!failing.has(name)) log(classifyDbError(e) ? 'warn' : 'error', 'job.failed', { job: name, code: errorCode(e) });
+      failing.add(name);
     } finally {
       busy.delete(name);
     }
