@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
+import { rowsOf } from '../src/db/types';
 import { signPartnerToken } from '../src/client/token';
 import type { HubConfig } from '../src/config';
 import type { LogFields } from '../src/log';
@@ -192,6 +193,17 @@ describe.skipIf(!BIN)('the hub survives its PostgreSQL server stopping under loa
     } finally {
       await slow.db.execute(sql.raw(`drop trigger if exists kenbaar_test_slow on registrations`));
       await slow.close();
+    }
+  });
+
+  it('parameterised statements are prepared once per connection (the driver names them)', async () => {
+    const one = await openDatabase({ url: cluster.url, max: 1 });
+    try {
+      for (let i = 0; i < 3; i++) await one.db.execute(sql`select ${i}::int + 1 as n`);
+      const prepared = await rowsOf<{ name: string; statement: string }>(one.db, sql`select name, statement from pg_prepared_statements where name <> ''`);
+      expect(prepared.filter((p) => p.statement.includes('::int + 1'))).toHaveLength(1);
+    } finally {
+      await one.close();
     }
   });
 
