@@ -34,6 +34,8 @@ export type PgOptions = {
   connectionString: string;
   max: number;
   timeouts?: Partial<DbTimeouts>;
+  /** Name parameterised statements so each is prepared once per connection (default true). */
+  prepare?: boolean;
   /** Told once per connection failure outside a query (the query's own error goes to its caller). */
   onConnectionError?: (err: unknown) => void;
 };
@@ -63,7 +65,7 @@ type QueryConfig = { text: string; name?: string };
 
 export function openPgPool(opts: PgOptions): PgDatabase {
   const t = { ...DEFAULT_DB_TIMEOUTS, ...opts.timeouts };
-  const nameFor = statementNamer();
+  const nameFor = opts.prepare === false ? () => undefined : statementNamer();
   const onError = opts.onConnectionError ?? (() => {});
 
   class Client extends pg.Client {
