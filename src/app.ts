@@ -17,12 +17,12 @@ import { classifyDbError, errorCode, isDatabaseError } from './db/errors';
 import { Problem, problemResponse } from './errors';
 import { inject, jsonBody } from './http/middleware';
 import { codeLocation } from './log';
-import { fieldErrors, fieldName } from './http/schemas';
+import { fieldErrors, fieldName, ProblemSchema } from './http/schemas';
 import { recordRejection } from './http/unit-of-work';
 import { lookupRoutes } from './lookups/routes';
 import { matchRoutes } from './matches/routes';
 import { registrationRoutes } from './registrations/routes';
-import { systemRoutes } from './system/routes';
+import { DATABASE_FREE_PATHS, systemRoutes } from './system/routes';
 
 export type DepsProvider = (c: Context<AppEnv>) => Deps | Promise<Deps>;
 
@@ -58,6 +58,8 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   disclosureRoutes(app);
   decisionRoutes(app);
   handoverRoutes(app);
+
+  documentUnavailable(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'partnerJwt', {
     type: 'http',
@@ -101,6 +103,18 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
 
 /** What a 503 tells the client to wait before trying again. */
 export const RETRY_AFTER_SECONDS = 5;
+
+/** In the API document: every route that needs the database may answer 503 database-unavailable. */
+function documentUnavailable(app: OpenAPIHono<AppEnv>) {
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== 'route' || DATABASE_FREE_PATHS.includes(def.route.path)) continue;
+    def.route.responses[503] ??= {
+      description: `The database is unavailable (\`/problems/database-unavailable\`), or the audit log could not be written (\`/problems/audit-unavailable\`); nothing was stored. Retry after the seconds in Retry-After (${RETRY_AFTER_SECONDS}).`,
+      headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait before trying again' } },
+      content: { 'application/problem+json': { schema: ProblemSchema } },
+    };
+  }
+}
 
 /**
  * Any error as a problem. The server log gets its code and the request id only: a database error's

@@ -12,6 +12,7 @@ import type { HubConfig } from '../src/config';
 import type { LogFields } from '../src/log';
 import { openDatabase, type Database } from '../src/node/database';
 import { startServer, type Running } from '../src/node/serve';
+import { DATABASE_FREE_PATHS } from '../src/system/routes';
 import { postgresBinDir, startCluster, type Cluster, type StopMode } from './support/cluster';
 import { testHubConfig, testIdentity } from './support/hub';
 import { contact, person } from './support/people';
@@ -146,7 +147,7 @@ describe.skipIf(!BIN)('the hub survives its PostgreSQL server stopping under loa
 
   it('while the database is down, every route of the API document but the database-free ones is 503 database-unavailable', async () => {
     const doc = (await (await fetch(`${running.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
-    const withoutDatabase = new Set(['/livez', '/.well-known/jwks.json', '/problems/{type}']);
+    const withoutDatabase = new Set(DATABASE_FREE_PATHS);
     const who = await testIdentity('gemeente', 'procesregisseur');
     await cluster.stop('fast');
     try {
@@ -166,6 +167,11 @@ describe.skipIf(!BIN)('the hub survives its PostgreSQL server stopping under loa
         }
       }
       expect(answers.length).toBeGreaterThan(10);
+      for (const [path, methods] of Object.entries(doc.paths)) {
+        for (const [method, op] of Object.entries(methods)) {
+          expect(Boolean((op as { responses: Record<string, unknown> }).responses['503']), `${method} ${path} documents 503`).toBe(!withoutDatabase.has(path));
+        }
+      }
       expect(answers.filter((a) => !a.endsWith(': 503 /problems/database-unavailable retry-after=5'))).toEqual([]);
       for (const path of withoutDatabase) expect((await fetch(`${running.url}${path.replace('{type}', 'internal')}`)).status).toBe(200);
     } finally {

@@ -7,6 +7,9 @@ import { errorCode } from '../db/errors';
 import { Problem, PROBLEMS, type ProblemType } from '../errors';
 import { problemResponses } from '../http/schemas';
 
+/** The routes that answer without the database (all others answer 503 while it is away). */
+export const DATABASE_FREE_PATHS: readonly string[] = ['/livez', '/.well-known/jwks.json', '/problems/{type}'];
+
 const health = createRoute({
   method: 'get',
   path: '/health',
