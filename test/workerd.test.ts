@@ -215,6 +215,23 @@ describe('the Worker’s configuration', () => {
     expect(JSON.parse(crons![1]!)).toEqual(Object.keys(CRON_JOBS));
   });
 
+  it('with its database unreachable: 503 database-unavailable with Retry-After, and /livez still 200', async () => {
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const worker = createWorker(bundle);
+      const e = await env();
+      for (const [path, init] of [['/health', {}], ['/v1/lookups', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }]] as const) {
+        const res = await worker.fetch(new Request(`http://hub.test${path}`, init), e, ctx());
+        expect(res.status, path).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('5');
+        expect(((await res.json()) as { type: string }).type).toBe('/problems/database-unavailable');
+      }
+      expect((await worker.fetch(new Request('http://hub.test/livez'), e, ctx())).status).toBe(200);
+    } finally {
+      quiet.mockRestore();
+    }
+  });
+
   it('builds from the bundle and the secrets', async () => {
     const config = await buildWorkerConfig(await env(), bundle);
     expect(config.hubId).toBe(HUB_ID);
