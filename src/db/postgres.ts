@@ -16,7 +16,7 @@ import type { Db } from './types';
 export type DbTimeouts = {
   /** Opening a connection, and waiting for a free one in the pool. */
   connectMs: number;
-  /** One statement, enforced by the server (SQLSTATE 57014); the client gives up `statementMs + 5 s` later. */
+  /** One statement, enforced by the server (SQLSTATE 57014); the client gives up `statementMs + 5 s` later. 0: no limit (migrations). */
   statementMs: number;
   /** A transaction left idle, enforced by the server (its locks are released). */
   idleInTransactionMs: number;
@@ -114,7 +114,7 @@ export function openPgPool(opts: PgOptions): PgDatabase {
     connectionTimeoutMillis: t.connectMs,
     statement_timeout: t.statementMs,
     idle_in_transaction_session_timeout: t.idleInTransactionMs,
-    query_timeout: t.statementMs + CLIENT_GRACE_MS,
+    ...(t.statementMs > 0 ? { query_timeout: t.statementMs + CLIENT_GRACE_MS } : {}),
     keepAlive: true,
   });
   // An idle pooled connection that breaks (the server shut down) is reported here and discarded.
