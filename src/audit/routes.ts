@@ -3,12 +3,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { decideAction } from '../covenant/index';
 import type { AppEnv } from '../config';
-import { toBase64Url } from '../encoding';
 import { Problem } from '../errors';
 import { problemResponses, SubjectSchema } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
-import { hubPseudonyms } from '../pseudonym/hub-key';
-import { parseSubject } from '../pseudonym/pseudonymise';
+import { storedSubject } from '../pseudonym/hub-key';
 import { createCheckpoint } from './checkpoint';
 import { entryView } from './entry';
 import { latestCheckpoint, queryEntries } from './store';
@@ -83,15 +81,15 @@ export function auditRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(entriesRoute, async (c) => {
     const { actor, config } = c.var;
     const { subject, after, limit } = c.req.valid('query');
-    const stored = subject ? toBase64Url(hubPseudonyms(config.hubKeys, parseSubject(subject))[0]!.value) : undefined;
+    const stored = subject ? storedSubject(config.hubKeys, subject) : undefined;
     const result = await readThenLog(c, async (q, audit) => {
       const may = decideAction(config.covenant, actor, 'read-audit');
-      await audit({ action: 'audit.read', outcome: may.allowed ? 'allowed' : 'denied', rule: may.rule, subject: stored ?? null, detail: { after, limit } });
+      await audit({ action: 'audit.read', outcome: may.allowed ? 'allowed' : 'denied', rule: may.rule, subject: stored?.current ?? null, detail: { after, limit } });
       if (!may.allowed) return deny(new Problem('forbidden', may.reason, { rule: may.rule }));
       // Art. 16: a partner's privacy officer reads its own organisation's entries; the house's FG
       // (read-audit-all) reads the whole log.
       const all = decideAction(config.covenant, actor, 'read-audit-all').allowed;
-      const rows = await queryEntries(q, { ...(stored ? { subject: stored } : {}), ...(all ? {} : { actorPartner: actor.partner }), afterId: after, limit });
+      const rows = await queryEntries(q, { ...(stored ? { subjects: stored.all } : {}), ...(all ? {} : { actorPartner: actor.partner }), afterId: after, limit });
       return {
         entries: rows.map(entryView),
         next: rows.length ? rows[rows.length - 1]!.id : after,

@@ -6,7 +6,7 @@
 // their gap-free `seq` (id order among what has committed: a late commit is sequenced late) and folds their leaf hashes into the tree. The tree is
 // therefore linear and gap-free over `seq`; an entry is in the log from its commit on and in the
 // signed tree from the next integration (every second on Node, every cron tick on the edge).
-import { and, asc, desc, eq, gt, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { auditEntries, checkpoints, logHead } from '../../schema/index';
 import { rowsOf, type Db, type Queryable } from '../db/types';
 import { tokenKey } from '../auth/replay';
@@ -162,11 +162,12 @@ export async function countUnsequenced(q: Queryable): Promise<number> {
 /** Entries for a reader (privacy officer): by subject and/or page. */
 export async function queryEntries(
   q: Queryable,
-  filter: { subject?: string; actorPartner?: string; afterId?: number; limit: number; upToSeq?: number },
+  filter: { subjects?: string[]; actorPartner?: string; afterId?: number; limit: number; upToSeq?: number },
 ): Promise<AuditEntry[]> {
   const conds = [];
   if (filter.actorPartner) conds.push(eq(auditEntries.actorPartner, filter.actorPartner));
-  if (filter.subject) conds.push(eq(auditEntries.subject, filter.subject));
+  // A subject is stored under every hub key version that was current when its entries were written.
+  if (filter.subjects) conds.push(inArray(auditEntries.subject, filter.subjects));
   if (filter.afterId !== undefined) conds.push(gt(auditEntries.id, filter.afterId));
   if (filter.upToSeq !== undefined) conds.push(lte(auditEntries.seq, filter.upToSeq));
   return (await q

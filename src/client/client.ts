@@ -48,7 +48,7 @@ export type Disclosure = {
   reviewStatus: 'due' | 'justified' | 'unjustified' | null;
   reviewDueAt: string | null;
   createdAt: string;
-  jws: string;
+  jws: string | null;
 };
 export type DecisionInput = { outcome: 'approve' | 'reject'; categories?: string[]; validUntil?: string; reason?: string };
 
