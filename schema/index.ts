@@ -51,8 +51,9 @@ export const registrations = pgTable(
 
 /**
  * The audit log. Writers insert rows with `seq` null inside the transaction of their effect (no
- * shared lock, so commits are not serialised); the sequencer later assigns the gap-free `seq` in
- * insertion order and the RFC 6962 leaf hash, and folds them into the Merkle tree (log_head).
+ * shared lock, so commits are not serialised); the sequencer later assigns committed rows the
+ * gap-free `seq` (in id order among those committed, so in commit order across its runs) and the
+ * RFC 6962 leaf hash, and folds them into the Merkle tree (log_head).
  */
 export const auditEntries = pgTable(
   'audit_entries',
