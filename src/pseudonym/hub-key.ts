@@ -6,8 +6,10 @@
  *
  *   v2:<base64url key>,v1:<base64url key>
  *
- * The first entry is current (used for new writes); all entries are tried on lookup until
- * re-keying has finished, after which the old version is dropped from the string.
+ * The first entry is current (used for new writes); every read matches all entries
+ * (storedSubject), and a registration moves to the current version when its partner registers it
+ * again. An old version is dropped from the string only when nothing stored under it is needed
+ * any more (a disclosure request sealed under it is then served without its verbatim JWS).
  *
  * HubKeyError messages never contain key material, nor even the rejected entry text: the
  * first thing an operator does with a startup error is paste it into a ticket.
