@@ -83,8 +83,8 @@ export const auditEntries = pgTable(
 );
 
 /**
- * The sequencer's state: tree size, root and the compact right edge of the tree; and how many match
- * notices it has given a feed position (`seq`). One row; its lock is the sequencer's.
+ * The sequencer's state: tree size, root and the compact right edge of the tree; and the next feed
+ * position (`seq`) it will give a match notice. One row; its lock is the sequencer's.
  */
 export const logHead = pgTable('log_head', {
   id: integer('id').primaryKey(),

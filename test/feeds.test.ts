@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
-import { appendAudit } from '../src/audit/store';
+import { appendAudit, integrate, integrateAll } from '../src/audit/store';
 import { buildHubConfig } from '../src/config';
 import { loadCovenant, type Actor } from '../src/covenant/index';
 import { rowsOf } from '../src/db/types';
@@ -148,6 +148,38 @@ describe(`feeds page in commit order (${dbKind})`, () => {
     expect(notices.map((m) => m.knownBy.partner)).toEqual(['veilig-thuis']);
     const secondLog = await fgFeed(auditCursor);
     expect((secondLog.body.entries as Entry[]).filter((e) => e.actor.sub === 'slow-batch').map((e) => e.action)).toEqual(['registration.create', 'match.created', 'match.created']);
+  });
+
+  it.runIf(dbKind === 'postgres')('a notice deleted (by the purge) while the sequencer gives positions leaves a gap, never a position given twice', async () => {
+    await drain(wijkteamFeed); // everything so far has its position
+    const child = person();
+    await registerChild(await wijkteam(), child.subject, 'jeugdhulp');
+    await registerChild(await vt(), child.subject, 'huiselijk-geweld-melding');
+    const pending = (await rowsOf<{ id: number | string }>(hub.database.db, sql`select id from matches where seq is null order by id`)).map((r) => Number(r.id));
+    expect(pending).toHaveLength(2);
+
+    let release!: () => void;
+    let deleted!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const done = new Promise<void>((r) => (deleted = r));
+    const purging = hub.database.db.transaction(async (tx) => {
+      await tx.execute(sql`delete from matches where id = ${pending[0]!}`);
+      deleted();
+      await gate;
+    });
+    await done;
+    const sequencing = integrate(hub.database.db, hub.clock()); // waits for the deleted row's lock
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    await purging;
+    expect((await sequencing).notices).toBe(1);
+
+    const next = person();
+    await registerChild(await wijkteam(), next.subject, 'jeugdhulp');
+    await registerChild(await vt(), next.subject, 'huiselijk-geweld-melding');
+    await integrateAll(hub.database.db, hub.clock());
+    const seqs = (await rowsOf<{ seq: number | string }>(hub.database.db, sql`select seq from matches order by seq`)).map((r) => Number(r.seq));
+    expect(new Set(seqs).size).toBe(seqs.length);
   });
 });
 

@@ -95,8 +95,7 @@ async function lockHead(tx: Tx, now: Date) {
 export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHead & { integrated: number; notices: number }> {
   return db.transaction(async (tx) => {
     const head = await lockHead(tx, now);
-    const notices = await sequenceMatches(tx, head.matchesSequenced, max);
-    const matchesSequenced = head.matchesSequenced + notices;
+    const { sequenced: notices, next: matchesSequenced } = await sequenceMatches(tx, head.matchesSequenced, max);
     const pending = (await tx
       .select()
       .from(auditEntries)
@@ -154,8 +153,8 @@ export async function sequenceMatchesNow(db: Db, now: Date): Promise<void> {
   if (!(await hasUnsequencedMatches(db))) return;
   await db.transaction(async (tx) => {
     const head = await lockHead(tx, now);
-    const notices = await sequenceMatches(tx, head.matchesSequenced, 20_000);
-    if (notices > 0) await tx.update(logHead).set({ matchesSequenced: head.matchesSequenced + notices, updatedAt: now }).where(eq(logHead.id, 1));
+    const { sequenced, next } = await sequenceMatches(tx, head.matchesSequenced, 20_000);
+    if (sequenced > 0) await tx.update(logHead).set({ matchesSequenced: next, updatedAt: now }).where(eq(logHead.id, 1));
   });
 }
 

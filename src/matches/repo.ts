@@ -27,19 +27,20 @@ export async function insertMatches(
 
 /**
  * Give committed notices that have none their feed position: `from`, `from + 1`, ... in id order
- * (`from` = how many were sequenced before). Only for the sequencer, inside its transaction under
+ * (`from` = the first position not yet given). Only for the sequencer, inside its transaction under
  * the log_head lock: a notice still uncommitted is not seen here and gets a later position when it
- * commits, so no cursor can have passed it. Returns how many it sequenced.
+ * commits, so no cursor can have passed it. Returns how many it sequenced and the next free
+ * position (a notice the purge deleted meanwhile leaves a gap, never a position given twice).
  */
-export async function sequenceMatches(q: Queryable, from: number, max: number): Promise<number> {
-  const rows = await rowsOf<{ id: unknown }>(
+export async function sequenceMatches(q: Queryable, from: number, max: number): Promise<{ sequenced: number; next: number }> {
+  const rows = await rowsOf<{ seq: number | string }>(
     q,
     sql`with pending as (
           select id, ${from}::bigint - 1 + row_number() over (order by id) as seq
             from matches where seq is null order by id limit ${max})
-        update matches m set seq = p.seq from pending p where m.id = p.id returning m.id`,
+        update matches m set seq = p.seq from pending p where m.id = p.id returning m.seq`,
   );
-  return rows.length;
+  return { sequenced: rows.length, next: rows.reduce((n, r) => Math.max(n, Number(r.seq) + 1), from) };
 }
 
 /** Whether any committed notice awaits its position (no lock; the partial index answers it). */
