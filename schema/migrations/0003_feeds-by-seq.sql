@@ -5,10 +5,10 @@ CREATE UNIQUE INDEX "matches_seq_uq" ON "matches" USING btree ("seq");--> statem
 CREATE INDEX "matches_unsequenced_idx" ON "matches" USING btree ("id") WHERE seq is null;--> statement-breakpoint
 CREATE INDEX "matches_recipient_seq_idx" ON "matches" USING btree ("recipient","seq");--> statement-breakpoint
 -- Notices that exist already keep the cursors partners hold: the feed returns seq >= after, and
--- cursors were ids (after = the last id seen), so seq = id - 1; new notices continue after them.
+-- cursors were ids (after = the last id seen), so seq = id - 1; new notices continue after every id
+-- ever taken (also one whose notice the purge deleted since).
 UPDATE "matches" SET "seq" = "id" - 1;--> statement-breakpoint
 INSERT INTO "log_head" ("id", "size", "root", "frontier", "updated_at")
-  SELECT 1, 0, 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', '[]'::jsonb, now()
-  WHERE EXISTS (SELECT 1 FROM "matches")
+  VALUES (1, 0, 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', '[]'::jsonb, now())
   ON CONFLICT DO NOTHING;--> statement-breakpoint
-UPDATE "log_head" SET "matches_sequenced" = (SELECT coalesce(max("id"), 0) FROM "matches") WHERE "id" = 1;
+UPDATE "log_head" SET "matches_sequenced" = (SELECT CASE WHEN "is_called" THEN "last_value" ELSE 0 END FROM "matches_id_seq") WHERE "id" = 1;
