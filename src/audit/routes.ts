@@ -4,7 +4,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { decideAction } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
-import { problemResponses, SubjectSchema } from '../http/schemas';
+import { problemResponses, queryInt, SubjectSchema } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { storedSubject } from '../pseudonym/hub-key';
 import { createCheckpoint } from './checkpoint';
@@ -42,8 +42,8 @@ const entriesRoute = createRoute({
   request: {
     query: z.object({
       subject: SubjectSchema.optional(),
-      after: z.coerce.number().int().min(0).default(0).openapi({ description: 'Cursor: the `next` of the previous page (0: from the start of the log)' }),
-      limit: z.coerce.number().int().min(1).max(1000).default(100),
+      after: queryInt({}, 0).openapi({ description: 'Cursor: the `next` of the previous page (0: from the start of the log)' }),
+      limit: queryInt({ min: 1, max: 1000 }, 100),
     }),
   },
   description:

@@ -13,7 +13,7 @@ import { auditEntries, checkpoints, logHead } from '../../schema/index';
 import { rowsOf, type Db, type Queryable, type Tx } from '../db/types';
 import { hasUnsequencedMatches, sequenceMatches } from '../matches/repo';
 import { tokenKey } from '../auth/replay';
-import { fromHex, toHex } from '../encoding';
+import { fromHex, storableJson, toHex } from '../encoding';
 import { appendLeaves, EMPTY_ROOT, frontierRoot, leafHash } from './merkle';
 import { leafInput, type AuditContext, type AuditEntry, type AuditInput } from './entry';
 
@@ -33,7 +33,8 @@ export async function appendAudit(
   claim?: TokenClaim,
 ): Promise<boolean> {
   if (inputs.length === 0) return true;
-  const rows = JSON.stringify(
+  // Whatever a detail quotes (a request path, a field name) can be stored: no append fails on text.
+  const rows = storableJson(
     inputs.map((i) => ({
       action: i.action,
       subject: i.subject ?? null,

@@ -4,7 +4,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { decideAction, decideDisclosureRead, type Actor, type Covenant } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
-import { problemResponses } from '../http/schemas';
+import { problemResponses, queryInt, text } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { storedSubject } from '../pseudonym/hub-key';
 import { decisionsOf, getRequest, grantOfRequest, insertRequest, type GrantRow } from './repo';
@@ -46,11 +46,11 @@ const listRoute = createRoute({
   request: {
     query: z.object({
       status: z.enum(['pending', 'approved', 'rejected']).optional(),
-      purpose: z.string().max(80).optional(),
-      holder: z.string().max(80).optional(),
-      requester: z.string().max(80).optional(),
+      purpose: text(80).optional(),
+      holder: text(80).optional(),
+      requester: text(80).optional(),
       urgency: z.enum(['regular', 'emergency']).optional(),
-      limit: z.coerce.number().int().min(1).max(500).default(100),
+      limit: queryInt({ min: 1, max: 500 }, 100),
     }),
   },
   responses: { 200: { description: 'Requests', content: { 'application/json': { schema: z.object({ requests: z.array(DisclosureSchema) }) } } }, ...problemResponses(400, 401, 403) },

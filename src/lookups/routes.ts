@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { decideAction, decidePurpose } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
-import { CaseRefSchema, ContactSchema, DecisionSchema, problemResponses, SubjectSchema } from '../http/schemas';
+import { CaseRefSchema, ContactSchema, DecisionSchema, problemResponses, SubjectSchema, text } from '../http/schemas';
 import { deny, readThenLog } from '../http/unit-of-work';
 import { storedSubject } from '../pseudonym/hub-key';
 import { findActive } from '../registrations/repo';
@@ -12,7 +12,7 @@ import { decideHits } from './lookup';
 const LookupInput = z
   .strictObject({
     subject: SubjectSchema,
-    purpose: z.string().min(1).max(80).openapi({ description: 'A purpose of the covenant (doelbinding)', example: 'procesregie-casus-op-maat' }),
+    purpose: text(80).openapi({ description: 'A purpose of the covenant (doelbinding)', example: 'procesregie-casus-op-maat' }),
     caseRef: CaseRefSchema,
   })
   .openapi('LookupInput');
