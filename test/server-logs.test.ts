@@ -4,7 +4,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { HubError } from '../src/client/client';
-import { storedSubjects } from '../src/disclosures/service';
+import { storedSubject } from '../src/pseudonym/hub-key';
 import { dbKind, startTestHub, type TestHub } from './support/hub';
 import { person } from './support/people';
 
@@ -45,7 +45,7 @@ describe(`server logs when the database refuses a write (${dbKind})`, () => {
   function personalData(items: ReturnType<typeof batch>): string[] {
     return items.flatMap((item) => [
       item.subject,
-      ...storedSubjects(hub.config, item.subject),
+      ...storedSubject(hub.config.hubKeys, item.subject).all,
       item.contact.function,
       item.contact.phone,
       item.contact.email,
