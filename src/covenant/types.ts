@@ -58,6 +58,10 @@ export const FIXED_RULE_IDS = [
    * broker's organisation already decided on this request.
    */
   'four-eyes',
+  /** A disclosure request is read by (anyone of) the organisation that made it. */
+  'requesting-organisation',
+  /** An approved disclosure request is read by the holder it is addressed to. */
+  'addressed-holder',
 ] as const;
 export type FixedRuleId = (typeof FIXED_RULE_IDS)[number];
 
