@@ -155,12 +155,12 @@ describe(`invariants, each caught directly (${dbKind})`, () => {
     });
     const [row] = await rowsOf<{ jws: string }>(db(), sql`select jws from disclosure_requests where id = ${request.id}`);
     const stored = row!.jws;
-    const [, payload] = request.jws.split('.');
-    expect(stored).not.toBe(request.jws);
+    const [, payload] = request.jws!.split('.');
+    expect(stored).not.toBe(request.jws!);
     expect(stored).not.toContain(payload!);
     expect(stored.split('.')).toHaveLength(5); // compact JWE
     expect(JSON.parse(Buffer.from(stored.split('.')[0]!, 'base64url').toString())).toMatchObject({ alg: 'dir', enc: 'A256GCM' });
-    expect(await unseal(hub.config.hubKeys, stored)).toBe(request.jws);
+    expect(await unseal(hub.config.hubKeys, stored)).toBe(request.jws!);
   });
 });
 
