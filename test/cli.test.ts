@@ -1,35 +1,41 @@
-// The `kenbaar` command as a user runs it: a separate process through bin/kenbaar.js, started from
-// another working directory, judged by exit code, stdout and stderr.
+// The `kenbaar` command as a user runs it, judged by exit code, stdout and stderr. Commands run
+// in-process through `main(args, io)` with their own streams and environment (a CLI launch through
+// a process costs seconds on a loaded machine); the last block runs the compiled launcher as a
+// real process, to prove that the `kenbaar` binary itself works.
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { countUnsequenced, latestCheckpoint } from '../src/audit/store';
 import { HubClient } from '../src/client/client';
 import { loadCovenantDir } from '../src/node/covenant-fs';
 import { openDatabase } from '../src/node/database';
-import { EXIT_DATA, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE } from '../src/node/cli';
+import { EXIT_DATA, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main } from '../src/node/cli';
 import { demoClock } from '../src/node/demo';
 import { readSettings } from '../src/node/env';
 import { loadConfig } from '../src/node/hub';
 import { readPrivateKey } from '../src/node/keys';
 import { startServer } from '../src/node/serve';
 import { toBase64Url } from '../src/encoding';
+import { generateHubKeySecret } from '../src/pseudonym/hub-key';
 import { generateTestBsn, partnerPseudonym } from '../src/pseudonym/index';
+import { generateSigningKeySecret } from '../src/signing';
 import { purge } from '../src/retention/purge';
 import { testDatabase } from './support/hub';
 
-const BIN = fileURLToPath(new URL('../bin/kenbaar.js', import.meta.url));
-const COVENANT_DIR = fileURLToPath(new URL('../policies/zvh-demo', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const COVENANT_DIR = join(ROOT, 'policies', 'zvh-demo');
 const tmp = mkdtempSync(join(tmpdir(), 'kenbaar-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const COVENANT_KEY = new Uint8Array(32).map((_, i) => 255 - i * 3);
 
-/** A child environment that touches nothing of the repository: every directory is a temp one. */
+/** An environment that touches nothing of the repository: every directory is a temp one. */
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
@@ -48,18 +54,24 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 type Run = { code: number | null; stdout: string; stderr: string };
 
-function kenbaar(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // cwd: a directory outside the repository, to prove the launcher does not depend on it.
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp, env: cliEnv(opts.env) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(opts.input ?? '');
-  });
+/** A stream that keeps what is written to it. */
+function collector(): Writable & { text: string } {
+  const out = new Writable({
+    write(chunk: Buffer | string, _enc, done) {
+      out.text += chunk.toString();
+      done();
+    },
+  }) as Writable & { text: string };
+  out.text = '';
+  return out;
+}
+
+/** `kenbaar …args`, in this process, with its own stdin, stdout, stderr and environment. */
+async function kenbaar(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
+  const stdout = collector();
+  const stderr = collector();
+  const code = await main(args, { stdin: Readable.from([opts.input ?? '']), stdout, stderr, env: cliEnv(opts.env) });
+  return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
 describe.concurrent('kenbaar CLI', () => {
@@ -253,5 +265,75 @@ describe('kenbaar disclose against a running hub', () => {
     const none = await run(['overdue', ...im]);
     expect(none.stdout).toBe('No break-glass review is overdue.\n');
     expect(none.code).toBe(EXIT_OK);
+  });
+});
+
+// The binary itself, as real processes: the launcher (bin/kenbaar.js) on the compiled build that
+// the test run made (test/support/global-setup.ts), started from a directory outside the
+// repository; and the production server, stopped by a service manager's SIGTERM.
+describe('the kenbaar binary', () => {
+  type Child = Run & { signal: NodeJS.Signals | null };
+  const BIN = join(ROOT, 'bin', 'kenbaar.js');
+  const COMPILED = join(ROOT, 'dist', 'node', 'cli.js');
+
+  function spawnNode(args: string[], env: NodeJS.ProcessEnv, onStdout: (text: string, kill: (s: NodeJS.Signals) => void) => void = () => {}): Promise<Child> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, args, { cwd: tmp, env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        onStdout(stdout, (s) => child.kill(s));
+      });
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+      child.stdin.end();
+    });
+  }
+
+  it('bin/kenbaar.js runs the compiled CLI from any directory: policy check finds the covenant', async () => {
+    const r = await spawnNode([BIN, 'policy', 'check'], cliEnv());
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.stdout).toContain(loadCovenantDir(COVENANT_DIR).version);
+    expect(r.stdout).toContain(`in     ${COVENANT_DIR}`);
+  });
+
+  it('the production server (node dist/node/cli.js serve) stops on SIGTERM with exit 0 after its final checkpoint', async () => {
+    const dataDir = join(tmp, 'prod-data');
+    const seeded = await openDatabase({ pglite: new PGlite(dataDir, { loadDataDir: new Blob([readFileSync(inject('pgliteSnapshot'))]) }) });
+    await seeded.close();
+    const env = cliEnv({
+      NODE_ENV: 'production',
+      KENBAAR_DATA_DIR: dataDir,
+      KENBAAR_KEYS_DIR: join(tmp, 'prod-keys'),
+      KENBAAR_HUB_KEY: generateHubKeySecret(1),
+      KENBAAR_SIGNING_KEY: await generateSigningKeySecret(),
+      PORT: '0',
+    });
+    delete env.KENBAAR_COVENANT_KEY; // the hub never has it
+    let signalled = false;
+    const r = await spawnNode([COMPILED, 'serve'], env, (stdout, kill) => {
+      if (!signalled && stdout.includes('Stop with Ctrl-C.')) {
+        signalled = true;
+        kill('SIGTERM');
+      }
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/kenbaar hub listening on http:\/\/127\.0\.0\.1:\d+/);
+    expect(r.stdout).toContain('mode      production');
+    expect(r.stdout).toContain('SIGTERM: stopping');
+    expect(r.stdout).toContain('final checkpoint signed; database closed');
+    expect(r).toMatchObject({ code: 0, signal: null });
+
+    // The final checkpoint holds the start's covenant.loaded entry: nothing left outside a signed head.
+    const database = await openDatabase({ dataDir });
+    try {
+      expect(await latestCheckpoint(database.db)).toMatchObject({ size: 1 });
+      expect(await countUnsequenced(database.db)).toBe(0);
+    } finally {
+      await database.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
-// The only place that reads process.env. Everything else gets a typed NodeSettings.
+// The only place that reads process.env (and hands out the process's streams). Everything else
+// gets a typed NodeSettings, and the CLI a CliIo.
 import { join } from 'node:path';
 import { DEFAULT_PATHS } from './paths';
 
@@ -17,6 +18,8 @@ export type NodeSettings = {
    */
   covenantKeySecret: string | undefined;
   hubId: string;
+  /** The hub the partner-side commands call when --url is not given (KENBAAR_URL). */
+  hubUrl: string | undefined;
   host: string;
   port: number;
   production: boolean;
@@ -35,8 +38,21 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
     signingKeySecret: env.KENBAAR_SIGNING_KEY || undefined,
     covenantKeySecret: env.KENBAAR_COVENANT_KEY || undefined,
     hubId: env.KENBAAR_HUB_ID ?? 'urn:kenbaar:hub',
+    hubUrl: env.KENBAAR_URL || undefined,
     host: env.HOST ?? '127.0.0.1',
     port: Number(env.PORT ?? 8787),
     production: env.NODE_ENV === 'production',
   };
+}
+
+/** The streams and environment a CLI run reads and writes: the process's, or a test's. */
+export type CliIo = {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  env: NodeJS.ProcessEnv;
+};
+
+export function processIo(): CliIo {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
 }

@@ -9,7 +9,7 @@ import { HubClient } from '../../client/client';
 import { fromBase64Url, toBase64Url } from '../../encoding';
 import { InvalidBsnError, normaliseBsn } from '../../pseudonym/bsn';
 import { MIN_KEY_BYTES, partnerPseudonym } from '../../pseudonym/pseudonymise';
-import type { NodeSettings } from '../env';
+import type { CliIo, NodeSettings } from '../env';
 import { readPrivateKey } from '../keys';
 import { CliError, EXIT_CONFIG, EXIT_DATA } from './exit';
 
@@ -48,12 +48,11 @@ export function readCovenantKey(settings: NodeSettings, keyFile?: string, note: 
   return key;
 }
 
-/** Who the professional is in the token (`sub`) when --sub is not given. */
 /**
  * The partner-side pseudonym of one BSN, made here with the covenant key: the BSN never leaves this
  * machine. An invalid BSN is refused before anything is sent.
  */
-export function localSubject(settings: NodeSettings, bsn: string, keyFile?: string): string {
+export function localSubject(cli: Cli, bsn: string, keyFile?: string): string {
   let normalised: string;
   try {
     normalised = normaliseBsn(bsn);
@@ -61,9 +60,10 @@ export function localSubject(settings: NodeSettings, bsn: string, keyFile?: stri
     if (e instanceof InvalidBsnError) throw new CliError(EXIT_DATA, `invalid BSN: ${e.message}; nothing was sent`);
     throw e;
   }
-  return partnerPseudonym(readCovenantKey(settings, keyFile, warn), normalised);
+  return partnerPseudonym(readCovenantKey(cli.settings, keyFile, cli.warn), normalised);
 }
 
+/** Who the professional is in the token (`sub`) when --sub is not given. */
 export function defaultSub(): string {
   try {
     return `cli:${userInfo().username}`;
@@ -89,15 +89,15 @@ export type Progress = { update(value: number): void; stop(): void };
  * A progress bar on stderr, so stdout stays clean for the result; shown only on a terminal or
  * when asked for (--progress), e.g. in a CI log.
  */
-export function progressBar(show: boolean, total: number, label: string, unit: string): Progress {
+export function progressBar(stream: CliIo['stderr'], show: boolean, total: number, label: string, unit: string): Progress {
   if (!show) return { update: () => {}, stop: () => {} };
   const bar = new SingleBar({
-    stream: process.stderr,
+    stream: stream as NodeJS.WriteStream,
     format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit}`,
     barCompleteChar: '█',
     barIncompleteChar: '░',
     hideCursor: true,
-    noTTYOutput: !process.stderr.isTTY,
+    noTTYOutput: !stream.isTTY,
     notTTYSchedule: 1000,
   });
   bar.start(total, 0);
@@ -117,7 +117,7 @@ export function contactText(c: { function: string; phone?: string; email?: strin
 }
 
 /** Read a whole input: a file, or stdin for `-` or no file. */
-export async function readInput(file: string | undefined): Promise<string> {
+export async function readInput(stdin: CliIo['stdin'], file: string | undefined): Promise<string> {
   if (file !== undefined && file !== '-') {
     try {
       return readFileSync(file, 'utf8');
@@ -126,9 +126,27 @@ export async function readInput(file: string | undefined): Promise<string> {
     }
   }
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export const write = (text: string) => process.stdout.write(text);
-export const warn = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+/**
+ * What a command runs with: its settings and its streams (the process's, or a test's). Commands
+ * write through `write` (stdout: the result) and `warn` (stderr: notes and errors), never to
+ * `process.stdout` directly, so that `main(argv, io)` runs a whole command in-process.
+ */
+export type Cli = {
+  settings: NodeSettings;
+  io: CliIo;
+  write(text: string): void;
+  warn(text: string): void;
+};
+
+export function cliContext(settings: NodeSettings, io: CliIo): Cli {
+  return {
+    settings,
+    io,
+    write: (text) => void io.stdout.write(text),
+    warn: (text) => void io.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  };
+}

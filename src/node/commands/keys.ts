@@ -3,11 +3,12 @@
 import { loadCovenantDir } from '../covenant-fs';
 import type { NodeSettings } from '../env';
 import { generatePartnerKey } from '../keys';
-import { warn, write } from './common';
+import { type Cli } from './common';
 import { KEY_ALGS, type KeyAlg } from './defaults';
 import { CliError, EXIT_OK, EXIT_USAGE } from './exit';
 
-export async function keysGenerateCommand(settings: NodeSettings, partner: string, opts: { alg: string }): Promise<number> {
+export async function keysGenerateCommand(cli: Cli, partner: string, opts: { alg: string }): Promise<number> {
+  const { settings, write, warn } = cli;
   if (!KEY_ALGS.includes(opts.alg as KeyAlg)) throw new CliError(EXIT_USAGE, `--alg must be one of ${KEY_ALGS.join(', ')}`);
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(partner)) throw new CliError(EXIT_USAGE, `"${partner}" is not a partner id (lowercase letters, digits, dashes)`);
   try {

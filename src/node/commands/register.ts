@@ -3,7 +3,7 @@
 import { HubError, type Contact, type RegistrationInput } from '../../client/client';
 import { partnerPseudonym } from '../../pseudonym/pseudonymise';
 import type { NodeSettings } from '../env';
-import { partnerClient, progressBar, readCovenantKey, readInput, warn, write } from './common';
+import { partnerClient, progressBar, readCovenantKey, readInput, type Cli } from './common';
 import { MAX_BATCH } from './defaults';
 import { checkBsns, formatBsnProblems, parseCsv, type CsvRecord } from './csv';
 import { CliError, describeHubError, EXIT_DATA, EXIT_OK, EXIT_REFUSED, EXIT_USAGE } from './exit';
@@ -57,7 +57,8 @@ function readRows(source: string, records: CsvRecord[], defaultCategory: string 
   return rows;
 }
 
-export async function registerCommand(settings: NodeSettings, file: string, opts: RegisterOptions): Promise<number> {
+export async function registerCommand(cli: Cli, file: string, opts: RegisterOptions): Promise<number> {
+  const { settings, write, warn } = cli;
   const batchSize = Number(opts.batchSize);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) throw new CliError(EXIT_USAGE, `--batch-size must be 1 to ${MAX_BATCH}`);
   if (opts.contactPhone === undefined && opts.contactEmail === undefined) {
@@ -72,7 +73,7 @@ export async function registerCommand(settings: NodeSettings, file: string, opts
 
   let records: CsvRecord[];
   try {
-    records = parseCsv(await readInput(file));
+    records = parseCsv(await readInput(cli.io.stdin, file));
   } catch (e) {
     if (e instanceof CliError) throw e;
     throw new CliError(EXIT_DATA, `${source}: ${e instanceof Error ? e.message : String(e)}`);
@@ -99,7 +100,7 @@ export async function registerCommand(settings: NodeSettings, file: string, opts
   }));
 
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
-  const bar = progressBar(Boolean(process.stderr.isTTY || opts.progress), items.length, 'registering', 'rows');
+  const bar = progressBar(cli.io.stderr, Boolean(cli.io.stderr.isTTY || opts.progress), items.length, 'registering', 'rows');
   const started = performance.now();
   let created = 0;
   let registered = 0;

@@ -8,7 +8,7 @@ import type { NodeSettings } from '../env';
 import { logCovenantLoaded, openHubDatabase } from '../hub';
 import { ROOT } from '../paths';
 import { startServer, type Running } from '../serve';
-import { warn, write } from './common';
+import { type Cli } from './common';
 import { describeDatabase, loadHubConfig, lockDataDir } from './hub-access';
 import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from './exit';
 
@@ -57,7 +57,8 @@ function tryItGuide(url: string): string {
   ].join('\n');
 }
 
-export async function serveCommand(settings: NodeSettings, opts: ServeOptions): Promise<number> {
+export async function serveCommand(cli: Cli, opts: ServeOptions): Promise<number> {
+  const { settings, write, warn } = cli;
   const host = opts.host ?? settings.host;
   const port = opts.port !== undefined ? parsePort(opts.port) : settings.port;
   if (settings.covenantKeySecret) {
@@ -101,7 +102,7 @@ export async function serveCommand(settings: NodeSettings, opts: ServeOptions): 
 
   // Run until a signal; then stop taking requests, finish background work and sign a final
   // checkpoint, so nothing written is left outside a signed head.
-  await new Promise<void>((resolve) => {
+  return await new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -111,23 +112,23 @@ export async function serveCommand(settings: NodeSettings, opts: ServeOptions): 
       stopping = true;
       write(`\n${signal}: stopping…\n`);
       void (async () => {
+        let code = EXIT_OK;
         try {
           await running.stop();
           write('final checkpoint signed; database closed\n');
         } catch (e) {
           warn(`could not stop cleanly: ${e instanceof Error ? e.message : String(e)}`);
-          process.exitCode = EXIT_CONFIG;
+          code = EXIT_CONFIG;
         } finally {
           await database.close().catch(() => {});
           unlock();
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          resolve();
+          resolve(code);
         }
       })();
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  return EXIT_OK;
 }
