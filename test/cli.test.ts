@@ -3,7 +3,7 @@
 // a process costs seconds on a loaded machine); the last block runs the compiled launcher as a
 // real process, to prove that the `kenbaar` binary itself works.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -151,6 +151,42 @@ describe.concurrent('kenbaar CLI', () => {
     expect(r.stderr).not.toContain('123456789');
   });
 
+  it('keys generate makes a key only for a partner the covenant names; token only for a role the covenant gives that partner', async () => {
+    const env = { KENBAAR_LOCAL_DIR: join(tmp, 'token-local'), KENBAAR_KEYS_DIR: join(tmp, 'token-keys'), KENBAAR_COVENANT_DIR: COVENANT_DIR };
+    const typo = await kenbaar(['keys', 'generate', 'politei'], { env });
+    expect(typo.code).toBe(EXIT_USAGE);
+    expect(typo.stderr).toContain('"politei" is not a partner of covenant');
+    expect(typo.stderr).toMatch(/its partners: .*politie/);
+    expect(existsSync(join(env.KENBAAR_KEYS_DIR, 'politei.jwks.json'))).toBe(false);
+
+    const made = await kenbaar(['keys', 'generate', 'politie'], { env });
+    expect(made.code).toBe(EXIT_OK);
+    expect(existsSync(join(env.KENBAAR_KEYS_DIR, 'politie.jwks.json'))).toBe(true);
+
+    const ok = await kenbaar(['token', '--as', 'politie', '--role', 'professional'], { env });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(EXIT_OK);
+    expect(ok.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+
+    // Politie has no procesregisseur under the covenant: the hub would refuse such a token.
+    const refused = await kenbaar(['token', '--as', 'politie', '--role', 'procesregisseur'], { env });
+    expect(refused.code).toBe(EXIT_USAGE);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain('the covenant does not give politie the role "procesregisseur"');
+    expect(refused.stderr).toContain('its roles: partner-system, professional, informatiemakelaar, privacy-officer');
+  });
+
+  it('register names the categories the covenant lets the partner register when a line has none, and sends nothing', async () => {
+    const r = await kenbaar(['register', '-', '--as', 'politie', '--contact-function', 'Wijkagent', '--contact-email', 'wijkagent@politie.example', '--url', 'http://127.0.0.1:9'], {
+      input: 'bsn,category\n111222333,\n',
+      env: { KENBAAR_COVENANT_DIR: COVENANT_DIR },
+    });
+    expect(r.code).toBe(EXIT_DATA);
+    expect(r.stderr).toContain('stdin: line 2: no category');
+    expect(r.stderr).toContain('the covenant lets you register: politie-betrokkenheid');
+    expect(r.stderr).toContain('nothing was sent');
+  });
+
   it('audit verify exits 0 on an intact log (temp PGlite data dir) and 1 once an entry is altered', async () => {
     // A data directory from the migrated snapshot, with one real audit entry (a purge run) in it.
     const dataDir = join(tmp, 'data');
@@ -262,7 +298,8 @@ describe('kenbaar disclose against a running hub', () => {
     const review = await run(['decide', glass.id, ...im, '--approve', '--reason', 'Terecht: acuut gevaar.']);
     expect(review.code).toBe(EXIT_OK);
     expect(review.stdout).toMatch(/review\s+justified/);
-    const none = await run(['overdue', ...im]);
+    // Without --url, the hub is KENBAAR_URL.
+    const none = await kenbaar(['disclose', 'overdue', ...im], { env: { ...env, KENBAAR_URL: url } });
     expect(none.stdout).toBe('No break-glass review is overdue.\n');
     expect(none.code).toBe(EXIT_OK);
   });

@@ -6,12 +6,14 @@ import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
 import { SingleBar } from 'cli-progress';
 import { HubClient } from '../../client/client';
+import type { Partner } from '../../covenant/types';
+import { loadCovenantDir } from '../covenant-fs';
 import { fromBase64Url, toBase64Url } from '../../encoding';
 import { InvalidBsnError, normaliseBsn } from '../../pseudonym/bsn';
 import { MIN_KEY_BYTES, partnerPseudonym } from '../../pseudonym/pseudonymise';
 import type { CliIo, NodeSettings } from '../env';
 import { readPrivateKey } from '../keys';
-import { CliError, EXIT_CONFIG, EXIT_DATA } from './exit';
+import { CliError, EXIT_CONFIG, EXIT_DATA, EXIT_USAGE } from './exit';
 
 /** The covenant key file used when KENBAAR_COVENANT_KEY is not set. */
 export const covenantKeyPath = (settings: NodeSettings) => join(settings.localDir, 'covenant-key');
@@ -70,6 +72,19 @@ export function defaultSub(): string {
   } catch {
     return 'cli';
   }
+}
+
+/**
+ * A partner as the local covenant (KENBAAR_COVENANT_DIR) names it; a partner it does not name is a
+ * usage error that lists the partners it does name. An invalid covenant propagates (exit 65).
+ */
+export function covenantPartner(settings: NodeSettings, partner: string): Partner {
+  const covenant = loadCovenantDir(settings.covenantDir);
+  const found = covenant.partners.get(partner);
+  if (!found) {
+    throw new CliError(EXIT_USAGE, `"${partner}" is not a partner of covenant ${covenant.id} (${settings.covenantDir}); its partners: ${[...covenant.partners.keys()].join(', ')}`);
+  }
+  return found;
 }
 
 /** A client acting as `partner` in `role`, signing with the partner's private key in privateDir. */
