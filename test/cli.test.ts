@@ -3,7 +3,7 @@
 // a process costs seconds on a loaded machine); the last block runs the compiled launcher as a
 // real process, to prove that the `kenbaar` binary itself works.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -21,10 +21,11 @@ import { readSettings } from '../src/node/env';
 import { loadConfig } from '../src/node/hub';
 import { readPrivateKey } from '../src/node/keys';
 import { startServer } from '../src/node/serve';
-import { toBase64Url } from '../src/encoding';
-import { generateHubKeySecret } from '../src/pseudonym/hub-key';
+import { importJWK, type JWK } from 'jose';
+import { fromBase64, toBase64Url } from '../src/encoding';
+import { generateHubKeySecret, parseHubKeyring } from '../src/pseudonym/hub-key';
 import { generateTestBsn, partnerPseudonym } from '../src/pseudonym/index';
-import { generateSigningKeySecret } from '../src/signing';
+import { generateSigningKeySecret, parseSigningKeys } from '../src/signing';
 import { purge } from '../src/retention/purge';
 import { testDatabase } from './support/hub';
 
@@ -372,5 +373,94 @@ describe('the kenbaar binary', () => {
     } finally {
       await database.close();
     }
+  });
+});
+
+// Production secrets: made and rotated in the formats the hub reads, to files (0600) or stdout.
+describe('kenbaar secrets', () => {
+  const env = { KENBAAR_COVENANT_DIR: COVENANT_DIR };
+  const dir = join(tmp, 'secrets');
+
+  /** An Ed25519 note signer key `PRIVATE+KEY+<origin>+<id>+<base64(0x01 || seed)>` as its parts. */
+  const LOG_SIGNER = /^PRIVATE\+KEY\+([^+]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]{44,})$/;
+  const LOG_VERIFIER = /^([^+]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]{44,})$/;
+
+  it('generate prints NAME=value lines the hub accepts: keyring, signing key, log key', async () => {
+    const r = await kenbaar(['secrets', 'generate'], { env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(EXIT_OK);
+    const vars = Object.fromEntries(r.stdout.trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    expect(Object.keys(vars)).toEqual(['KENBAAR_HUB_KEY', 'KENBAAR_SIGNING_KEY', 'KENBAAR_LOG_KEY', 'KENBAAR_LOG_ORIGIN']);
+    expect(parseHubKeyring(vars.KENBAAR_HUB_KEY!).current.version).toBe(1);
+    expect((await parseSigningKeys(vars.KENBAAR_SIGNING_KEY!)).published).toHaveLength(1);
+    const [, origin, id] = LOG_SIGNER.exec(vars.KENBAAR_LOG_KEY!)!;
+    expect(origin).toBe(vars.KENBAAR_LOG_ORIGIN);
+    expect(origin).toBe(`kenbaar.example/${loadCovenantDir(COVENANT_DIR).id}`);
+    expect(id).toMatch(/^[0-9a-f]{8}$/);
+    const only = await kenbaar(['secrets', 'generate', '--only', 'hub-key'], { env });
+    expect(only.stdout).toMatch(/^v1:[\w-]{43}\n$/);
+  });
+
+  it('generate --out-dir writes mode-0600 files, never overwrites, and refuses a directory inside the repository', async () => {
+    const inRepo = await kenbaar(['secrets', 'generate', '--out-dir', join(ROOT, '.kenbaar', 'prod')], { env });
+    expect(inRepo.code).toBe(EXIT_USAGE);
+    expect(inRepo.stderr).toContain('keep secrets out of the repository');
+    expect(existsSync(join(ROOT, '.kenbaar', 'prod'))).toBe(false);
+
+    const r = await kenbaar(['secrets', 'generate', '--out-dir', dir, '--log-origin', 'zvh.example/log'], { env });
+    expect(r.code).toBe(EXIT_OK);
+    for (const file of ['hub-key', 'signing-key.json', 'log-key']) expect(statSync(join(dir, file)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'log-key'), 'utf8')).toMatch(/^PRIVATE\+KEY\+zvh\.example\/log\+/);
+    const again = await kenbaar(['secrets', 'generate', '--out-dir', dir], { env });
+    expect(again.code).toBe(EXIT_USAGE);
+    expect(again.stderr).toContain('nothing written');
+  });
+
+  it('rotate puts a new key first and keeps the old ones: hub keyring v2 before v1, retired signing and log keys public only', async () => {
+    const before = (file: string) => readFileSync(join(dir, file), 'utf8').trim();
+    const oldRing = before('hub-key');
+    const oldSigning = JSON.parse(before('signing-key.json')) as JWK[];
+    const oldLog = before('log-key');
+    for (const secret of ['hub-key', 'signing-key', 'log-key']) {
+      const r = await kenbaar(['secrets', 'rotate', secret, '--dir', dir], { env });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(EXIT_OK);
+    }
+
+    const ring = parseHubKeyring(before('hub-key'));
+    expect(ring.current.version).toBe(2);
+    expect(before('hub-key').endsWith(`,${oldRing}`)).toBe(true);
+
+    const signing = JSON.parse(before('signing-key.json')) as JWK[];
+    expect(signing).toHaveLength(2);
+    expect(typeof signing[0]!.d).toBe('string');
+    expect(signing[1]).toEqual(Object.fromEntries(Object.entries(oldSigning[0]!).filter(([k]) => k !== 'd')));
+    const signer = await parseSigningKeys(before('signing-key.json'));
+    expect(signer.kid).toBe(signing[0]!.kid);
+    expect(signer.published.map((k) => k.kid)).toEqual([signing[0]!.kid, oldSigning[0]!.kid]);
+
+    // The retired log key is now a verifier key with the old key id, and verifies what the old key signed.
+    const [fresh, retired, ...rest] = before('log-key').split(',');
+    expect(rest).toEqual([]);
+    expect(fresh).toMatch(LOG_SIGNER);
+    const [, oldOrigin, oldId, oldSeed] = LOG_SIGNER.exec(oldLog)!;
+    const [, name, id, pub] = LOG_VERIFIER.exec(retired!)!;
+    expect([name, id]).toEqual([oldOrigin, oldId]);
+    const x = toBase64Url(fromBase64(pub!).slice(1));
+    const d = toBase64Url(fromBase64(oldSeed!).slice(1));
+    const message = new TextEncoder().encode('zvh.example/log\n1\nroot\n');
+    const privateKey = await importJWK({ kty: 'OKP', crv: 'Ed25519', x, d }, 'EdDSA');
+    const signature = await crypto.subtle.sign('Ed25519', privateKey as CryptoKey, message);
+    const publicKey = await crypto.subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x }, 'Ed25519', false, ['verify']);
+    expect(await crypto.subtle.verify('Ed25519', publicKey, signature, message)).toBe(true);
+  });
+
+  it('rotate without --dir reads the current value from the environment and prints the new one, for wrangler secret put', async () => {
+    const r = await kenbaar(['secrets', 'rotate', 'hub-key'], { env: { ...env, KENBAAR_HUB_KEY: 'v3:' + toBase64Url(new Uint8Array(32).fill(7)) } });
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.stdout).toMatch(/^v4:[\w-]{43},v3:[\w-]{43}\n$/);
+    const none = await kenbaar(['secrets', 'rotate', 'signing-key'], { env });
+    expect(none.code).toBe(78);
+    expect(none.stderr).toContain('set KENBAAR_SIGNING_KEY');
   });
 });

@@ -2,14 +2,15 @@
 // module in src/node/commands/ (one file per command group), then maps the outcome to an exit code.
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { cliContext, type Cli } from './commands/common';
-import { DEFAULT_URL, KEY_ALGS, MAX_BATCH } from './commands/defaults';
+import { DEFAULT_URL, KEY_ALGS, MAX_BATCH, SECRET_NAMES } from './commands/defaults';
 import { describeError, EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEMS, exitCodeFor } from './commands/exit';
 import type { ActorOptions, DecideOptions, ListOptions, RequestOptions } from './commands/disclose';
 import type { FetchOptions, RespondOptions } from './commands/handover';
 import type { LookupOptions, MatchesOptions } from './commands/lookup';
 import type { RegisterOptions } from './commands/register';
+import type { GenerateOptions, RotateOptions } from './commands/secrets';
 import type { TokenOptions } from './commands/token';
 import { processIo, readSettings, type CliIo } from './env';
 
@@ -24,6 +25,7 @@ const commands = {
   policy: () => import('./commands/policy'),
   pseudonymise: () => import('./commands/pseudonymise'),
   purge: () => import('./commands/purge'),
+  secrets: () => import('./commands/secrets'),
   register: () => import('./commands/register'),
   serve: () => import('./commands/serve'),
   token: () => import('./commands/token'),
@@ -47,7 +49,8 @@ Environment (defaults in parentheses):
   KENBAAR_COVENANT_DIR   the covenant files (policies/zvh-demo)
   KENBAAR_KEYS_DIR       partners' public keys (keys/)
   KENBAAR_LOCAL_DIR      development secrets (.kenbaar/); private keys in KENBAAR_PRIVATE_DIR (.kenbaar/private)
-  KENBAAR_HUB_KEY, KENBAAR_SIGNING_KEY   the hub's secrets (generated in .kenbaar/ in development)
+  KENBAAR_HUB_KEY, KENBAAR_SIGNING_KEY, KENBAAR_LOG_KEY   the hub's secrets (kenbaar secrets generate; made in .kenbaar/ in development)
+  KENBAAR_URL            the hub partner-side commands call when --url is not given (http://127.0.0.1:8787)
   KENBAAR_COVENANT_KEY   partner side only: the covenant key (base64url, >= 32 bytes) to pseudonymise BSNs
   KENBAAR_HUB_ID         the hub's id, the audience of partner tokens (urn:kenbaar:hub)
   HOST, PORT             where serve listens (127.0.0.1:8787); NODE_ENV=production: never generate secrets`;
@@ -114,6 +117,24 @@ export function buildProgram(cli: Cli, setExit: (code: number) => void): Command
     .argument('<partner>', 'partner id, as in the covenant')
     .addOption(new Option('--alg <alg>', 'signature algorithm').choices(KEY_ALGS).default('ES256'))
     .action(run(async (partner: string, opts: { alg: string }) => (await commands.keys()).keysGenerateCommand(cli, partner, opts)));
+
+  const secrets = program
+    .command('secrets')
+    .description("secrets generate | secrets rotate: the hub's production secrets (hub keyring, signing key, log key)");
+  secrets
+    .command('generate')
+    .description('new production secrets: KENBAAR_HUB_KEY, KENBAAR_SIGNING_KEY, KENBAAR_LOG_KEY, as NAME=value lines on stdout or as files (mode 0600)')
+    .option('--out-dir <dir>', 'write one file per secret here (mode 0600; never inside the repository); existing files are never overwritten')
+    .addOption(new Option('--only <secret>', 'just this one, its bare value on stdout (e.g. | npx wrangler secret put KENBAAR_HUB_KEY)').choices(SECRET_NAMES))
+    .option('--log-origin <origin>', "the transparency log's origin, the log key's name (default KENBAAR_LOG_ORIGIN or kenbaar.example/<covenant id>)")
+    .action(run(async (opts: GenerateOptions) => (await commands.secrets()).secretsGenerateCommand(cli, opts)));
+  secrets
+    .command('rotate')
+    .description('add a new key in front of a secret and keep the old ones (retired signing and log keys: public part only)')
+    .addArgument(new Argument('<secret>', 'which secret').choices(SECRET_NAMES))
+    .option('--dir <dir>', 'rotate the file in this directory (as written by secrets generate --out-dir); without it: the current value from the environment, the new one on stdout')
+    .option('--log-origin <origin>', 'for a log key given as verifier keys only: the origin of the new key')
+    .action(run(async (which: string, opts: RotateOptions) => (await commands.secrets()).secretsRotateCommand(cli, which, opts)));
 
   program
     .command('pseudonymise')

@@ -12,6 +12,9 @@ export type NodeSettings = {
   privateDir: string;
   hubKeySecret: string | undefined;
   signingKeySecret: string | undefined;
+  /** The transparency log's note key(s) and the log's origin (the key's name). */
+  logKeySecret: string | undefined;
+  logOrigin: string | undefined;
   /**
    * The covenant key (base64url, at least 32 bytes) that partner-side tools (`kenbaar pseudonymise`,
    * `register`, `lookup`, the demo) pseudonymise BSNs with. Partner side only: the hub never reads it.
@@ -36,6 +39,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
     privateDir: env.KENBAAR_PRIVATE_DIR ?? join(localDir, 'private'),
     hubKeySecret: env.KENBAAR_HUB_KEY || undefined,
     signingKeySecret: env.KENBAAR_SIGNING_KEY || undefined,
+    logKeySecret: env.KENBAAR_LOG_KEY || undefined,
+    logOrigin: env.KENBAAR_LOG_ORIGIN || undefined,
     covenantKeySecret: env.KENBAAR_COVENANT_KEY || undefined,
     hubId: env.KENBAAR_HUB_ID ?? 'urn:kenbaar:hub',
     hubUrl: env.KENBAAR_URL || undefined,
