@@ -18,6 +18,7 @@ import { processIo, readSettings, type CliIo } from './env';
 // `$(kenbaar token …)` should not pay for loading the database driver and the server.
 const commands = {
   audit: () => import('./commands/audit'),
+  db: () => import('./commands/db'),
   disclose: () => import('./commands/disclose'),
   handover: () => import('./commands/handover'),
   keys: () => import('./commands/keys'),
@@ -286,6 +287,14 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
     .command('checkpoint')
     .description('sequence pending entries and sign a checkpoint now')
     .action(run(async () => (await commands.audit()).auditCheckpointCommand(cli)));
+
+  program
+    .command('db')
+    .description('db migrate: the hub\'s database schema')
+    .command('migrate')
+    .description('apply the schema migrations to the database (DATABASE_URL, --url, or the PGlite data directory); for a Worker\'s database before deploying')
+    .option('--url <postgres-url>', 'the PostgreSQL database (default DATABASE_URL)')
+    .action(run(async (opts: { url?: string }) => (await commands.db()).dbMigrateCommand(cli, opts)));
 
   program
     .command('purge')

@@ -8,6 +8,8 @@ export type NodeSettings = {
   dataDir: string;
   covenantDir: string;
   keysDir: string;
+  /** KENBAAR_KEYS_DIR as set, without the development default: what a Worker build bundles. */
+  keysDirFromEnv: string | undefined;
   localDir: string;
   privateDir: string;
   hubKeySecret: string | undefined;
@@ -35,6 +37,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
     dataDir: env.KENBAAR_DATA_DIR ?? DEFAULT_PATHS.dataDir,
     covenantDir: env.KENBAAR_COVENANT_DIR ?? DEFAULT_PATHS.covenantDir,
     keysDir: env.KENBAAR_KEYS_DIR ?? DEFAULT_PATHS.keysDir,
+    keysDirFromEnv: env.KENBAAR_KEYS_DIR || undefined,
     localDir,
     privateDir: env.KENBAAR_PRIVATE_DIR ?? join(localDir, 'private'),
     hubKeySecret: env.KENBAAR_HUB_KEY || undefined,

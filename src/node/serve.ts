@@ -9,13 +9,10 @@ import { createCheckpoint } from '../audit/checkpoint';
 import { integrateAll } from '../audit/store';
 import type { Clock, HubConfig } from '../config';
 import { purge } from '../retention/purge';
+import { DOCS_ASSETS_BASE, SWAGGER_FILES } from '../docs-assets';
 import type { Database } from './database';
 
-const DOCS_ASSETS = '/docs/assets';
-const SWAGGER_FILES: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-};
+const DOCS_ASSETS = DOCS_ASSETS_BASE;
 
 /** The API reference's two Swagger UI files, from the installed swagger-ui-dist: /docs works offline. */
 function serveDocsAssets(app: App) {

@@ -80,26 +80,6 @@ export async function serveCommand(cli: Cli, opts: ServeOptions): Promise<number
   }
   const database = opened;
 
-  write(
-    [
-      `kenbaar hub listening on ${running.url}`,
-      `  covenant  ${config.covenant.id} (${config.covenant.version})`,
-      `  database  ${describeDatabase(settings)}`,
-      `  hub id    ${config.hubId} (the audience partner tokens must name)`,
-      `  mode      ${settings.production ? 'production' : 'development'}`,
-      '',
-    ].join('\n'),
-  );
-  if (!settings.production) {
-    if (bootstrap.created.length) {
-      write(`First start: created development secrets and partner keys:\n${bootstrap.created.map((p) => `  ${p}`).join('\n')}\n`);
-      write(tryItGuide(running.url));
-    } else {
-      write(`Development mode. Try: ${running.url}/docs, or npm run demo -- --url ${running.url}\n`);
-    }
-  }
-  write('Stop with Ctrl-C.\n');
-
   // Run until a signal; then stop taking requests, finish background work and sign a final
   // checkpoint, so nothing written is left outside a signed head.
   return await new Promise<number>((resolve) => {
@@ -128,7 +108,27 @@ export async function serveCommand(cli: Cli, opts: ServeOptions): Promise<number
         }
       })();
     };
+    // The handlers first, then the banner: a service manager may signal as soon as it sees it.
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    write(
+      [
+        `kenbaar hub listening on ${running.url}`,
+        `  covenant  ${config.covenant.id} (${config.covenant.version})`,
+        `  database  ${describeDatabase(settings)}`,
+        `  hub id    ${config.hubId} (the audience partner tokens must name)`,
+        `  mode      ${settings.production ? 'production' : 'development'}`,
+        '',
+      ].join('\n'),
+    );
+    if (!settings.production) {
+      if (bootstrap.created.length) {
+        write(`First start: created development secrets and partner keys:\n${bootstrap.created.map((p) => `  ${p}`).join('\n')}\n`);
+        write(tryItGuide(running.url));
+      } else {
+        write(`Development mode. Try: ${running.url}/docs, or npm run demo -- --url ${running.url}\n`);
+      }
+    }
+    write('Stop with Ctrl-C.\n');
   });
 }
