@@ -3,9 +3,9 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Argument, Command, CommanderError, Option } from 'commander';
-import { cliContext, type Cli } from './commands/common';
+import { cliContext, type Cli } from './commands/io';
 import { DEFAULT_URL, KEY_ALGS, MAX_BATCH, SECRET_NAMES } from './commands/defaults';
-import { describeError, EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEMS, exitCodeFor } from './commands/exit';
+import { EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEMS } from './commands/exit-codes';
 import type { ActorOptions, DecideOptions, ListOptions, RequestOptions } from './commands/disclose';
 import type { FetchOptions, RespondOptions } from './commands/handover';
 import type { LookupOptions, MatchesOptions } from './commands/lookup';
@@ -42,7 +42,7 @@ export {
   EXIT_DATA,
   EXIT_INTERNAL,
   EXIT_CONFIG,
-} from './commands/exit';
+} from './commands/exit-codes';
 
 const ENVIRONMENT_HELP = `
 Environment (defaults in parentheses):
@@ -333,6 +333,8 @@ export async function main(args: readonly string[], io: CliIo = processIo()): Pr
     await program.parseAsync([...args], { from: 'user' });
     return code;
   } catch (e) {
+    // The mapping loads every error class (jose, zod, the client): only when something failed.
+    const { describeError, exitCodeFor } = await import('./commands/exit');
     const exit = exitCodeFor(e);
     // Commander has already printed its own message (usage errors, help, version).
     if (!(e instanceof CommanderError)) {

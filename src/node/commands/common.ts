@@ -12,6 +12,7 @@ import { fromBase64Url, toBase64Url } from '../../encoding';
 import { InvalidBsnError, normaliseBsn } from '../../pseudonym/bsn';
 import { MIN_KEY_BYTES, partnerPseudonym } from '../../pseudonym/pseudonymise';
 import type { CliIo, NodeSettings } from '../env';
+import type { Cli } from './io';
 import { readPrivateKey } from '../keys';
 import { CliError, EXIT_CONFIG, EXIT_DATA, EXIT_USAGE } from './exit';
 
@@ -145,23 +146,4 @@ export async function readInput(stdin: CliIo['stdin'], file: string | undefined)
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/**
- * What a command runs with: its settings and its streams (the process's, or a test's). Commands
- * write through `write` (stdout: the result) and `warn` (stderr: notes and errors), never to
- * `process.stdout` directly, so that `main(argv, io)` runs a whole command in-process.
- */
-export type Cli = {
-  settings: NodeSettings;
-  io: CliIo;
-  write(text: string): void;
-  warn(text: string): void;
-};
-
-export function cliContext(settings: NodeSettings, io: CliIo): Cli {
-  return {
-    settings,
-    io,
-    write: (text) => void io.stdout.write(text),
-    warn: (text) => void io.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
-  };
-}
+export { cliContext, type Cli } from './io';
