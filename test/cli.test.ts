@@ -188,6 +188,11 @@ describe.concurrent('kenbaar CLI', () => {
     expect(r.stderr).toContain('nothing was sent');
   });
 
+});
+
+// Commands that open the hub's own database. Each PGlite open is about a second of CPU, several
+// under load: these run one at a time, not concurrently with each other.
+describe('kenbaar on the hub\'s database', () => {
   it('db migrate applies the schema to a new database and says how far it is', async () => {
     const dataDir = join(tmp, 'migrate-data');
     const r = await kenbaar(['db', 'migrate'], { env: { KENBAAR_DATA_DIR: dataDir } });
