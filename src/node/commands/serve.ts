@@ -94,8 +94,8 @@ export async function serveCommand(cli: Cli, opts: ServeOptions): Promise<number
       void (async () => {
         let code = EXIT_OK;
         try {
-          await running.stop();
-          write('final checkpoint signed; database closed\n');
+          const final = await running.stop();
+          write(`final checkpoint #${final.id} signed over ${final.size} entries; database closed\n`);
         } catch (e) {
           warn(`could not stop cleanly: ${e instanceof Error ? e.message : String(e)}`);
           code = EXIT_CONFIG;
