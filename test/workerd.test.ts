@@ -168,6 +168,15 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
     expect(jwks.keys[0]).not.toHaveProperty('d');
   });
 
+  it('serves /docs with the pinned Swagger UI from its static assets, no CDN', async () => {
+    const page = await (await fetch(`${baseUrl}/docs`)).text();
+    expect(page).toContain('/docs/assets/swagger-ui-dist/swagger-ui-bundle.js');
+    expect(page).not.toMatch(/cdn\.jsdelivr\.net|unpkg\.com/);
+    const js = await fetch(`${baseUrl}/docs/assets/swagger-ui-dist/swagger-ui-bundle.js`);
+    expect(js.status).toBe(200);
+    expect(await js.text()).toBe(readFileSync(join(ROOT, 'node_modules', 'swagger-ui-dist', 'swagger-ui-bundle.js'), 'utf8'));
+  });
+
   it('a registration, then the procesregisseur’s lookup, both audit-logged; the cron signs a checkpoint and purges', async () => {
     const p = person();
     const vz = client('verslavingszorg', 'partner-system', 'vz-epd');
