@@ -394,7 +394,9 @@ describe('kenbaar secrets', () => {
     const r = await kenbaar(['secrets', 'generate'], { env });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(EXIT_OK);
-    const vars = Object.fromEntries(r.stdout.trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    // NAME=value lines; the signing key's JSON in single quotes (env files and shells strip them).
+    const vars = Object.fromEntries(r.stdout.trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).replace(/^'(.*)'$/, '$1')]));
+    expect(r.stdout).toMatch(/^KENBAAR_SIGNING_KEY='\[\{.*\}\]'$/m);
     expect(Object.keys(vars)).toEqual(['KENBAAR_HUB_KEY', 'KENBAAR_SIGNING_KEY', 'KENBAAR_LOG_KEY', 'KENBAAR_LOG_ORIGIN']);
     expect(parseHubKeyring(vars.KENBAAR_HUB_KEY!).current.version).toBe(1);
     expect((await parseSigningKeys(vars.KENBAAR_SIGNING_KEY!)).published).toHaveLength(1);

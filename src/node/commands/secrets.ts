@@ -108,6 +108,15 @@ function defaultLogOrigin(cli: Cli): string {
   return `kenbaar.example/${loadCovenantDir(cli.settings.covenantDir).id}`;
 }
 
+/**
+ * `NAME=value` for an environment file; a value with characters such files treat specially (the
+ * signing key's JSON quotes) in single quotes, which systemd's EnvironmentFile, compose's env_file,
+ * wrangler's --env-file and a shell all strip.
+ */
+function envLine(name: string, value: string): string {
+  return /^[\w:.,+/=-]*$/.test(value) ? `${name}=${value}` : `${name}='${value}'`;
+}
+
 export type GenerateOptions = { outDir?: string; only?: string; logOrigin?: string };
 
 export async function secretsGenerateCommand(cli: Cli, opts: GenerateOptions): Promise<number> {
@@ -117,7 +126,7 @@ export async function secretsGenerateCommand(cli: Cli, opts: GenerateOptions): P
   if (opts.outDir === undefined) {
     // One value alone (for `| wrangler secret put NAME`), or NAME=value lines (an env file).
     if (opts.only) cli.write(`${values[0]![1]}\n`);
-    else cli.write(`${values.map(([n, v]) => `${SECRETS[n].env}=${v}`).join('\n')}\nKENBAAR_LOG_ORIGIN=${origin}\n`);
+    else cli.write(`${values.map(([n, v]) => envLine(SECRETS[n].env, v)).join('\n')}\n${envLine('KENBAAR_LOG_ORIGIN', origin)}\n`);
     return EXIT_OK;
   }
   const dir = assertOutsideRepository(opts.outDir);
