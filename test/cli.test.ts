@@ -74,6 +74,13 @@ async function kenbaar(args: string[], opts: { input?: string; env?: Record<stri
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
+/** A PGlite data directory from a snapshot the test run made (test/support/global-setup.ts). */
+async function dataDirFrom(snapshot: 'pgliteSnapshot' | 'pgliteEmptySnapshot', dataDir: string) {
+  const pglite = new PGlite(dataDir, { loadDataDir: new Blob([readFileSync(inject(snapshot))]) });
+  await pglite.waitReady;
+  return pglite;
+}
+
 describe.concurrent('kenbaar CLI', () => {
   it('--help exits 0 and lists the commands and the exit codes', async () => {
     const r = await kenbaar(['--help']);
@@ -194,18 +201,27 @@ describe.concurrent('kenbaar CLI', () => {
 describe('kenbaar on the hub\'s database', () => {
   it('db migrate applies the schema to a new database and says how far it is', async () => {
     const dataDir = join(tmp, 'migrate-data');
+    await (await dataDirFrom('pgliteEmptySnapshot', dataDir)).close(); // initialised, no tables yet
     const r = await kenbaar(['db', 'migrate'], { env: { KENBAAR_DATA_DIR: dataDir } });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(EXIT_OK);
     const journal = JSON.parse(readFileSync(join(ROOT, 'schema', 'migrations', 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
     expect(r.stdout).toBe(`PGlite in ${dataDir}: schema up to date (${journal.entries.length} migrations, the last ${journal.entries.at(-1)!.tag})\n`);
     expect(existsSync(join(dataDir, 'kenbaar.lock'))).toBe(false); // released for the hub
+    const pglite = new PGlite(dataDir);
+    try {
+      const applied = await pglite.query<{ n: number }>('select count(*)::int as n from drizzle.__drizzle_migrations');
+      expect(applied.rows[0]!.n).toBe(journal.entries.length);
+    } finally {
+      await pglite.close();
+    }
   });
 
-  it('audit verify exits 0 on an intact log (temp PGlite data dir) and 1 once an entry is altered', async () => {
-    // A data directory from the migrated snapshot, with one real audit entry (a purge run) in it.
-    const dataDir = join(tmp, 'data');
-    const seeded = await openDatabase({ pglite: new PGlite(dataDir, { loadDataDir: new Blob([readFileSync(inject('pgliteSnapshot'))]) }) });
+  // One data directory through both tests: a snapshot with one real audit entry (a purge run).
+  const auditDir = join(tmp, 'data');
+
+  it('audit checkpoint signs the log and audit verify exits 0 on it', async () => {
+    const seeded = await openDatabase({ pglite: await dataDirFrom('pgliteSnapshot', auditDir) });
     await purge(seeded.db, loadCovenantDir(COVENANT_DIR), new Date());
     await seeded.close();
 
@@ -219,8 +235,10 @@ describe('kenbaar on the hub\'s database', () => {
     expect(ok.code).toBe(EXIT_OK);
     expect(ok.stdout).toMatch(/entries\s+1 sequenced/);
     expect(ok.stdout).toMatch(/checkpoints\s+1 signed/);
+  });
 
-    const database = await openDatabase({ dataDir });
+  it('audit verify exits 1 and names the entry once it is altered past the append-only trigger', async () => {
+    const database = await openDatabase({ dataDir: auditDir });
     // As an attacker with superuser rights would: past the append-only trigger.
     await database.db.transaction(async (tx) => {
       await tx.execute(sql`set local session_replication_role = replica`);
@@ -352,10 +370,17 @@ describe('the kenbaar binary', () => {
     expect(r.stdout).toContain(`in     ${COVENANT_DIR}`);
   });
 
+  it('npm start and npm run start:prod exec node: the SIGTERM a service manager sends npm reaches the hub', () => {
+    // npm signals its child, the shell running the script; a shell does not pass it on (a hub kept
+    // running after `npm start` was stopped). With exec, node is that child.
+    const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(scripts.start).toBe('exec node bin/kenbaar.js serve');
+    expect(scripts['start:prod']).toBe('exec env NODE_ENV=production node dist/node/cli.js serve');
+  });
+
   it('the production server (node dist/node/cli.js serve) stops on SIGTERM with exit 0 after its final checkpoint', async () => {
     const dataDir = join(tmp, 'prod-data');
-    const seeded = await openDatabase({ pglite: new PGlite(dataDir, { loadDataDir: new Blob([readFileSync(inject('pgliteSnapshot'))]) }) });
-    await seeded.close();
+    await (await dataDirFrom('pgliteSnapshot', dataDir)).close();
     const env = cliEnv({
       NODE_ENV: 'production',
       KENBAAR_DATA_DIR: dataDir,

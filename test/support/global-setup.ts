@@ -12,6 +12,8 @@ import { openDatabase } from '../../src/node/database';
 declare module 'vitest' {
   export interface ProvidedContext {
     pgliteSnapshot: string;
+    /** The same before any migration: a new, empty database (PGlite's initdb is its costly part). */
+    pgliteEmptySnapshot: string;
   }
 }
 
@@ -19,11 +21,15 @@ export default async function setup(project: TestProject): Promise<() => void> {
   await buildNode({ quiet: true });
   const dir = mkdtempSync(join(tmpdir(), 'kenbaar-test-'));
   const pglite = new PGlite();
+  await pglite.waitReady;
+  const empty = join(dir, 'empty.tar.gz');
+  writeFileSync(empty, Buffer.from(await (await pglite.dumpDataDir('gzip')).arrayBuffer()));
   const database = await openDatabase({ pglite });
   const dump = await pglite.dumpDataDir('gzip');
   await database.close();
   const file = join(dir, 'migrated.tar.gz');
   writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
   project.provide('pgliteSnapshot', file);
+  project.provide('pgliteEmptySnapshot', empty);
   return () => rmSync(dir, { recursive: true, force: true });
 }
