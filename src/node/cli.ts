@@ -185,7 +185,7 @@ export function buildProgram(cli: Cli, setExit: (code: number) => void): Command
     .requiredOption('--as <partner>', 'your partner id')
     .option('--role <role>', 'role to act in', 'partner-system')
     .addOption(subOption())
-    .option('--after <id>', 'only notices after this cursor', '0')
+    .option('--after <cursor>', 'only notices after this cursor (0: from the start)', '0')
     .option('--json', 'print JSON')
     .addOption(urlOption(cli))
     .action(run(async (opts: MatchesOptions) => (await commands.lookup()).matchesCommand(cli, opts)));
