@@ -40,10 +40,10 @@ RUN mkdir -p /var/lib/kenbaar /etc/kenbaar/keys \
 USER node
 VOLUME ["/var/lib/kenbaar"]
 EXPOSE 8787
-# Readiness (/health answers 200 when covenant and database are fine); switch to the liveness
-# endpoint /livez where the hub has it, so a database outage does not restart the container.
+# Liveness (/livez, no database): a database outage answers 503 on /health (readiness, for a load
+# balancer) but must not make Docker restart a hub that will serve again once the database is back.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/livez`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM (docker stop, systemd, Kubernetes): stop taking requests, sign a final checkpoint, exit 0.
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/node/cli.js", "serve"]
