@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { HubError, type Disclosure, type Grant, type HubClient } from '../../client/client';
 import type { Covenant } from '../../covenant/types';
 import type { NodeSettings } from '../env';
-import { formatTable, localSubject, partnerClient, warn, write } from './common';
+import { formatTable, localSubject, partnerClient, type Cli } from './common';
 import { CliError, describeHubError, EXIT_DATA, EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_USAGE } from './exit';
 import { describeRule, localCovenant } from './lookup';
 
@@ -45,7 +45,8 @@ export const REFUSED = Symbol('refused');
  * Run a call; a refusal (4xx) is explained with the covenant's rule texts and becomes exit 3 (with
  * --json, the problem goes to stdout as well). Anything else propagates to the usual mapping.
  */
-export async function orRefused<T>(settings: NodeSettings, json: boolean | undefined, call: () => Promise<T>): Promise<T | typeof REFUSED> {
+export async function orRefused<T>(cli: Cli, json: boolean | undefined, call: () => Promise<T>): Promise<T | typeof REFUSED> {
+  const { settings, write, warn } = cli;
   try {
     return await call();
   } catch (e) {
@@ -96,7 +97,8 @@ function formatGrant(g: Grant): string[] {
   ];
 }
 
-export async function requestCommand(settings: NodeSettings, bsn: string, opts: RequestOptions): Promise<number> {
+export async function requestCommand(cli: Cli, bsn: string, opts: RequestOptions): Promise<number> {
+  const { settings, write } = cli;
   if ((opts.justification === undefined) === (opts.justificationFile === undefined)) {
     throw new CliError(EXIT_USAGE, 'give the justification with exactly one of --justification <text> or --justification-file <file>');
   }
@@ -109,9 +111,9 @@ export async function requestCommand(settings: NodeSettings, bsn: string, opts: 
     }
   }
   const categories = parseCategories(opts.categories, '--categories');
-  const subject = localSubject(settings, bsn, opts.keyFile);
+  const subject = localSubject(cli, bsn, opts.keyFile);
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
-  const result = await orRefused(settings, opts.json, () =>
+  const result = await orRefused(cli, opts.json, () =>
     client.requestDisclosure({
       subject,
       holder: opts.holder,
@@ -164,10 +166,11 @@ export function formatRequestTable(requests: readonly Disclosure[]): string {
   );
 }
 
-export async function listCommand(settings: NodeSettings, opts: ListOptions): Promise<number> {
+export async function listCommand(cli: Cli, opts: ListOptions): Promise<number> {
+  const { settings, write } = cli;
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
   const filter = { status: opts.status, purpose: opts.purpose, holder: opts.holder, requester: opts.requester, urgency: opts.urgency };
-  const result = await orRefused(settings, opts.json, () => client.listDisclosures(filter));
+  const result = await orRefused(cli, opts.json, () => client.listDisclosures(filter));
   if (result === REFUSED) return EXIT_REFUSED;
   if (opts.json) write(`${JSON.stringify(result, null, 2)}\n`);
   else write(`Disclosure requests ${opts.as} (${opts.role}) may see: ${result.requests.length}\n${formatRequestTable(result.requests)}`);
@@ -176,9 +179,10 @@ export async function listCommand(settings: NodeSettings, opts: ListOptions): Pr
 
 type Decision = { id: string; kind: string; broker: string; brokerSub: string; outcome: string; categories: string[] | null; validUntil: string | null; reason: string | null; createdAt: string };
 
-export async function showCommand(settings: NodeSettings, id: string, opts: ActorOptions): Promise<number> {
+export async function showCommand(cli: Cli, id: string, opts: ActorOptions): Promise<number> {
+  const { settings, write } = cli;
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
-  const result = await orRefused(settings, opts.json, () => client.getDisclosure(id));
+  const result = await orRefused(cli, opts.json, () => client.getDisclosure(id));
   if (result === REFUSED) return EXIT_REFUSED;
   if (opts.json) {
     write(`${JSON.stringify(result, null, 2)}\n`);
@@ -202,7 +206,8 @@ export async function showCommand(settings: NodeSettings, id: string, opts: Acto
   return EXIT_OK;
 }
 
-export async function decideCommand(settings: NodeSettings, id: string, opts: DecideOptions): Promise<number> {
+export async function decideCommand(cli: Cli, id: string, opts: DecideOptions): Promise<number> {
+  const { settings, write } = cli;
   if (Boolean(opts.approve) === Boolean(opts.reject)) throw new CliError(EXIT_USAGE, 'decide with exactly one of --approve or --reject');
   if (opts.reject && !opts.reason) throw new CliError(EXIT_USAGE, '--reject needs --reason <text>: a rejection is explained');
   if (opts.reject && (opts.categories || opts.validUntil)) throw new CliError(EXIT_USAGE, '--categories and --valid-until narrow an approval; they do not go with --reject');
@@ -213,7 +218,7 @@ export async function decideCommand(settings: NodeSettings, id: string, opts: De
     validUntil = new Date(t).toISOString();
   }
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
-  const result = await orRefused(settings, opts.json, () =>
+  const result = await orRefused(cli, opts.json, () =>
     client.decide(id, {
       outcome: opts.approve ? 'approve' : 'reject',
       ...(opts.categories ? { categories: parseCategories(opts.categories, '--categories') } : {}),
@@ -243,9 +248,10 @@ export async function decideCommand(settings: NodeSettings, id: string, opts: De
 }
 
 /** Exit 1 when any review is overdue, so a monitoring check can run it as is. */
-export async function overdueCommand(settings: NodeSettings, opts: ActorOptions): Promise<number> {
+export async function overdueCommand(cli: Cli, opts: ActorOptions): Promise<number> {
+  const { settings, write } = cli;
   const client: HubClient = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
-  const result = await orRefused(settings, opts.json, () => client.overdue());
+  const result = await orRefused(cli, opts.json, () => client.overdue());
   if (result === REFUSED) return EXIT_REFUSED;
   if (opts.json) write(`${JSON.stringify(result, null, 2)}\n`);
   else if (result.overdue.length === 0) write('No break-glass review is overdue.\n');
