@@ -3,6 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import type { AppEnv } from '../config';
 import { Problem, PROBLEMS, type ProblemType } from '../errors';
+import { hashing } from '../hashing';
 import { problemResponses } from '../http/schemas';
 
 const health = createRoute({
@@ -13,7 +14,17 @@ const health = createRoute({
   responses: {
     200: {
       description: 'Healthy',
-      content: { 'application/json': { schema: z.object({ status: z.literal('ok'), covenant: z.string(), covenantVersion: z.string(), database: z.literal('ok') }) } },
+      content: {
+        'application/json': {
+          schema: z.object({
+            status: z.literal('ok'),
+            covenant: z.string(),
+            covenantVersion: z.string(),
+            database: z.literal('ok'),
+            hashing: z.enum(['native', 'noble']).openapi({ description: 'SHA-256/HMAC implementation in use: the runtime’s native one, or @noble/hashes where it has none' }),
+          }),
+        },
+      },
     },
     ...problemResponses(503),
   },
@@ -47,7 +58,7 @@ export function systemRoutes(app: OpenAPIHono<AppEnv>) {
       throw new Problem('audit-unavailable', 'The database does not answer');
     }
     const cov = c.var.config.covenant;
-    return c.json({ status: 'ok' as const, covenant: cov.id, covenantVersion: cov.version, database: 'ok' as const }, 200);
+    return c.json({ status: 'ok' as const, covenant: cov.id, covenantVersion: cov.version, database: 'ok' as const, hashing: hashing.name }, 200);
   });
 
   app.openapi(jwks, (c) => c.json({ keys: c.var.config.signer.published as Record<string, unknown>[] }, 200));
