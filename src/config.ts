@@ -5,6 +5,7 @@ import type { Covenant, Actor } from './covenant/index';
 import type { Db } from './db/types';
 import type { HubKeyring } from './pseudonym/hub-key';
 import { partnerKeyring, type PartnerKeyring } from './auth/keyring';
+import type { SignatureCheck } from './auth/signature';
 
 /** Public keys of each partner system, by partner id (keys/<partner>.jwks.json). */
 export type PartnerKeys = ReadonlyMap<string, JSONWebKeySet>;
@@ -38,6 +39,8 @@ export type HubConfig = {
   partnerKeys: PartnerKeys;
   /** Derived from partnerKeys by buildHubConfig: key sets imported once. */
   keyring: PartnerKeyring;
+  /** How token signatures are checked: injected by the runtime's edge (default WebCrypto). */
+  signatureCheck?: SignatureCheck;
   hubKeys: HubKeyring;
   signer: HubSigner;
   limits: Limits;
@@ -64,7 +67,7 @@ export type AppEnv = {
 export function buildHubConfig(input: Omit<HubConfig, 'keyring' | 'limits'> & { limits?: Partial<Limits> }): HubConfig {
   return {
     ...input,
-    keyring: partnerKeyring(input.partnerKeys),
+    keyring: partnerKeyring(input.partnerKeys, input.signatureCheck),
     limits: { ...DEFAULT_LIMITS, ...input.limits },
   };
 }

@@ -13,6 +13,7 @@ import { buildHubConfig, type HubConfig, type Limits } from '../../src/config';
 import type { Covenant } from '../../src/covenant/index';
 import { loadCovenantDir } from '../../src/node/covenant-fs';
 import { openDatabase, type Database } from '../../src/node/database';
+import { nodeSignatureCheck } from '../../src/node/signature';
 import { generateHubKeySecret, parseHubKeyring } from '../../src/pseudonym/hub-key';
 import { generateSigningKeySecret, parseSigningKeys } from '../../src/signing';
 
@@ -135,6 +136,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
     partnerKeys,
     hubKeys: parseHubKeyring(generateHubKeySecret(1)),
     signer: await parseSigningKeys(await generateSigningKeySecret()),
+    signatureCheck: nodeSignatureCheck(), // as the Node edge does (src/node/hub.ts)
   });
   const database = await testDatabase();
   const clock = testClock();
