@@ -59,7 +59,7 @@ describe.each(checks)('partner token signatures, checked by %s', (_name, makeChe
     const claims = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>;
     expect(await reason(`${h}.${Buffer.from(JSON.stringify({ ...claims, role: 'x' })).toString('base64url')}.${s}`)).toBe('bad-signature');
     const flipped = Buffer.from(s!, 'base64url');
-    flipped[10] ^= 1;
+    flipped[10] = flipped[10]! ^ 1;
     expect(await reason(`${h}.${p}.${flipped.toString('base64url')}`)).toBe('bad-signature');
     expect(await reason(`${h}.${p}.${s!.slice(0, 20)}`)).toBe('bad-signature'); // a short signature
     expect(await reason(`${h}.${p}.${s}!`)).toBe('malformed-token'); // not base64url

@@ -57,11 +57,18 @@ export async function findActive(
   excludePartner?: string,
 ): Promise<Registration[]> {
   if (subjects.length === 0) return [];
-  // One parameter however many subjects (a batch has up to 10,000 of them).
+  return activeQuery(q, subjects, now, excludePartner);
+}
+
+/** The select findActive runs (exported for test/plan.test.ts, which EXPLAINs it). */
+export function activeQuery(q: Queryable, subjects: string[], now: Date, excludePartner?: string) {
+  // One parameter however many subjects (a batch has up to 10,000 of them). `= any(array(...))`, not
+  // `in (select ...)`: the array is an init plan, so the subjects stay an index condition instead of
+  // becoming a semi-join the planner may answer by scanning (test/plan.test.ts).
   const wanted =
     subjects.length === 1
       ? eq(registrations.subject, subjects[0]!)
-      : sql`${registrations.subject} in (select jsonb_array_elements_text(${JSON.stringify(subjects)}::jsonb))`;
+      : sql`${registrations.subject} = any(array(select jsonb_array_elements_text(${JSON.stringify(subjects)}::jsonb)))`;
   return q
     .select()
     .from(registrations)

@@ -75,8 +75,8 @@ export function partnerKey(partner: string, n = 0) {
   return p;
 }
 
-/** A database for one test file: loaded from the migrated snapshot, or a fresh server database. */
-export async function testDatabase(): Promise<Database> {
+/** A database for one test file: loaded from the migrated snapshot, or a fresh server database (and its URL). */
+export async function testDatabase(): Promise<Database & { url?: string }> {
   if (!DATABASE_URL) {
     const snapshot = readFileSync(inject('pgliteSnapshot'));
     const pglite = new PGlite({ loadDataDir: new Blob([snapshot]) });
@@ -91,6 +91,7 @@ export async function testDatabase(): Promise<Database> {
   const database = await openDatabase({ url: url.toString(), max: 40 });
   return {
     ...database,
+    url: url.toString(),
     close: async () => {
       await database.close();
       const a = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
