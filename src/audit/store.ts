@@ -19,7 +19,7 @@ export type TokenClaim = { jti: string; partner: string; exp: Date };
 
 /**
  * Append entries in ONE statement, whatever their number: the rows travel as a single JSON
- * parameter (the same on PGlite and postgres.js, and far cheaper to build than a multi-row VALUES).
+ * parameter (the same on PGlite and node-postgres, and far cheaper to build than a multi-row VALUES).
  * With `claim`, the same statement also takes the token's jti; when the jti was used before it
  * writes nothing and returns false (a replay), so claiming costs no extra round trip.
  */
