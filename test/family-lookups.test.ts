@@ -77,7 +77,7 @@ describe(`family lookups (${dbKind})`, () => {
       const err = await pr.lookupFamily(subjects, PROCESREGIE, 'ZVH-2026-0502').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HubError);
       expect((err as HubError).status).toBe(400);
-      expect((err as HubError).problem.errors?.[0]).toMatchObject({ field: expect.stringMatching(/^subjects/) });
+      expect(((err as HubError).problem.errors as { field: string }[] | undefined)?.[0]).toMatchObject({ field: expect.stringMatching(/^subjects/) });
     }
     // Twenty is allowed.
     const twenty = await pr.lookupFamily(Array.from({ length: MAX_FAMILY }, () => person().subject), PROCESREGIE, 'ZVH-2026-0503');

@@ -59,15 +59,21 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
   };
 }
 
+/**
+ * Serve the app; with `background` (the default) also run the log's background work, and sign a
+ * final checkpoint on stop. A `serve --workers N` worker passes false: its primary does that work,
+ * once for all workers (src/node/cluster.ts).
+ */
 export async function startServer(
   database: Database,
   config: HubConfig,
-  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule },
+  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; background?: boolean },
 ): Promise<Running> {
   const clock = opts.clock ?? (() => new Date());
+  const background = opts.background ?? true;
   const app = createApp(() => ({ config, db: database.db, clock }), { docsAssetsBase: DOCS_ASSETS });
   serveDocsAssets(app);
-  const stopWork = startBackgroundWork(database, config, clock, opts.schedule);
+  const stopWork = background ? startBackgroundWork(database, config, clock, opts.schedule) : async () => {};
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s));
   });
@@ -80,7 +86,7 @@ export async function startServer(
       await stopWork();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // A final checkpoint so that nothing written is left outside a signed head.
-      await createCheckpoint(database.db, config.signer, config.hubId, clock());
+      if (background) await createCheckpoint(database.db, config.signer, config.hubId, clock());
     },
   };
 }
