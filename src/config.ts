@@ -2,7 +2,7 @@
 // the Hono context by app.ts: no module-level singletons, no process.env in the core.
 import type { JSONWebKeySet, JWK } from 'jose';
 import type { Covenant, Actor } from './covenant/index';
-import type { Db } from './db/types';
+import type { Db, RawQuery } from './db/types';
 import type { HubKeyring } from './pseudonym/hub-key';
 import { partnerKeyring, type PartnerKeyring } from './auth/keyring';
 import type { SignatureCheck } from './auth/signature';
@@ -48,12 +48,14 @@ export type HubConfig = {
 
 export type Clock = () => Date;
 
-export type Deps = { config: HubConfig; db: Db; clock: Clock };
+/** `raw`: the edge's fixed-statement runner for the lookup path; without it, drizzle runs the same statements. */
+export type Deps = { config: HubConfig; db: Db; raw?: RawQuery; clock: Clock };
 
 export type AppEnv = {
   Variables: {
     config: HubConfig;
     db: Db;
+    raw: RawQuery | undefined;
     clock: Clock;
     requestId: string;
     /** Set by the auth middleware once the partner token verified. */

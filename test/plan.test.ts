@@ -2,11 +2,9 @@
 // index that leads with the subject, whether the planner has fresh statistics, statistics from when
 // the table was empty (the migration's ANALYZE, then autovacuum off), or none at all (a restore).
 // Needs a PostgreSQL server (DATABASE_URL); PGlite has one connection and no autovacuum to switch off.
-import { sql as drizzleSql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rowsOf } from '../src/db/types';
-import { activeQuery } from '../src/registrations/repo';
+import { ACTIVE_SQL, activeParams, findActive } from '../src/registrations/repo';
 import { DATABASE_URL, testDatabase } from './support/hub';
 
 const ROWS = 300_000;
@@ -50,14 +48,15 @@ describe.skipIf(!DATABASE_URL)('the lookup select on a server with autovacuum of
 
   /** The plan of the select the hub runs, with its own parameters, as run (buffers read). */
   async function planOf(subjects: string[]): Promise<PlanNode[]> {
-    const query = activeQuery(database.db, subjects, NOW, 'gemeente');
-    const [row] = await rowsOf<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(database.db, drizzleSql`explain (analyze, buffers, format json) ${query}`);
-    return nodes(row!['QUERY PLAN'][0]!.Plan);
+    const { rows } = await client.query(`explain (analyze, buffers, format json) ${ACTIVE_SQL}`, activeParams(subjects, NOW, 'gemeente'));
+    return nodes((rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan);
   }
 
   async function expectSubjectIndex() {
     const one = lpadSubject(1234);
-    for (const subjects of [[one], [one, lpadSubject(99_999)]]) {
+    // Custom plans (first executions) and the generic plan a prepared statement settles on.
+    for (const [mode, subjects] of ['force_custom_plan', 'force_generic_plan'].flatMap((m) => [[one], [one, lpadSubject(99_999)]].map((s) => [m, s] as const))) {
+      await client.query(`set plan_cache_mode = ${mode}`);
       const plan = await planOf(subjects);
       const scans = plan.filter((n) => /Scan/.test(n['Node Type']) && n['Node Type'] !== 'Function Scan');
       expect(scans.map((n) => n['Node Type'])).not.toContain('Seq Scan');
@@ -86,6 +85,6 @@ describe.skipIf(!DATABASE_URL)('the lookup select on a server with autovacuum of
     await client.query('analyze registrations');
     await expectSubjectIndex();
     // And it finds the subject's registrations (four rows per subject; the gemeente's excluded).
-    expect(await activeQuery(database.db, [lpadSubject(1234)], NOW, 'gemeente')).toHaveLength(3);
+    expect(await findActive(database.raw, [lpadSubject(1234)], NOW, 'gemeente')).toHaveLength(3);
   });
 });

@@ -10,6 +10,7 @@ export function inject(provide: (c: Context<AppEnv>) => Deps | Promise<Deps>): M
     const deps = await provide(c);
     c.set('config', deps.config);
     c.set('db', deps.db);
+    c.set('raw', deps.raw);
     c.set('clock', deps.clock);
     c.set('audited', false);
     const given = c.req.header('x-request-id');

@@ -6,13 +6,11 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { decideAction, decidePurpose } from '../covenant/index';
 import type { AppEnv } from '../config';
-import { toBase64Url } from '../encoding';
 import { Problem } from '../errors';
 import { CaseRefSchema, ContactSchema, DecisionSchema, problemResponses, SubjectSchema } from '../http/schemas';
 import { deny, readThenLog } from '../http/unit-of-work';
-import { hubPseudonyms } from '../pseudonym/hub-key';
-import { parseSubject } from '../pseudonym/pseudonymise';
-import { findActive, type Registration } from '../registrations/repo';
+import { storedSubjects } from '../disclosures/service';
+import { findActive, type ActiveRegistration } from '../registrations/repo';
 import { decideHits, type KnownBy } from './lookup';
 
 /** The most subjects one family lookup may name: a household, not a list. */
@@ -93,7 +91,7 @@ async function lookUp(c: Context<AppEnv>, subjects: readonly string[], purpose: 
     subject,
     lookupId: crypto.randomUUID(),
     // Current hub key first: that is the pseudonym the entry records.
-    stored: hubPseudonyms(config.hubKeys, parseSubject(subject)).map((p) => toBase64Url(p.value)),
+    stored: storedSubjects(config, subject),
   }));
   const family = familyId ? { familyId } : {};
 
@@ -110,8 +108,9 @@ async function lookUp(c: Context<AppEnv>, subjects: readonly string[], purpose: 
         }),
       );
     }
-    const found = await findActive(q, asked.flatMap((a) => a.stored), now, actor.partner);
-    const ofSubject = new Map<string, Registration[]>();
+    // Straight to the driver where the edge gives a runner (no query building per request).
+    const found = await findActive(c.var.raw ?? q, asked.flatMap((a) => a.stored), now, actor.partner);
+    const ofSubject = new Map<string, ActiveRegistration[]>();
     for (const r of found) {
       const list = ofSubject.get(r.subject);
       if (list) list.push(r);

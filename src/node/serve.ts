@@ -71,7 +71,7 @@ export async function startServer(
 ): Promise<Running> {
   const clock = opts.clock ?? (() => new Date());
   const background = opts.background ?? true;
-  const app = createApp(() => ({ config, db: database.db, clock }), { docsAssetsBase: DOCS_ASSETS });
+  const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock }), { docsAssetsBase: DOCS_ASSETS });
   serveDocsAssets(app);
   const stopWork = background ? startBackgroundWork(database, config, clock, opts.schedule) : async () => {};
   const server = await new Promise<ServerType>((resolve) => {

@@ -5,12 +5,12 @@
 // invocation's queries are done. The Worker never migrates: see wrangler.toml.
 import type { Hyperdrive } from '@cloudflare/workers-types';
 import { openPgPool } from '../db/postgres';
-import type { Db } from '../db/types';
+import type { Db, RawQuery } from '../db/types';
 
-export type Connection = { db: Db; close: () => Promise<void> };
+export type Connection = { db: Db; raw: RawQuery; close: () => Promise<void> };
 
 export function connect(hyperdrive: Hyperdrive): Connection {
   // A Worker invocation may hold at most 6 open connections.
-  const { db, close } = openPgPool({ connectionString: hyperdrive.connectionString, max: 5 });
-  return { db, close };
+  const { db, raw, close } = openPgPool({ connectionString: hyperdrive.connectionString, max: 5 });
+  return { db, raw, close };
 }

@@ -148,7 +148,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   });
   const database = await testDatabase();
   const clock = testClock();
-  const app = createApp(() => ({ config, db: database.db, clock }));
+  const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock }));
   // In-process by default (fast); over real HTTP on 127.0.0.1 when asked (end-to-end tests).
   let baseUrl = 'http://hub.test';
   let fetchImpl = ((input: RequestInfo | URL, init?: RequestInit) => app.request(String(input), init)) as typeof fetch;
