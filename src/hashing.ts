@@ -23,6 +23,8 @@ type Digest = { update(data: Uint8Array): Digest; digest(): Uint8Array };
 type NodeCrypto = {
   createHash(algorithm: 'sha256'): Digest;
   createHmac(algorithm: 'sha256', key: Uint8Array): Digest;
+  /** One-shot digest (Node ≥ 20.12; not in every runtime): no hash object for a single input. */
+  hash?: (algorithm: 'sha256', data: Uint8Array, outputEncoding: 'buffer') => Uint8Array;
 };
 
 export const nobleHashing: Hashing = {
@@ -40,13 +42,28 @@ export const nobleHashing: Hashing = {
   },
 };
 
+function concat(parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** Native digests come back as Buffers; hand out plain Uint8Arrays (a view, no copy). */
 const plain = (b: Uint8Array) => (b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
 
 export function nodeCryptoHashing(crypto: NodeCrypto): Hashing {
+  const oneShot = crypto.hash;
   return {
     name: 'native',
     sha256(...parts) {
+      // Copying a few hundred bytes costs less than a hash object: one-shot whenever available.
+      if (oneShot) return plain(oneShot('sha256', parts.length === 1 ? parts[0]! : concat(parts), 'buffer'));
       const h = crypto.createHash('sha256');
       for (const p of parts) h.update(p);
       return plain(h.digest());
