@@ -1,10 +1,12 @@
 // The framework floor the lookup is measured against: a bare app that verifies an ES256 partner token
 // with jose, parses the JSON body and answers a fixed JSON result, no database. `--adapter hono`
-// (default): a Hono app on @hono/node-server, as the hub; `--adapter http`: the same handler on plain
+// (default): a Hono app on @hono/node-server's serve(); `--adapter hono-read`: the same with the body
+// read before the adapter, as the hub does (src/node/serve.ts withBodyRead); `--adapter http`: the same handler on plain
 // node:http, so the difference is what the adapter costs. Protocol as bench/server.ts: one JSON line
 // with the URL, stops when stdin closes. Keys: KENBAAR_KEYS_DIR (the bench's partner keys).
 import { createServer, type IncomingMessage } from 'node:http';
-import { serve } from '@hono/node-server';
+import { getRequestListener, serve } from '@hono/node-server';
+import { withBodyRead } from '../src/node/serve';
 import { Hono } from 'hono';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { parseArgs } from 'node:util';
@@ -45,8 +47,13 @@ if (args.adapter === 'http') {
     const out = await handle(c.req.header('authorization'), await c.req.text()).catch(() => ({ status: 401, json: { error: 'bad token' } }));
     return c.json(out.json as object, out.status as 200);
   });
-  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => ready(info.port));
-  void server;
+  if (args.adapter === 'hono-read') {
+    // As the hub serves (src/node/serve.ts): the body read into a Buffer before the adapter.
+    const server = createServer(withBodyRead(getRequestListener(app.fetch), 8 * 1024 * 1024));
+    server.listen(0, '127.0.0.1', () => ready((server.address() as { port: number }).port));
+  } else {
+    serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => ready(info.port));
+  }
 }
 process.stdin.resume();
 process.stdin.on('close', () => process.exit(0));
