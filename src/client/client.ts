@@ -20,7 +20,7 @@ export type RegistrationInput = { subject: string; category: string; contact: Co
 export type KnownBy = { partner: string; partnerName: string; domain: string; contact: Contact; since: string };
 export type LookupResult = { lookupId: string; knownBy: KnownBy[]; decision: { policyVersion: string; rules: string[] } };
 export type FamilyLookupResult = { familyId: string; results: (LookupResult & { subject: string })[] };
-export type MatchNotice = { id: number; at: string; registrationId: string; reference: string | null; knownBy: KnownBy; rule: string };
+export type MatchNotice = { id: number; seq: number; at: string; registrationId: string; reference: string | null; knownBy: KnownBy; rule: string };
 
 export type DisclosureAsk = {
   subject: string;
@@ -49,7 +49,7 @@ export type Disclosure = {
   reviewStatus: 'due' | 'justified' | 'unjustified' | null;
   reviewDueAt: string | null;
   createdAt: string;
-  jws: string;
+  jws: string | null;
 };
 export type DecisionInput = { outcome: 'approve' | 'reject'; categories?: string[]; validUntil?: string; reason?: string };
 

@@ -7,16 +7,16 @@ import type { Context } from 'hono';
 import { decideAction, decidePurpose } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
-import { CaseRefSchema, ContactSchema, DecisionSchema, problemResponses, SubjectSchema } from '../http/schemas';
+import { CaseRefSchema, ContactSchema, DecisionSchema, problemResponses, SubjectSchema, text } from '../http/schemas';
 import { deny, readThenLog } from '../http/unit-of-work';
-import { storedSubjects } from '../disclosures/service';
+import { storedSubject } from '../pseudonym/hub-key';
 import { findActive, type ActiveRegistration } from '../registrations/repo';
 import { decideHits, type KnownBy } from './lookup';
 
 /** The most subjects one family lookup may name: a household, not a list. */
 export const MAX_FAMILY = 20;
 
-const PurposeSchema = z.string().min(1).max(80).openapi({ description: 'A purpose of the covenant (doelbinding)', example: 'procesregie-casus-op-maat' });
+const PurposeSchema = text(80).openapi({ description: 'A purpose of the covenant (doelbinding)', example: 'procesregie-casus-op-maat' });
 
 const LookupInput = z.strictObject({ subject: SubjectSchema, purpose: PurposeSchema, caseRef: CaseRefSchema }).openapi('LookupInput');
 
@@ -90,13 +90,12 @@ async function lookUp(c: Context<AppEnv>, subjects: readonly string[], purpose: 
   const asked = subjects.map((subject) => ({
     subject,
     lookupId: crypto.randomUUID(),
-    // Current hub key first: that is the pseudonym the entry records.
-    stored: storedSubjects(config, subject),
+    stored: storedSubject(config.hubKeys, subject),
   }));
   const family = familyId ? { familyId } : {};
 
   return readThenLog(c, async (q, audit) => {
-    const entry = (a: (typeof asked)[number]) => ({ action: 'lookup' as const, subject: a.stored[0]!, purpose, caseRef });
+    const entry = (a: (typeof asked)[number]) => ({ action: 'lookup' as const, subject: a.stored.current, purpose, caseRef });
     const may = decideAction(covenant, actor, 'lookup');
     const forPurpose = may.allowed ? decidePurpose(covenant, actor, purpose) : may;
     if (!forPurpose.allowed) {
@@ -109,7 +108,7 @@ async function lookUp(c: Context<AppEnv>, subjects: readonly string[], purpose: 
       );
     }
     // Straight to the driver where the edge gives a runner (no query building per request).
-    const found = await findActive(c.var.raw ?? q, asked.flatMap((a) => a.stored), now, actor.partner);
+    const found = await findActive(c.var.raw ?? q, asked.flatMap((a) => a.stored.all), now, actor.partner);
     const ofSubject = new Map<string, ActiveRegistration[]>();
     for (const r of found) {
       const list = ofSubject.get(r.subject);
@@ -117,7 +116,7 @@ async function lookUp(c: Context<AppEnv>, subjects: readonly string[], purpose: 
       else ofSubject.set(r.subject, [r]);
     }
     const answers = asked.map((a) => {
-      const outcome = decideHits(covenant, actor, purpose, a.stored.flatMap((s) => ofSubject.get(s) ?? []));
+      const outcome = decideHits(covenant, actor, purpose, a.stored.all.flatMap((s) => ofSubject.get(s) ?? []));
       return { a, outcome, rules: [forPurpose.rule, ...outcome.rules] };
     });
     await audit(

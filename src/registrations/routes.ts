@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { decideAction } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
-import { ContactSchema, fieldErrors, fieldName, problemResponses, SubjectSchema } from '../http/schemas';
+import { ContactSchema, fieldErrors, fieldName, problemResponses, SubjectSchema, text } from '../http/schemas';
 import { deny, unitOfWork } from '../http/unit-of-work';
 import { endRegistration, getRegistration } from './repo';
 import { checkItems, register, type ItemError, type Registered } from './service';
@@ -11,9 +11,9 @@ import { checkItems, register, type ItemError, type Registered } from './service
 const RegistrationInput = z
   .strictObject({
     subject: SubjectSchema,
-    category: z.string().min(1).max(80).openapi({ description: 'A registration category of the covenant', example: 'woonoverlast' }),
+    category: text(80).openapi({ description: 'A registration category of the covenant', example: 'woonoverlast' }),
     contact: ContactSchema,
-    reference: z.string().min(1).max(100).optional().openapi({ description: 'Your own opaque case reference' }),
+    reference: text(100).optional().openapi({ description: 'Your own opaque case reference' }),
     expiresAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'At most the covenant maximum for the category; defaults to it' }),
   })
   .openapi('RegistrationInput');
@@ -21,7 +21,7 @@ const RegistrationInput = z
 const RegistrationOutput = z
   .object({
     id: z.uuid(),
-    created: z.boolean().openapi({ description: 'false when an active registration already existed and was renewed' }),
+    created: z.boolean().openapi({ description: 'false when an active, unexpired registration already existed and was renewed' }),
     category: z.string(),
     since: z.string(),
     expiresAt: z.string(),
@@ -43,7 +43,8 @@ const createOne = createRoute({
   path: '/v1/registrations',
   tags: ['Registrations'],
   summary: 'Register that your organisation is involved with a subject',
-  description: 'Idempotent per (partner, subject, category): registering again renews the contact and expiry.',
+  description:
+    'Idempotent per (partner, subject, category) while the registration is active and unexpired: registering again renews the contact and expiry (the same id and `since`). After it expired or ended, registering again makes a new registration.',
   security,
   request: { body: { required: true, content: { 'application/json': { schema: RegistrationInput } } } },
   responses: {
