@@ -3,6 +3,7 @@
 import type { JSONWebKeySet, JWK } from 'jose';
 import type { Covenant, Actor } from './covenant/index';
 import type { Db, RawQuery } from './db/types';
+import type { Logger } from './log';
 import type { HubKeyring } from './pseudonym/hub-key';
 import { partnerKeyring, type PartnerKeyring } from './auth/keyring';
 import type { SignatureCheck } from './auth/signature';
@@ -48,8 +49,11 @@ export type HubConfig = {
 
 export type Clock = () => Date;
 
-/** `raw`: the edge's fixed-statement runner for the lookup path; without it, drizzle runs the same statements. */
-export type Deps = { config: HubConfig; db: Db; raw?: RawQuery; clock: Clock };
+/**
+ * `raw`: the edge's fixed-statement runner for the lookup path (without it, drizzle runs the same
+ * statements); `log`: the server log (codes and ids only, src/log.ts), JSON lines on stderr when not given.
+ */
+export type Deps = { config: HubConfig; db: Db; raw?: RawQuery; clock: Clock; log?: Logger };
 
 export type AppEnv = {
   Variables: {
@@ -57,6 +61,7 @@ export type AppEnv = {
     db: Db;
     raw: RawQuery | undefined;
     clock: Clock;
+    log: Logger;
     requestId: string;
     /** Set by the auth middleware once the partner token verified. */
     actor: Actor;
