@@ -40,11 +40,13 @@ export const registrations = pgTable(
     endReason: text('end_reason'),
   },
   (t) => [
-    // Idempotency: one active registration per (partner, subject, category).
+    // Idempotency: one active registration per (partner, subject, category). Subject first, because
+    // this is also the lookup's index (active registrations of a subject): its leading column is the
+    // lookup's equality, so no planner, with or without statistics, prefers a scan of another index
+    // (test/plan.test.ts). ON CONFLICT (partner, subject, category) infers it whatever the order.
     uniqueIndex('registrations_active_uq')
-      .on(t.partner, t.subject, t.category)
+      .on(t.subject, t.partner, t.category)
       .where(sql`ended_at is null`),
-    index('registrations_subject_idx').on(t.subject),
     index('registrations_expires_idx').on(t.expiresAt),
   ],
 );

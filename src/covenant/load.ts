@@ -9,10 +9,10 @@
 //   4. coherence of the built covenant that only its decisions can tell (a disclosure grant for a
 //      holder the visibility rules never let the requester see).
 import { parseDocument } from 'yaml';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import type { z } from 'zod';
 import { decideVisibility } from './decide';
+import { toHex } from '../encoding';
+import { sha256 } from '../hashing';
 import { CovenantError, type CovenantProblem } from './errors';
 import {
   covenantFileSchema,
@@ -85,14 +85,12 @@ export function loadCovenant(files: Readonly<Record<string, string>>): Covenant 
  */
 export function covenantVersion(files: Readonly<Record<string, string>>): string {
   const enc = new TextEncoder();
-  const h = sha256.create();
+  const parts: Uint8Array[] = [];
   for (const name of Object.keys(files).sort()) {
     const body = enc.encode(files[name] ?? '');
-    h.update(enc.encode(`${name}\n${body.length}\n`));
-    h.update(body);
-    h.update(enc.encode('\n'));
+    parts.push(enc.encode(`${name}\n${body.length}\n`), body, enc.encode('\n'));
   }
-  return `sha256:${bytesToHex(h.digest())}`;
+  return `sha256:${toHex(sha256(...parts))}`;
 }
 
 // --- pass 1: syntax and shape ---------------------------------------------------------------

@@ -93,7 +93,8 @@ export function buildProgram(cli: Cli, setExit: (code: number) => void): Command
     .description('run the hub (npm start); in development, missing secrets and partner keys are created on first start')
     .option('--host <host>', 'interface to listen on (default HOST or 127.0.0.1)')
     .option('--port <port>', 'port (default PORT or 8787; 0 = any free port)')
-    .action(run(async (opts: { host?: string; port?: string }) => (await commands.serve()).serveCommand(cli, opts)));
+    .option('--workers <n>', 'hub processes on that port (node:cluster; more than 1 needs DATABASE_URL)', undefined)
+    .action(run(async (opts: { host?: string; port?: string; workers?: string }) => (await commands.serve()).serveCommand(cli, opts)));
 
   program
     .command('token')

@@ -47,7 +47,7 @@ export function createWorker(bundle: WorkerBundle): Worker {
       const deps = { config: await configFor(scope.env), clock };
       const connection = connect(scope.env.HYPERDRIVE);
       scope.opened.push(connection);
-      return { ...deps, db: connection.db };
+      return { ...deps, db: connection.db, raw: connection.raw };
     },
     { docsAssetsBase: DOCS_ASSETS_BASE },
   );
