@@ -245,7 +245,7 @@ describe(`disclosures over real HTTP (${dbKind})`, () => {
     expect((await broker1.overdue()).overdue.map((r) => r.id)).not.toContain(request.id);
     hub.clock.advance(hub.config.covenant.disclosure.reviewDeadlineHours * HOUR + 1000);
     expect((await broker1.overdue()).overdue.map((r) => r.id)).toContain(request.id);
-    // Verslavingszorg is neither the house nor the holder: its broker may not weigh it, so does not see it.
+    // Verslavingszorg's informatiemakelaar may not weigh a request to Veilig Thuis, so it is not shown it.
     expect((await broker2.overdue()).overdue.map((r) => r.id)).not.toContain(request.id);
     await integrateAll(hub.database.db, hub.clock());
     const overdueEntries = (await readSequenced(hub.database.db, -1, 100_000)).filter((e) => e.action === 'disclosure.overdue' && (e.detail as { request: string }).request === request.id);
