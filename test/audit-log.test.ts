@@ -67,7 +67,7 @@ describe(`audit log (${dbKind})`, () => {
     // Every written entry is in the log exactly once (seq order may differ from id order: a
     // transaction can commit after a later-numbered one was sequenced).
     expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
-    await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    await createCheckpoint(db(), hub.config, hub.clock());
     const report = await verifyAuditLog(db(), keys());
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
@@ -81,17 +81,17 @@ describe(`audit log (${dbKind})`, () => {
     const [{ next }] = (await rowsOf<{ next: number }>(db(), sql`select nextval('audit_entries_id_seq')::int as next`)) as [{ next: number }];
     await appendAudit(db(), ctx, [{ action: 'purge', outcome: 'ok', detail: { n: 'later id, committed first' } }]);
     await integrateAll(db(), hub.clock());
-    await db().execute(sql`insert into audit_entries (id, at, request_id, action, outcome, covenant_version) values (${next}, ${hub.clock().toISOString()}::timestamptz, 'late-commit', 'purge', 'ok', ${hub.config.covenant.version})`);
+    await db().execute(sql`insert into audit_entries (id, uid, at, request_id, action, outcome, covenant_version) values (${next}, ${crypto.randomUUID()}, ${hub.clock().toISOString()}::timestamptz, 'late-commit', 'purge', 'ok', ${hub.config.covenant.version})`);
     const head = await integrateAll(db(), hub.clock());
     const [late] = await rowsOf<{ seq: number }>(db(), sql`select seq::int as seq from audit_entries where id = ${next}`);
     expect(late!.seq).toBe(head.size - 1);
-    await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    await createCheckpoint(db(), hub.config, hub.clock());
     expect((await verifyAuditLog(db(), keys())).problems).toEqual([]);
   });
 
   it('the database itself refuses to change or delete an audit entry, a checkpoint or a decision', async () => {
     await someTraffic(1);
-    await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    await createCheckpoint(db(), hub.config, hub.clock());
     const refused = async (statement: SQL) => {
       const e = await db().execute(statement).then(() => undefined, (err: unknown) => err);
       expect(String((e as { cause?: unknown })?.cause ?? e)).toMatch(/append-only/);
@@ -110,7 +110,7 @@ describe(`audit log (${dbKind})`, () => {
 
   it('the tree root is the RFC 6962 root over the entries\' leaves, and the checkpoint signs it', async () => {
     await someTraffic(3);
-    const cp = await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    const cp = await createCheckpoint(db(), hub.config, hub.clock());
     const entries = await readSequenced(db(), -1, 100_000);
     const root = rootOf(entries.map((e) => leafHash(leafInput(e, e.seq!))));
     expect(cp.size).toBe(entries.length);
@@ -128,7 +128,7 @@ describe(`audit log (${dbKind})`, () => {
 
     beforeEach(async () => {
       await someTraffic(4);
-      await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+      await createCheckpoint(db(), hub.config, hub.clock());
       const ok = await verifyAuditLog(db(), keys());
       expect(ok.problems).toEqual([]);
       snapshot = await rowsOf(db(), sql`select id::int as id, seq::int as seq, detail, outcome, leaf_hash from audit_entries order by seq`);
@@ -186,7 +186,7 @@ describe(`audit log (${dbKind})`, () => {
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
     });
 
-    it('an inserted entry is named', async () => {
+    it('an inserted entry breaks the signed root', async () => {
       const target = mid();
       const last = snapshot[snapshot.length - 1]!;
       // Make room by shifting the tail, then insert a forged entry with a consistent leaf hash.
@@ -200,7 +200,10 @@ describe(`audit log (${dbKind})`, () => {
       await tamper(sql`update audit_entries set leaf_hash = ${toHex(leafHash(leafInput(row!, target.seq)))} where id = ${inserted!.id}`);
       const report = await verifyAuditLog(db(), keys());
       expect(report.ok).toBe(false);
-      expect(report.problems[0]).toMatchObject({ kind: 'inserted', seq: target.seq });
+      // A v2 leaf commits to its entry, not its position: the shifted tail hashes as before, and the
+      // signed root, which fixes the order, exposes the insertion.
+      expect(report.problems[0]).toMatchObject({ kind: 'altered', seq: null });
+      expect(report.problems[0]!.message).toMatch(/checkpoint #\d+/);
       await tamper(sql`delete from audit_entries where id = ${inserted!.id}`);
       await tamper(sql`update audit_entries set seq = seq + 1000000 where seq > ${target.seq}`);
       await tamper(sql`update audit_entries set seq = seq - 1000001 where seq >= 1000000`);
@@ -241,7 +244,7 @@ describe(`audit log (${dbKind})`, () => {
     };
     const hub = own;
     await someTraffic(1);
-    const old = await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    const old = await createCheckpoint(db(), hub.config, hub.clock());
     const oldPublic = hub.config.signer.published[0]!;
     const next = JSON.parse(await generateSigningKeySecret()) as Record<string, unknown>;
     const rotated = await parseSigningKeys(JSON.stringify([next, oldPublic]));
@@ -249,7 +252,7 @@ describe(`audit log (${dbKind})`, () => {
     expect(rotated.published.map((k) => k.kid)).toEqual([rotated.kid, old.kid]);
     expect(rotated.published.every((k) => !('d' in k))).toBe(true);
     await someTraffic(1);
-    const fresh = await createCheckpoint(db(), rotated, hub.config.hubId, hub.clock());
+    const fresh = await createCheckpoint(db(), { ...hub.config, signer: rotated }, hub.clock());
     expect(fresh.kid).toBe(rotated.kid);
     expect((await verifyAuditLog(db(), rotated.published)).problems).toEqual([]);
     // Without the retired key, the old checkpoints no longer verify: it must stay published.
@@ -260,7 +263,7 @@ describe(`audit log (${dbKind})`, () => {
 
   async function reinsert(r: Record<string, unknown>) {
     await db().execute(sql`
-      insert into audit_entries (id, seq, leaf_hash, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
-      values (${r.id}, ${r.seq}, ${r.leaf_hash}, ${new Date(r.at as string | Date).toISOString()}::timestamptz, ${r.request_id}, ${r.actor_partner}, ${r.actor_sub}, ${r.actor_role}, ${r.action}, ${r.subject}, ${r.purpose}, ${r.case_ref}, ${r.outcome}, ${r.rule}, ${r.covenant_version}, ${r.detail === null ? null : JSON.stringify(r.detail)}::jsonb)`);
+      insert into audit_entries (id, seq, leaf_hash, uid, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
+      values (${r.id}, ${r.seq}, ${r.leaf_hash}, ${r.uid}, ${new Date(r.at as string | Date).toISOString()}::timestamptz, ${r.request_id}, ${r.actor_partner}, ${r.actor_sub}, ${r.actor_role}, ${r.action}, ${r.subject}, ${r.purpose}, ${r.case_ref}, ${r.outcome}, ${r.rule}, ${r.covenant_version}, ${r.detail === null ? null : JSON.stringify(r.detail)}::jsonb)`);
   }
 });

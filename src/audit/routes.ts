@@ -113,7 +113,7 @@ export function auditRoutes(app: OpenAPIHono<AppEnv>) {
       await audit({ action: 'checkpoint.requested', outcome: may.allowed ? 'allowed' : 'denied', rule: may.rule });
       return may.allowed ? null : deny(new Problem('forbidden', may.reason, { rule: may.rule }));
     });
-    const cp = await createCheckpoint(db, config.signer, config.hubId, clock());
+    const cp = await createCheckpoint(db, config, clock());
     return c.json(cpOut(cp), 201);
   });
 }

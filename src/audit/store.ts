@@ -7,49 +7,48 @@
 // therefore linear and gap-free over `seq`; an entry is in the log from its commit on and in the
 // signed tree from the next integration (every second on Node, every cron tick on the edge).
 import { and, asc, desc, eq, gt, isNull, lte, sql } from 'drizzle-orm';
-import { auditEntries, checkpoints, logHead } from '../../schema/index';
+import { auditEntries, checkpoints, logHead, logSubtrees } from '../../schema/index';
 import { rowsOf, type Db, type Queryable } from '../db/types';
 import { tokenKey } from '../auth/replay';
 import { fromHex, toHex } from '../encoding';
-import { appendLeaves, EMPTY_ROOT, frontierRoot, leafHash } from './merkle';
-import { leafInput, type AuditContext, type AuditEntry, type AuditInput } from './entry';
+import { foldLeaves } from '../log/tiles';
+import { EMPTY_ROOT, frontierRoot, leafHash } from './merkle';
+import { leafInput, pendingEntry, type AuditContext, type AuditEntry, type AuditInput } from './entry';
 
 /** A token's id, taken together with the first audit entries of its request (see unitOfWork). */
 export type TokenClaim = { jti: string; partner: string; exp: Date };
+
+/** An appended entry as its receipt names it: its random uid and its leaf hash (fixed at append). */
+export type Appended = { uid: string; leafHash: Uint8Array };
 
 /**
  * Append entries in ONE statement, whatever their number: the rows travel as a single JSON
  * parameter (the same on PGlite and postgres.js, and far cheaper to build than a multi-row VALUES).
  * With `claim`, the same statement also takes the token's jti; when the jti was used before it
- * writes nothing and returns false (a replay), so claiming costs no extra round trip.
+ * writes nothing and returns null (a replay), so claiming costs no extra round trip.
+ * Returns each entry's uid and leaf hash, for receipts.
  */
 export async function appendAudit(
   q: Queryable,
   ctx: AuditContext,
   inputs: readonly AuditInput[],
   claim?: TokenClaim,
-): Promise<boolean> {
-  if (inputs.length === 0) return true;
+): Promise<Appended[] | null> {
+  if (inputs.length === 0) return [];
+  const pending = inputs.map((i) => pendingEntry(ctx, i, crypto.randomUUID()));
+  const appended = pending.map((e): Appended => ({ uid: e.uid!, leafHash: leafHash(leafInput(e, 0)) }));
   const rows = JSON.stringify(
-    inputs.map((i) => ({
-      action: i.action,
-      subject: i.subject ?? null,
-      purpose: i.purpose ?? null,
-      case_ref: i.caseRef ?? null,
-      outcome: i.outcome,
-      rule: i.rule ?? null,
-      detail: i.detail ?? null,
-    })),
+    pending.map((e) => ({ uid: e.uid, action: e.action, subject: e.subject, purpose: e.purpose, case_ref: e.caseRef, outcome: e.outcome, rule: e.rule, detail: e.detail })),
   );
   const entries = sql`
-    insert into audit_entries (at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
-    select ${ctx.at.toISOString()}::timestamptz, ${ctx.requestId}, ${ctx.actor?.partner ?? null}, ${ctx.actor?.sub ?? null}, ${ctx.actor?.role ?? null},
+    insert into audit_entries (uid, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
+    select x.uid, ${ctx.at.toISOString()}::timestamptz, ${ctx.requestId}, ${ctx.actor?.partner ?? null}, ${ctx.actor?.sub ?? null}, ${ctx.actor?.role ?? null},
            x.action, x.subject, x.purpose, x.case_ref, x.outcome, x.rule, ${ctx.covenantVersion}, x.detail
-      from rows from (jsonb_to_recordset(${rows}::jsonb) as (action text, subject text, purpose text, case_ref text, outcome text, rule text, detail jsonb))
-           with ordinality as x(action, subject, purpose, case_ref, outcome, rule, detail, n)`;
+      from rows from (jsonb_to_recordset(${rows}::jsonb) as (uid text, action text, subject text, purpose text, case_ref text, outcome text, rule text, detail jsonb))
+           with ordinality as x(uid, action, subject, purpose, case_ref, outcome, rule, detail, n)`;
   if (!claim) {
     await q.execute(sql`${entries} order by x.n`);
-    return true;
+    return appended;
   }
   const written = await rowsOf<{ id: unknown }>(
     q,
@@ -59,7 +58,7 @@ export async function appendAudit(
           on conflict do nothing returning 1)
         ${entries} where exists (select 1 from claimed) order by x.n returning id`,
   );
-  return written.length > 0;
+  return written.length > 0 ? appended : null;
 }
 
 export type LogHead = { size: number; root: string; frontier: string[] };
@@ -100,7 +99,7 @@ export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHea
       seqs.push(seq);
       hashes.push(leafHash(leafInput(e, seq)));
     });
-    const frontier = appendLeaves(head.frontier.map(fromHex), head.size, hashes);
+    const { frontier, subtrees } = foldLeaves(head.frontier.map(fromHex), head.size, hashes);
     const size = head.size + pending.length;
     const root = toHex(frontierRoot(frontier));
     const hex = hashes.map(toHex);
@@ -111,6 +110,9 @@ export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHea
         from (select (x->>0)::bigint as id, (x->>1)::bigint as seq, x->>2 as leaf_hash
                 from jsonb_array_elements(${JSON.stringify(ids.map((id, i) => [id, seqs[i], hex[i]]))}::jsonb) as x) as v
        where a.id = v.id`);
+    if (subtrees.length) {
+      await tx.insert(logSubtrees).values(subtrees.map((s) => ({ level: s.level, idx: s.idx, hash: toHex(s.hash) })));
+    }
     const frontierHex = frontier.map(toHex);
     await tx
       .update(logHead)
@@ -128,7 +130,7 @@ export async function integrateAll(db: Db, now: Date): Promise<LogHead> {
   }
 }
 
-export type Checkpoint = { id: number; size: number; root: string; issuedAt: Date; kid: string; jws: string };
+export type Checkpoint = { id: number; size: number; root: string; issuedAt: Date; kid: string; jws: string; note: string | null };
 
 export async function insertCheckpoint(q: Queryable, cp: Omit<Checkpoint, 'id'>): Promise<Checkpoint> {
   const [row] = await q.insert(checkpoints).values(cp).returning();

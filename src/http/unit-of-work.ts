@@ -3,13 +3,14 @@
 // A denial is not an exception inside the transaction (that would roll back its own audit entry):
 // the work returns `deny(problem)`, the transaction commits the entry, and then we throw.
 import type { Context } from 'hono';
-import { appendAudit, type TokenClaim } from '../audit/store';
+import { appendAudit, type Appended, type TokenClaim } from '../audit/store';
 import type { AuditContext, AuditInput } from '../audit/entry';
 import { claimTokenId } from '../auth/replay';
 import { AuthError } from '../auth/token';
 import type { AppEnv } from '../config';
 import type { Queryable, Tx } from '../db/types';
 import { Problem } from '../errors';
+import { noteAppended } from '../log/receipt';
 
 export class Denial {
   constructor(readonly problem: Problem) {}
@@ -57,12 +58,13 @@ async function run<T, Q extends Queryable>(
   const token = c.get('token');
   const actor = c.get('actor');
   let result: T | Denial;
+  const appended: Appended[] = [];
   try {
     result = await within(async (q) => {
       // The token's jti is taken by the statement that writes the request's first audit entries.
       let claim: TokenClaim | undefined = token ? { jti: token.jti, partner: actor.partner, exp: token.exp } : undefined;
       const audit: Audit = async (...entries) => {
-        let fresh: boolean;
+        let fresh: Appended[] | null;
         try {
           fresh = await appendAudit(q, ctx, entries, claim);
         } catch (cause) {
@@ -71,6 +73,7 @@ async function run<T, Q extends Queryable>(
           throw new AuditUnavailable(`database error ${String(code ?? (cause instanceof Error ? cause.name : 'unknown'))}`);
         }
         if (!fresh) throw new Replayed();
+        appended.push(...fresh);
         if (entries.length > 0) claim = undefined;
       };
       const out = await work(q, audit);
@@ -87,6 +90,7 @@ async function run<T, Q extends Queryable>(
     throw e;
   }
   c.set('audited', true);
+  noteAppended(c, appended);
   if (result instanceof Denial) throw result.problem;
   return result;
 }
@@ -94,7 +98,7 @@ async function run<T, Q extends Queryable>(
 /** Auth failures have no actor we can trust: what the token claimed goes into `detail` only. */
 export async function recordAuthFailure(c: Context<AppEnv>, err: AuthError): Promise<void> {
   const ctx: AuditContext = { ...auditContext(c), actor: null };
-  await appendAudit(c.var.db, ctx, [
+  const appended = await appendAudit(c.var.db, ctx, [
     {
       action: 'auth.failure',
       outcome: 'denied',
@@ -103,6 +107,7 @@ export async function recordAuthFailure(c: Context<AppEnv>, err: AuthError): Pro
     },
   ]);
   c.set('audited', true);
+  noteAppended(c, appended ?? []);
 }
 
 /**
@@ -116,8 +121,8 @@ export async function recordRejection(c: Context<AppEnv>, problem: Problem): Pro
   const token = c.get('token');
   const actor = c.get('actor');
   const fresh = await c.var.db.transaction(async (tx) => {
-    if (token && !(await claimTokenId(tx, { jti: token.jti, partner: actor.partner, exp: token.exp }))) return false;
-    await appendAudit(tx, ctx, [
+    if (token && !(await claimTokenId(tx, { jti: token.jti, partner: actor.partner, exp: token.exp }))) return null;
+    return appendAudit(tx, ctx, [
       {
         action: 'request.rejected',
         outcome: 'rejected',
@@ -131,10 +136,10 @@ export async function recordRejection(c: Context<AppEnv>, problem: Problem): Pro
         },
       },
     ]);
-    return true;
   });
   if (!fresh) return replayed(c);
   c.set('audited', true);
+  noteAppended(c, fresh);
   return problem;
 }
 

@@ -48,7 +48,8 @@ Environment (defaults in parentheses):
   KENBAAR_COVENANT_DIR   the covenant files (policies/zvh-demo)
   KENBAAR_KEYS_DIR       partners' public keys (keys/)
   KENBAAR_LOCAL_DIR      development secrets (.kenbaar/); private keys in KENBAAR_PRIVATE_DIR (.kenbaar/private)
-  KENBAAR_HUB_KEY, KENBAAR_SIGNING_KEY   the hub's secrets (generated in .kenbaar/ in development)
+  KENBAAR_HUB_KEY, KENBAAR_SIGNING_KEY, KENBAAR_LOG_KEY   the hub's secrets (generated in .kenbaar/ in development)
+  KENBAAR_LOG_ORIGIN     the audit log's origin line (kenbaar.example/<covenant id>)
   KENBAAR_COVENANT_KEY   partner side only: the covenant key (base64url, >= 32 bytes) to pseudonymise BSNs
   KENBAAR_HUB_ID         the hub's id, the audience of partner tokens (urn:kenbaar:hub)
   HOST, PORT             where serve listens (127.0.0.1:8787); NODE_ENV=production: never generate secrets`;

@@ -11,6 +11,10 @@ export type NodeSettings = {
   privateDir: string;
   hubKeySecret: string | undefined;
   signingKeySecret: string | undefined;
+  /** Secret: the log's Ed25519 note key(s) (src/log/checkpoint.ts parseLogKeys). */
+  logKeySecret: string | undefined;
+  /** The log's origin line (c2sp.org/tlog-checkpoint); default `kenbaar.example/<covenant id>`. */
+  logOrigin: string | undefined;
   /**
    * The covenant key (base64url, at least 32 bytes) that partner-side tools (`kenbaar pseudonymise`,
    * `register`, `lookup`, the demo) pseudonymise BSNs with. Partner side only: the hub never reads it.
@@ -33,6 +37,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
     privateDir: env.KENBAAR_PRIVATE_DIR ?? join(localDir, 'private'),
     hubKeySecret: env.KENBAAR_HUB_KEY || undefined,
     signingKeySecret: env.KENBAAR_SIGNING_KEY || undefined,
+    logKeySecret: env.KENBAAR_LOG_KEY || undefined,
+    logOrigin: env.KENBAAR_LOG_ORIGIN || undefined,
     covenantKeySecret: env.KENBAAR_COVENANT_KEY || undefined,
     hubId: env.KENBAAR_HUB_ID ?? 'urn:kenbaar:hub',
     host: env.HOST ?? '127.0.0.1',

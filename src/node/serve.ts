@@ -49,7 +49,7 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
   };
   const timers = [
     setInterval(job('sequencer', () => integrateAll(database.db, clock())), schedule.integrateMs),
-    setInterval(job('checkpoint', () => createCheckpoint(database.db, config.signer, config.hubId, clock())), schedule.checkpointMs),
+    setInterval(job('checkpoint', () => createCheckpoint(database.db, config, clock())), schedule.checkpointMs),
     setInterval(job('purge', () => purge(database.db, config.covenant, clock())), schedule.purgeMs),
   ];
   for (const t of timers) t.unref();
@@ -80,7 +80,7 @@ export async function startServer(
       await stopWork();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // A final checkpoint so that nothing written is left outside a signed head.
-      await createCheckpoint(database.db, config.signer, config.hubId, clock());
+      await createCheckpoint(database.db, config, clock());
     },
   };
 }

@@ -13,7 +13,7 @@ import type { ExecutionContext, ScheduledController, WorkerBundle, WorkerEnv } f
 export const CRON_JOBS: Record<string, (db: Db, config: HubConfig, now: Date) => Promise<unknown>> = {
   // Sequence what was committed since the last tick and sign a checkpoint over it (createCheckpoint
   // integrates first). Entries reach the signed tree within a minute of their commit.
-  '* * * * *': (db, config, now) => createCheckpoint(db, config.signer, config.hubId, now),
+  '* * * * *': (db, config, now) => createCheckpoint(db, config, now),
   // Retention, hourly as on Node: each run appends a purge summary to the log, so not every minute.
   '0 * * * *': (db, config, now) => purge(db, config.covenant, now),
 };

@@ -15,6 +15,10 @@ import { loadCovenantDir } from '../../src/node/covenant-fs';
 import { openDatabase, type Database } from '../../src/node/database';
 import { generateHubKeySecret, parseHubKeyring } from '../../src/pseudonym/hub-key';
 import { generateSigningKeySecret, parseSigningKeys } from '../../src/signing';
+import { generateLogKeySecret, parseLogKeys } from '../../src/log/checkpoint';
+import { DEFAULT_MMD_SECONDS } from '../../src/log/receipt';
+
+export const LOG_ORIGIN = 'kenbaar.example/zvh-test';
 
 export const DATABASE_URL = process.env.DATABASE_URL || undefined;
 export const dbKind = DATABASE_URL ? 'postgres' : 'pglite';
@@ -135,6 +139,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
     partnerKeys,
     hubKeys: parseHubKeyring(generateHubKeySecret(1)),
     signer: await parseSigningKeys(await generateSigningKeySecret()),
+    log: { keys: parseLogKeys(generateLogKeySecret(LOG_ORIGIN), LOG_ORIGIN), maxMergeDelaySeconds: DEFAULT_MMD_SECONDS },
   });
   const database = await testDatabase();
   const clock = testClock();

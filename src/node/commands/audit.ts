@@ -52,7 +52,7 @@ export async function auditVerifyCommand(settings: NodeSettings, opts: { json?: 
 
 export async function auditCheckpointCommand(settings: NodeSettings): Promise<number> {
   const { config } = await loadHubConfig(settings);
-  const cp = await withHubDatabase(settings, 'kenbaar audit checkpoint', (database) => createCheckpoint(database.db, config.signer, config.hubId, new Date()));
+  const cp = await withHubDatabase(settings, 'kenbaar audit checkpoint', (database) => createCheckpoint(database.db, config, new Date()));
   write(
     [
       `checkpoint #${cp.id} signed`,
