@@ -9,7 +9,7 @@ import { problemResponses, SubjectSchema } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { hubPseudonyms } from '../pseudonym/hub-key';
 import { parseSubject } from '../pseudonym/pseudonymise';
-import { createCheckpoint } from './checkpoint';
+import { checkpointAndWitness } from '../log/witnessing';
 import { entryView } from './entry';
 import { latestCheckpoint, queryEntries } from './store';
 
@@ -113,7 +113,7 @@ export function auditRoutes(app: OpenAPIHono<AppEnv>) {
       await audit({ action: 'checkpoint.requested', outcome: may.allowed ? 'allowed' : 'denied', rule: may.rule });
       return may.allowed ? null : deny(new Problem('forbidden', may.reason, { rule: may.rule }));
     });
-    const cp = await createCheckpoint(db, config, clock());
+    const { checkpoint: cp } = await checkpointAndWitness(db, config, clock());
     return c.json(cpOut(cp), 201);
   });
 }

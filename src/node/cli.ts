@@ -16,6 +16,8 @@ import { readSettings, type NodeSettings } from './env';
 // `$(kenbaar token …)` should not pay for loading the database driver and the server.
 const commands = {
   audit: () => import('./commands/audit'),
+  auditRemote: () => import('./commands/audit-remote'),
+  witness: () => import('./commands/witness'),
   disclose: () => import('./commands/disclose'),
   handover: () => import('./commands/handover'),
   keys: () => import('./commands/keys'),
@@ -251,11 +253,37 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
     .option('--json', 'print the full report as JSON')
     .option('--progress', 'show the progress bar (default: on a terminal, for large logs)')
     .option('--jwks <file>', "the hub's public keys (a saved /.well-known/jwks.json): verify without access to its secrets")
-    .action(run(async (opts: { json?: boolean; progress?: boolean; jwks?: string }) => (await commands.audit()).auditVerifyCommand(settings(), opts)));
+    .option('--url <hub>', 'verify a running hub over HTTP instead (no database): checkpoint, witness quorum, tiles, entries if you may read them')
+    .option('--state <file>', 'with --url: where the last verified checkpoint is kept, to catch a rolled-back or forked log (default .kenbaar/verifier-<origin>.json)')
+    .option('--vkey <vkey>', "with --url: the log's verifier key (default: as saved in --state, else trusted on first use from GET /log/vkey)")
+    .option('--as <partner>', 'with --url: read the entry bundles as this partner (needs read-audit-all), recomputing every leaf')
+    .option('--role <role>', 'with --url and --as: the role to act in', 'zvh-privacy-officer')
+    .action(
+      run(async (opts: { json?: boolean; progress?: boolean; jwks?: string; url?: string; state?: string; vkey?: string; as?: string; role: string }) =>
+        opts.url ? (await commands.auditRemote()).auditVerifyUrlCommand(settings(), { ...opts, url: opts.url }) : (await commands.audit()).auditVerifyCommand(settings(), opts),
+      ),
+    );
   audit
     .command('checkpoint')
     .description('sequence pending entries and sign a checkpoint now')
     .action(run(async () => (await commands.audit()).auditCheckpointCommand(settings())));
+
+  const witness = program.command('witness').description('witness keygen | witness serve: cosign the hub\'s checkpoints as a partner (c2sp.org/tlog-witness)');
+  witness
+    .command('keygen')
+    .description('make a witness key (Ed25519 cosignature key) and print its verifier key for the covenant')
+    .requiredOption('--name <name>', 'the witness name, e.g. witness.politie.example')
+    .requiredOption('--out <file>', 'where to write the private key (mode 0600)')
+    .action(run(async (opts: { name: string; out: string }) => (await commands.witness()).witnessKeygenCommand(settings(), opts)));
+  witness
+    .command('serve')
+    .description('run a witness: POST <url>/add-checkpoint checks consistency and returns a cosignature')
+    .requiredOption('--key <file>', 'the witness key (kenbaar witness keygen)')
+    .requiredOption('--log <vkey...>', "the log(s) to witness: each log's verifier key (GET /log/vkey of the hub)")
+    .option('--state <file>', 'where the latest cosigned size and root per log are kept', '.kenbaar/witness-state.json')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--port <port>', 'port', '8788')
+    .action(run(async (opts: { key: string; log: string[]; state: string; host: string; port: string }) => (await commands.witness()).witnessServeCommand(settings(), opts)));
 
   program
     .command('purge')

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createApp, type App } from '../app';
 import { createCheckpoint } from '../audit/checkpoint';
+import { checkpointAndWitness } from '../log/witnessing';
 import { integrateAll } from '../audit/store';
 import type { Clock, HubConfig } from '../config';
 import { purge } from '../retention/purge';
@@ -49,7 +50,7 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
   };
   const timers = [
     setInterval(job('sequencer', () => integrateAll(database.db, clock())), schedule.integrateMs),
-    setInterval(job('checkpoint', () => createCheckpoint(database.db, config, clock())), schedule.checkpointMs),
+    setInterval(job('checkpoint', () => checkpointAndWitness(database.db, config, clock())), schedule.checkpointMs),
     setInterval(job('purge', () => purge(database.db, config.covenant, clock())), schedule.purgeMs),
   ];
   for (const t of timers) t.unref();
