@@ -6,6 +6,7 @@ import { createCheckpoint, verifyCheckpointJws } from '../src/audit/checkpoint';
 import { leafInput } from '../src/audit/entry';
 import { appendAudit, integrateAll, readSequenced } from '../src/audit/store';
 import { verifyAuditLog } from '../src/audit/verify';
+import { formatVerifyReport } from '../src/node/commands/audit';
 import { leafHash, rootOf } from '../src/audit/merkle';
 import { fromHex, toHex } from '../src/encoding';
 import { rowsOf } from '../src/db/types';
@@ -221,6 +222,24 @@ describe(`audit log (${dbKind})`, () => {
       expect(report.problems.find((p) => p.kind === 'truncated')!.seq).toBe(tail[0]!.seq);
       for (const r of rows) await reinsert(r);
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
+    });
+
+    it('a checkpoint note that was altered is named, and entries after the newest checkpoint are reported as not covered', async () => {
+      const log = { origin: hub.config.log.keys.origin, keys: hub.config.log.keys.verifiers };
+      const [cp] = await rowsOf<{ id: number; note: string }>(db(), sql`select id::int as id, note from checkpoints order by id desc limit 1`);
+      const lines = cp!.note.split('\n');
+      lines[1] = String(Number(lines[1]) + 1);
+      await tamper(sql`update checkpoints set note = ${lines.join('\n')} where id = ${cp!.id}`);
+      expect((await verifyAuditLog(db(), keys(), undefined, log)).problems.map((p) => p.kind)).toContain('bad-checkpoint');
+      await tamper(sql`update checkpoints set note = ${cp!.note} where id = ${cp!.id}`);
+      expect((await verifyAuditLog(db(), keys(), undefined, log)).ok).toBe(true);
+
+      await someTraffic(1);
+      await integrateAll(db(), hub.clock());
+      const report = await verifyAuditLog(db(), keys(), undefined, log);
+      expect(report.ok).toBe(true);
+      expect(report.uncovered).toBe(2);
+      expect(formatVerifyReport(report)).toMatch(/not covered {3}2 sequenced after the newest checkpoint, 0 not yet sequenced: NOT verified/);
     });
 
     it('a forged checkpoint is named', async () => {

@@ -16,6 +16,7 @@ export type AuditAction =
   | 'request.rejected'
   | 'covenant.loaded'
   | 'purge'
+  | 'log.pruned'
   | 'audit.read'
   | 'checkpoint.requested'
   | 'disclosure.requested'

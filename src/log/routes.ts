@@ -38,7 +38,7 @@ const proofRoute = createRoute({
   request: { params: z.object({ uid: z.uuid() }) },
   responses: {
     200: { description: 'The proof: index, inclusion proof, and the witnessed checkpoint', content: { 'text/plain': { schema: z.string() } } },
-    ...problemResponses(400, 401, 403, 404, 410),
+    ...problemResponses(400, 401, 403, 404),
   },
 });
 
@@ -68,12 +68,15 @@ export function logRoutes(app: OpenAPIHono<AppEnv>) {
     const size = (await latestNoteCheckpoint(db))?.size ?? 0;
     const level = ref.level === 'entries' ? 0 : ref.level;
     const available = tileWidthAt(level, ref.index, size);
-    const bounds = async () => {
-      if (ref.width > available) throw new Problem('not-found', `No such tile in the tree of size ${size}`);
-      if (level === 0 && (ref.index + 1) * TILE_WIDTH <= (await minIndex(db))) throw new Problem('gone', 'These entries were pruned after the audit retention; their hashes stay in the upper tiles');
+    // Why this tile cannot be served, if it cannot.
+    const refusal = async (): Promise<Problem | null> => {
+      if (ref.width > available) return new Problem('not-found', `No such tile in the tree of size ${size}`);
+      if (level === 0 && (ref.index + 1) * TILE_WIDTH <= (await minIndex(db))) return new Problem('gone', 'These entries were pruned after the audit retention; their hashes stay in the upper tiles');
+      return null;
     };
     if (ref.level !== 'entries') {
-      await bounds();
+      const refused = await refusal();
+      if (refused) throw refused;
       const hashes = await dbHashReader(db)(ref.level, ref.index * TILE_WIDTH, ref.width);
       return c.body(concatHashes(hashes).buffer as ArrayBuffer, 200, { 'content-type': 'application/octet-stream', 'cache-control': IMMUTABLE });
     }
@@ -82,7 +85,8 @@ export function logRoutes(app: OpenAPIHono<AppEnv>) {
       const all = decideAction(config.covenant, actor, 'read-audit-all');
       await audit({ action: 'audit.read', outcome: all.allowed ? 'allowed' : 'denied', rule: all.rule, detail: { tile: `entries/${ref.index}`, width: ref.width } });
       if (!all.allowed) return deny(new Problem('forbidden', 'Entry bundles hold pseudonyms and case references: only readers of the whole log (read-audit-all)', { rule: all.rule }));
-      await bounds();
+      const refused = await refusal();
+      if (refused) return deny(refused);
       const entries = await entriesInRange(q, ref.index * TILE_WIDTH, ref.width);
       return encodeBundle(entries.map((e) => leafInput(e, e.seq!)));
     });
@@ -104,7 +108,6 @@ export function logRoutes(app: OpenAPIHono<AppEnv>) {
       if (entry.seq === null || !cp || entry.seq >= cp.size) {
         return deny(new Problem('not-found', `The entry is not in a published checkpoint yet; the receipt promised it within ${config.log.maxMergeDelaySeconds} s`, { reason: 'not-yet-published' }));
       }
-      if (entry.seq < (await minIndex(q))) return deny(new Problem('gone', 'The entry was pruned after the audit retention'));
       const hashes = await proveInclusion(dbHashReader(q), entry.seq, cp.size);
       return `${PROOF_HEADER}\nindex ${entry.seq}\n${hashes.map((h) => `${toBase64(h)}\n`).join('')}\n${publishedNote(cp)}`;
     });

@@ -9,6 +9,7 @@ import type { Db } from '../db/types';
 import { toBase64 } from '../encoding';
 import { openCheckpoint } from './checkpoint';
 import { parseVerifierKey } from './note';
+import { backfillSubtrees } from './retention';
 import { addCosignature, dbHashReader, setWitnessSize, witnessSizes } from './store';
 import { proveConsistency } from './tiles';
 
@@ -56,6 +57,7 @@ export async function submitToWitnesses(db: Db, config: HubConfig, cp: Checkpoin
 
 /** The checkpoint job (Node timer, Worker cron, POST /v1/audit/checkpoints): sign, then witness. */
 export async function checkpointAndWitness(db: Db, config: HubConfig, now: Date, fetchImpl: typeof fetch = fetch): Promise<{ checkpoint: Checkpoint; witnesses: WitnessOutcome[] }> {
+  await backfillSubtrees(db); // upper tiles for entries sequenced before migration 0005, once
   const checkpoint = await createCheckpoint(db, config, now);
   const witnesses = await submitToWitnesses(db, config, checkpoint, now, fetchImpl);
   for (const w of witnesses) {

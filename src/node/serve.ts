@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createApp, type App } from '../app';
 import { createCheckpoint } from '../audit/checkpoint';
+import { pruneLog } from '../log/retention';
 import { checkpointAndWitness } from '../log/witnessing';
 import { integrateAll } from '../audit/store';
 import type { Clock, HubConfig } from '../config';
@@ -51,7 +52,10 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
   const timers = [
     setInterval(job('sequencer', () => integrateAll(database.db, clock())), schedule.integrateMs),
     setInterval(job('checkpoint', () => checkpointAndWitness(database.db, config, clock())), schedule.checkpointMs),
-    setInterval(job('purge', () => purge(database.db, config.covenant, clock())), schedule.purgeMs),
+    setInterval(job('purge', async () => {
+      await purge(database.db, config.covenant, clock());
+      await pruneLog(database.db, config.covenant, clock());
+    }), schedule.purgeMs),
   ];
   for (const t of timers) t.unref();
   return async () => {

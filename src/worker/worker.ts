@@ -1,6 +1,7 @@
 // The Worker: the same app as on Node (createApp), with deps built for workerd, and a cron handler
 // for the log's background work (Node runs it on timers, see src/node/serve.ts).
 import { createApp } from '../app';
+import { pruneLog } from '../log/retention';
 import { checkpointAndWitness } from '../log/witnessing';
 import type { Clock, HubConfig } from '../config';
 import type { Db } from '../db/types';
@@ -16,7 +17,11 @@ export const CRON_JOBS: Record<string, (db: Db, config: HubConfig, now: Date) =>
   // a minute of their commit.
   '* * * * *': (db, config, now) => checkpointAndWitness(db, config, now),
   // Retention, hourly as on Node: each run appends a purge summary to the log, so not every minute.
-  '0 * * * *': (db, config, now) => purge(db, config.covenant, now),
+  // The log's own retention (pruning below the minimum index) runs after it.
+  '0 * * * *': async (db, config, now) => {
+    await purge(db, config.covenant, now);
+    return pruneLog(db, config.covenant, now);
+  },
 };
 
 /** What the app sees as `c.env`: the platform bindings and this request's open connections. */
