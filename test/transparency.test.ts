@@ -11,6 +11,7 @@ import { fromBase64, fromHex, toHex, utf8 } from '../src/encoding';
 import { openCheckpoint } from '../src/log/checkpoint';
 import { concat, keyId, parseVerifierKey, SIG_ED25519 } from '../src/log/note';
 import { RECEIPT_HEADER, verifyReceipt } from '../src/log/receipt';
+import { checkReceipt } from '../src/log/verifier';
 import { decodeBundle, encodeTileIndex, foldLeaves, parseTilePath, splitHashes, tilePath } from '../src/log/tiles';
 import { LOG_ORIGIN, dbKind, startTestHub, type TestHub } from './support/hub';
 import { auditOf, send, tokenFor } from './support/http';
@@ -161,6 +162,40 @@ describe(`the audit log as a transparency log (${dbKind})`, () => {
     // The house's FG may prove any entry.
     const fg = await get(hub, `/v1/audit/proofs/${uid}`, await tokenFor(hub, 'zorg-en-veiligheidshuis', 'zvh-privacy-officer'));
     expect(fg.status).toBe(200);
+  });
+
+  it("a partner's receipts: pending until a checkpoint, then included; an entry deleted before any checkpoint is missing once the delay passed", async () => {
+    const pr = () => tokenFor(hub, 'gemeente', 'procesregisseur');
+    const receipt = async () => {
+      const res = await send(hub, { path: '/v1/lookups', token: await pr(), json: { subject: person().subject, purpose: 'procesregie-casus-op-maat', caseRef: 'ZVH-R-9' } });
+      return (await verifyReceipt(res.headers.get(RECEIPT_HEADER)!, hub.config.signer.published))!;
+    };
+    const kept = await receipt();
+    const dropped = await receipt();
+    const options = () => ({
+      url: 'http://hub.test',
+      fetch: ((input: RequestInfo | URL, init?: RequestInit) => hub.app.request(String(input), init)) as typeof fetch,
+      token: pr,
+      logKey: hub.config.log.keys.verifiers[0]!,
+      witnesses: [],
+      quorum: 0,
+      now: hub.clock(),
+    });
+    expect((await checkReceipt(options(), kept)).map((r) => r.status)).toEqual(['pending']);
+    // An attacker with the database removes an entry written after the last checkpoint.
+    await db().transaction(async (tx) => {
+      await tx.execute(sql`set local session_replication_role = replica`);
+      await tx.execute(sql`delete from audit_entries where uid = ${dropped.entries[0]!.uid}`);
+    });
+    await createCheckpoint(db(), hub.config, hub.clock());
+    expect((await checkReceipt(options(), kept)).map((r) => r.status)).toEqual(['included']);
+    expect((await checkReceipt(options(), dropped)).map((r) => r.status)).toEqual(['pending']);
+    hub.clock.advance((hub.config.log.maxMergeDelaySeconds + 1) * 1000);
+    const [missing] = await checkReceipt(options(), dropped);
+    expect(missing).toMatchObject({ status: 'missing' });
+    // A receipt whose leaf is not the entry's: the proof does not hold for it.
+    const swapped = { ...kept, entries: [{ uid: kept.entries[0]!.uid, leaf: dropped.entries[0]!.leaf }] };
+    expect((await checkReceipt(options(), swapped)).map((r) => r.status)).toEqual(['bad-proof']);
   });
 });
 

@@ -10,15 +10,14 @@ import { leafInput } from '../audit/entry';
 import { authenticate } from '../auth/middleware';
 import type { AppEnv } from '../config';
 import { decideAction } from '../covenant/index';
-import { toBase64 } from '../encoding';
 import { Problem } from '../errors';
 import { problemResponses } from '../http/schemas';
 import { deny, readThenLog } from '../http/unit-of-work';
 import { formatVerifierKey } from './note';
+import { formatTlogProof } from './proof';
 import { dbHashReader, entriesInRange, entryByUid, latestNoteCheckpoint, latestPublished, minIndex, type PublishedCheckpoint } from './store';
 import { encodeBundle, parseTilePath, proveInclusion, TILE_WIDTH, tileWidthAt } from './tiles';
 
-export const PROOF_HEADER = 'c2sp.org/tlog-proof@v1';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** The checkpoint as published: the note and the witnesses' cosignature lines. */
@@ -109,7 +108,7 @@ export function logRoutes(app: OpenAPIHono<AppEnv>) {
         return deny(new Problem('not-found', `The entry is not in a published checkpoint yet; the receipt promised it within ${config.log.maxMergeDelaySeconds} s`, { reason: 'not-yet-published' }));
       }
       const hashes = await proveInclusion(dbHashReader(q), entry.seq, cp.size);
-      return `${PROOF_HEADER}\nindex ${entry.seq}\n${hashes.map((h) => `${toBase64(h)}\n`).join('')}\n${publishedNote(cp)}`;
+      return formatTlogProof({ index: entry.seq, path: hashes, checkpoint: publishedNote(cp) });
     });
     return c.text(proof, 200, { 'content-type': 'text/plain; charset=utf-8' });
   });

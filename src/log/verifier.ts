@@ -6,10 +6,12 @@
 // 3. the tree is recomputed from the level-0 hash tiles, or, for a reader of the whole log, from the
 //    entry bundles (every leaf rehashed from its entry), and must give the checkpoint's root.
 // Pruned prefixes (410 on level-0 tiles) are covered by the level-1 hashes that stay.
-import { appendLeaves, EMPTY_ROOT, frontierRoot, leafHash, verifyConsistency, type Frontier } from '../audit/merkle';
+import { appendLeaves, EMPTY_ROOT, frontierRoot, leafHash, verifyConsistency, verifyInclusion, type Frontier } from '../audit/merkle';
 import { equalBytes, fromBase64, toBase64 } from '../encoding';
 import { openCheckpoint, type Cosigner } from './checkpoint';
 import type { NoteKey } from './note';
+import { parseTlogProof } from './proof';
+import type { ReceiptClaims } from './receipt';
 import { decodeBundle, proveConsistency, splitHashes, TILE_WIDTH, tilePath, tileWidthAt, type HashReader } from './tiles';
 
 /** What the verifier keeps between runs. */
@@ -187,4 +189,65 @@ async function recomputeRoot(
 function appendSubtree(frontier: Frontier, size: number, root: Uint8Array): Frontier {
   // A tree whose size is a multiple of 256 is a tree over 256-leaf units with the same shape.
   return appendLeaves(frontier, size / TILE_WIDTH, [root]);
+}
+
+// --- Receipts ----------------------------------------------------------------------------------
+
+export type ReceiptCheck = {
+  uid: string;
+  /**
+   * included: proven in a checkpoint the policy accepts; pending: not yet, but within the maximum
+   * merge delay; missing: past the delay and still not provable (the hub broke its promise: an
+   * entry was dropped or the log was rewritten); bad-proof: the hub's proof does not hold.
+   */
+  status: 'included' | 'pending' | 'missing' | 'bad-proof';
+  detail: string;
+  index?: number;
+  size?: number;
+};
+
+export type ReceiptOptions = {
+  url: string;
+  fetch: typeof fetch;
+  /** A fresh partner token per call (the entry's own organisation, or read-audit-all). */
+  token: () => Promise<string>;
+  logKey: NoteKey;
+  witnesses: readonly Cosigner[];
+  quorum: number;
+  now: Date;
+};
+
+/** Checks each entry a (signature-verified) receipt names against the hub's tlog-proofs. */
+export async function checkReceipt(o: ReceiptOptions, claims: ReceiptClaims): Promise<ReceiptCheck[]> {
+  const overdue = o.now.getTime() / 1000 > claims.iat + claims.mmd;
+  const late = (uid: string, why: string): ReceiptCheck =>
+    overdue
+      ? { uid, status: 'missing', detail: `${why}, and the promised ${claims.mmd} s since ${new Date(claims.iat * 1000).toISOString()} have passed` }
+      : { uid, status: 'pending', detail: `${why}; promised within ${claims.mmd} s of ${new Date(claims.iat * 1000).toISOString()}` };
+  const out: ReceiptCheck[] = [];
+  for (const e of claims.entries) {
+    if (claims.log !== o.logKey.name) {
+      out.push({ uid: e.uid, status: 'bad-proof', detail: `the receipt is for log ${claims.log}, not ${o.logKey.name}` });
+      continue;
+    }
+    const res = await o.fetch(`${o.url.replace(/\/$/, '')}/v1/audit/proofs/${encodeURIComponent(e.uid)}`, { headers: { authorization: `Bearer ${await o.token()}` } });
+    const text = await res.text();
+    if (res.status === 404) {
+      out.push(late(e.uid, 'no proof yet'));
+      continue;
+    }
+    if (res.status !== 200) throw new Error(`GET /v1/audit/proofs/${e.uid} answered ${res.status}`);
+    const proof = parseTlogProof(text);
+    const cp = proof ? openCheckpoint(proof.checkpoint, o.logKey.name, [o.logKey], o.witnesses) : null;
+    if (!proof || !cp) {
+      out.push({ uid: e.uid, status: 'bad-proof', detail: 'the proof or its checkpoint does not verify with the log key' });
+    } else if (cp.cosignatures.length < o.quorum) {
+      out.push({ uid: e.uid, status: 'bad-proof', detail: `the checkpoint has ${cp.cosignatures.length} valid cosignature(s); the policy asks ${o.quorum}` });
+    } else if (!verifyInclusion(fromBase64(e.leaf), proof.index, cp.size, proof.path, cp.root)) {
+      out.push({ uid: e.uid, status: 'bad-proof', detail: `the receipt's leaf is not at index ${proof.index} of the tree of size ${cp.size}` });
+    } else {
+      out.push({ uid: e.uid, status: 'included', detail: `index ${proof.index} of the tree of size ${cp.size}`, index: proof.index, size: cp.size });
+    }
+  }
+  return out;
 }

@@ -264,6 +264,17 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
       ),
     );
   audit
+    .command('receipt')
+    .description("check saved receipts (Kenbaar-Receipt headers, one per line) against the hub's tlog-proofs; exit 1 when an entry is missing past the promised delay")
+    .argument('[file]', 'receipts file; - or none: stdin')
+    .requiredOption('--as <partner>', 'your partner id (proofs are given for your own entries)')
+    .option('--role <role>', 'role to act in', 'privacy-officer')
+    .option('--vkey <vkey>', "the log's verifier key (default: GET /log/vkey)")
+    .option('--jwks <file>', "the hub's public keys (default: GET /.well-known/jwks.json)")
+    .option('--json', 'print the results as JSON')
+    .addOption(urlOption())
+    .action(run(async (file: string | undefined, opts: { url: string; as: string; role: string; vkey?: string; jwks?: string; json?: boolean }) => (await commands.auditRemote()).auditReceiptCommand(settings(), file, opts)));
+  audit
     .command('checkpoint')
     .description('sequence pending entries and sign a checkpoint now')
     .action(run(async () => (await commands.audit()).auditCheckpointCommand(settings())));

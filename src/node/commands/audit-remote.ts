@@ -7,10 +7,12 @@ import { dirname, join } from 'node:path';
 import { signPartnerToken } from '../../client/token';
 import { loadCovenantDir } from '../covenant-fs';
 import { formatVerifierKey, parseVerifierKey, type NoteKey } from '../../log/note';
-import { verifyRemote, type RemoteReport, type VerifierState } from '../../log/verifier';
+import type { JWK } from 'jose';
+import { verifyReceipt } from '../../log/receipt';
+import { checkReceipt, verifyRemote, type ReceiptCheck, type RemoteReport, type VerifierState } from '../../log/verifier';
 import type { NodeSettings } from '../env';
 import { readPrivateKey } from '../keys';
-import { defaultSub, progressBar, warn, write } from './common';
+import { defaultSub, progressBar, readInput, warn, write } from './common';
 import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, EXIT_UNAVAILABLE } from './exit';
 
 export type VerifyUrlOptions = { url: string; state?: string; vkey?: string; as?: string; role: string; json?: boolean; progress?: boolean };
@@ -89,4 +91,43 @@ export async function auditVerifyUrlCommand(settings: NodeSettings, opts: Verify
 
 function defaultStatePath(settings: NodeSettings, origin: string): string {
   return join(settings.localDir, `verifier-${origin.replace(/[^A-Za-z0-9.-]/g, '_')}.json`);
+}
+
+export type ReceiptOptions = { url: string; as: string; role: string; vkey?: string; jwks?: string; json?: boolean };
+
+/**
+ * `kenbaar audit receipt <file>`: check saved receipts (one Kenbaar-Receipt JWS per line) against the
+ * hub's tlog-proofs. Exit 1 when an entry is missing past the promised delay or a proof fails.
+ */
+export async function auditReceiptCommand(settings: NodeSettings, file: string | undefined, opts: ReceiptOptions): Promise<number> {
+  const covenant = loadCovenantDir(settings.covenantDir);
+  const base = opts.url.replace(/\/$/, '');
+  const fetchText = async (path: string) => {
+    try {
+      return await (await fetch(`${base}${path}`)).text();
+    } catch (e) {
+      throw new CliError(EXIT_UNAVAILABLE, `${opts.url}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const jwks = opts.jwks ? readFileSync(opts.jwks, 'utf8') : await fetchText('/.well-known/jwks.json');
+  const hubKeys = (JSON.parse(jwks) as { keys: JWK[] }).keys;
+  const logKey = parseVerifierKey(opts.vkey ?? (await fetchText('/log/vkey')).trim().split('\n')[0] ?? '');
+  if (!opts.vkey) warn(`using the log key the hub serves: ${formatVerifierKey(logKey)} (pass --vkey from a source you trust)`);
+  const jwk = readPrivateKey(settings.privateDir, opts.as);
+  const token = () => signPartnerToken({ partner: opts.as, jwk }, { sub: defaultSub(), role: opts.role, audience: settings.hubId });
+  const checks: (ReceiptCheck & { receipt: number })[] = [];
+  const lines = (await readInput(file)).split('\n').map((l) => l.trim()).filter(Boolean);
+  for (const [n, jws] of lines.entries()) {
+    const claims = await verifyReceipt(jws, hubKeys);
+    if (!claims) {
+      checks.push({ receipt: n + 1, uid: '', status: 'bad-proof', detail: "the receipt's signature does not verify with the hub's keys" });
+      continue;
+    }
+    const witnesses = covenant.witnesses.keys.map((w) => ({ name: w.name, key: parseVerifierKey(w.vkey) }));
+    const results = await checkReceipt({ url: opts.url, fetch, token, logKey, witnesses, quorum: covenant.witnesses.quorum, now: new Date() }, claims);
+    checks.push(...results.map((r) => ({ ...r, receipt: n + 1 })));
+  }
+  if (opts.json) write(`${JSON.stringify(checks, null, 2)}\n`);
+  else write(checks.map((c) => `receipt ${c.receipt} entry ${c.uid || '-'}: ${c.status} (${c.detail})\n`).join(''));
+  return checks.every((c) => c.status === 'included' || c.status === 'pending') ? EXIT_OK : EXIT_PROBLEMS;
 }
