@@ -51,6 +51,8 @@ export type LogConfig = {
   keys: LogKeys;
   /** Receipts promise inclusion in a checkpoint within this many seconds (cf. CT's maximum merge delay). */
   maxMergeDelaySeconds: number;
+  /** How long the hub waits for a witness before counting it offline (default 5 s). */
+  witnessTimeoutMs?: number;
 };
 
 /** The origin line of a covenant's log when none is configured. */

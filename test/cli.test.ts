@@ -154,7 +154,7 @@ describe.concurrent('kenbaar CLI', () => {
     const ok = await kenbaar(['audit', 'verify']);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(EXIT_OK);
-    expect(ok.stdout).toMatch(/entries\s+1 sequenced/);
+    expect(ok.stdout).toMatch(/entries\s+1 verified against the signed checkpoints/);
     expect(ok.stdout).toMatch(/checkpoints\s+1 signed/);
 
     const database = await openDatabase({ dataDir });

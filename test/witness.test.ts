@@ -8,11 +8,12 @@ import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consistencyProof, leafHash, rootOf } from '../src/audit/merkle';
 import { readHead, readSequenced, type LogHead } from '../src/audit/store';
+import { createCheckpoint } from '../src/audit/checkpoint';
 import { leafInput } from '../src/audit/entry';
 import { rowsOf } from '../src/db/types';
 import { fromHex, toBase64, toHex, utf8 } from '../src/encoding';
 import { openCheckpoint, signCheckpoint, type LogKeys } from '../src/log/checkpoint';
-import { generateSigner, parseNote, parseVerifierKey, SIG_COSIGNATURE, type NoteKey } from '../src/log/note';
+import { cosign, generateSigner, parseNote, parseVerifierKey, SIG_COSIGNATURE, type NoteKey } from '../src/log/note';
 import { verifyRemote, type VerifierState } from '../src/log/verifier';
 import { checkpointAndWitness, submitToWitnesses } from '../src/log/witnessing';
 import { startWitness, type RunningWitness } from '../src/node/commands/witness';
@@ -118,6 +119,8 @@ describe('the hub with witnesses, and the verifier without a database', () => {
     const covenant = { ...demoCovenant(), witnesses: { quorum: 2, keys: witnesses.map((w, i) => ({ name: witnessKeys[i]!.name, vkey: w.vkey, url: w.url })) } };
     hub = await startTestHub({ covenant });
     hub.config.log.keys = parseLogKeys(logSecret, LOG_ORIGIN);
+    // On two loaded cores a witness in this process may take seconds to answer; offline is refused connections.
+    hub.config.log.witnessTimeoutMs = 45_000;
   });
   afterAll(async () => {
     await Promise.all(witnesses.map((w) => w.stop().catch(() => {})));
@@ -169,6 +172,26 @@ describe('the hub with witnesses, and the verifier without a database', () => {
     // Bundles for a partner without read-audit-all: refused, and said so.
     const denied = await verify(second.next, 2, () => tokenFor(hub, 'politie', 'professional'));
     expect(denied.problems[0]!.kind).toBe('unavailable');
+  });
+
+  it('a witness answering with a forged or stale cosignature is not counted, and nothing of it is stored', async () => {
+    await traffic(1);
+    const { checkpoint: earlier } = await checkpointAndWitness(db(), hub.config, hub.clock());
+    const [stale] = await rowsOf<{ line: string }>(db(), sql`select line from checkpoint_cosignatures where checkpoint_id = ${earlier.id} and witness = ${witnessKeys[0]!.name}`);
+    await traffic(1);
+    const cp = await createCheckpoint(db(), hub.config, hub.clock());
+    // A "witness" that replays its cosignature of the earlier checkpoint, or signs with another key.
+    const other = generateSigner(witnessKeys[0]!.name, SIG_COSIGNATURE);
+    const forged = cosign(parseNote(cp.note!)!.text, other, Math.floor(Date.now() / 1000));
+    for (const line of [stale!.line, forged]) {
+      const fake = (async () => new Response(line, { status: 200 })) as unknown as typeof fetch;
+      const [outcome] = await submitToWitnesses(db(), { ...hub.config, covenant: { ...hub.config.covenant, witnesses: { quorum: 2, keys: [hub.config.covenant.witnesses.keys[0]!] } } }, cp, hub.clock(), fake);
+      expect(outcome!.status).toBe('bad-cosignature');
+    }
+    const [{ n }] = (await rowsOf<{ n: number }>(db(), sql`select count(*)::int as n from checkpoint_cosignatures where checkpoint_id = ${cp.id}`)) as [{ n: number }];
+    expect(n).toBe(0);
+    // Catch the witnesses up for the next cases.
+    await checkpointAndWitness(db(), hub.config, hub.clock());
   });
 
   it('tampering: a rewritten tail with a re-signed checkpoint is refused by the witnesses, and a fork to the verifier', async () => {

@@ -15,7 +15,7 @@ import { proveConsistency } from './tiles';
 
 export type WitnessOutcome = { witness: string; status: 'cosigned' | 'offline' | 'conflict' | 'refused' | 'bad-cosignature'; detail: string };
 
-const TIMEOUT_MS = 5_000;
+const DEFAULT_TIMEOUT_MS = 5_000;
 
 /** Submit checkpoint `cp` to every witness of the covenant; store the cosignatures that verify. */
 export async function submitToWitnesses(db: Db, config: HubConfig, cp: Checkpoint, now: Date, fetchImpl: typeof fetch = fetch): Promise<WitnessOutcome[]> {
@@ -32,7 +32,7 @@ export async function submitToWitnesses(db: Db, config: HubConfig, cp: Checkpoin
         const body = `old ${old}\n${proof.map((h) => `${toBase64(h)}\n`).join('')}\n${cp.note}`;
         let res: Response;
         try {
-          res = await fetchImpl(`${w.url.replace(/\/$/, '')}/add-checkpoint`, { method: 'POST', body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+          res = await fetchImpl(`${w.url.replace(/\/$/, '')}/add-checkpoint`, { method: 'POST', body, signal: AbortSignal.timeout(config.log.witnessTimeoutMs ?? DEFAULT_TIMEOUT_MS) });
         } catch (e) {
           return { witness: w.name, status: 'offline', detail: e instanceof Error ? e.name : 'fetch failed' };
         }
