@@ -10,7 +10,7 @@ import { and, asc, desc, eq, gt, isNull, lte, sql } from 'drizzle-orm';
 import { auditEntries, checkpoints, logHead, logSubtrees } from '../../schema/index';
 import { rowsOf, type Db, type Queryable } from '../db/types';
 import { tokenKey } from '../auth/replay';
-import { fromHex, toHex } from '../encoding';
+import { fromHex, storableJson, toHex } from '../encoding';
 import { foldLeaves } from '../log/tiles';
 import { EMPTY_ROOT, frontierRoot, leafHash } from './merkle';
 import { leafInput, pendingEntry, type AuditContext, type AuditEntry, type AuditInput } from './entry';
@@ -23,7 +23,7 @@ export type Appended = { uid: string; leafHash: Uint8Array };
 
 /**
  * Append entries in ONE statement, whatever their number: the rows travel as a single JSON
- * parameter (the same on PGlite and postgres.js, and far cheaper to build than a multi-row VALUES).
+ * parameter (the same on PGlite and node-postgres, and far cheaper to build than a multi-row VALUES).
  * With `claim`, the same statement also takes the token's jti; when the jti was used before it
  * writes nothing and returns null (a replay), so claiming costs no extra round trip.
  * Returns each entry's uid and leaf hash, for receipts.
@@ -35,11 +35,23 @@ export async function appendAudit(
   claim?: TokenClaim,
 ): Promise<Appended[] | null> {
   if (inputs.length === 0) return [];
-  const pending = inputs.map((i) => pendingEntry(ctx, i, crypto.randomUUID()));
-  const appended = pending.map((e): Appended => ({ uid: e.uid!, leafHash: leafHash(leafInput(e, 0)) }));
-  const rows = JSON.stringify(
-    pending.map((e) => ({ uid: e.uid, action: e.action, subject: e.subject, purpose: e.purpose, case_ref: e.caseRef, outcome: e.outcome, rule: e.rule, detail: e.detail })),
+  // Whatever a detail quotes (a request path, a field name) can be stored: no append fails on text.
+  const rows = storableJson(
+    inputs.map((i) => ({
+      uid: crypto.randomUUID(),
+      action: i.action,
+      subject: i.subject ?? null,
+      purpose: i.purpose ?? null,
+      case_ref: i.caseRef ?? null,
+      outcome: i.outcome,
+      rule: i.rule ?? null,
+      detail: i.detail ?? null,
+    })),
   );
+  // Leaves are hashed from exactly what the database will store (escaped text included), so the
+  // receipt's leaf hash is the one the sequencer computes from the row.
+  const stored = JSON.parse(rows) as ({ uid: string; case_ref: string | null } & Omit<AuditInput, 'caseRef'>)[];
+  const appended = stored.map(({ uid, case_ref, ...input }): Appended => ({ uid, leafHash: leafHash(leafInput(pendingEntry(ctx, { ...input, caseRef: case_ref }, uid), 0)) }));
   const entries = sql`
     insert into audit_entries (uid, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
     select x.uid, ${ctx.at.toISOString()}::timestamptz, ${ctx.requestId}, ${ctx.actor?.partner ?? null}, ${ctx.actor?.sub ?? null}, ${ctx.actor?.role ?? null},
