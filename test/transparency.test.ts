@@ -127,6 +127,14 @@ describe(`the audit log as a transparency log (${dbKind})`, () => {
     expect(await verifyReceipt(forged, hub.config.signer.published)).toBeNull();
   });
 
+  it('the leaf hash given at append is the stored one also when the text had to be escaped to be stored', async () => {
+    const ctx = { at: hub.clock(), requestId: 'escaped', actor: null, covenantVersion: hub.config.covenant.version };
+    const [appended] = (await appendAudit(db(), ctx, [{ action: 'purge', outcome: 'ok', detail: { path: 'a\u0000b\ud800c', n: 1.5e21 } }]))!;
+    await integrateAll(db(), hub.clock());
+    const [row] = await rowsOf<{ leaf_hash: string }>(db(), sql`select leaf_hash from audit_entries where uid = ${appended!.uid}`);
+    expect(row!.leaf_hash).toBe(toHex(appended!.leafHash));
+  });
+
   it('a receipt becomes a C2SP tlog-proof once a checkpoint covers the entry; others cannot fetch it', async () => {
     const p = person();
     const reg = await send(hub, {
