@@ -15,8 +15,8 @@ import { problemResponses } from '../http/schemas';
 import { deny, readThenLog } from '../http/unit-of-work';
 import { formatVerifierKey } from './note';
 import { formatTlogProof } from './proof';
-import { dbHashReader, entriesInRange, entryByUid, latestNoteCheckpoint, latestPublished, minIndex, type PublishedCheckpoint } from './store';
-import { encodeBundle, parseTilePath, proveInclusion, TILE_WIDTH, tileWidthAt } from './tiles';
+import { dbBatchReader, dbHashReader, entriesInRange, entryByUid, latestNoteCheckpoint, latestPublished, minIndex, type PublishedCheckpoint } from './store';
+import { encodeBundle, parseTilePath, proveInclusion, TILE_WIDTH, tileWidthAt, withPrefetch } from './tiles';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
@@ -107,7 +107,8 @@ export function logRoutes(app: OpenAPIHono<AppEnv>) {
       if (entry.seq === null || !cp || entry.seq >= cp.size) {
         return deny(new Problem('not-found', `The entry is not in a published checkpoint yet; the receipt promised it within ${config.log.maxMergeDelaySeconds} s`, { reason: 'not-yet-published' }));
       }
-      const hashes = await proveInclusion(dbHashReader(q), entry.seq, cp.size);
+      const seq = entry.seq;
+      const hashes = await withPrefetch(dbBatchReader(q), (read) => proveInclusion(read, seq, cp.size));
       return formatTlogProof({ index: entry.seq, path: hashes, checkpoint: publishedNote(cp) });
     });
     return c.text(proof, 200, { 'content-type': 'text/plain; charset=utf-8' });

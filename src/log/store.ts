@@ -1,13 +1,13 @@
 // Data access for the transparency log's views of the audit log: tile hashes, entry bundles,
 // published checkpoints with their cosignatures, witness state. (Appending and sequencing:
 // src/audit/store.ts.)
-import { and, asc, desc, eq, gte, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import { auditEntries, checkpointCosignatures, checkpoints, logHead, logSubtrees, witnessState } from '../../schema/index';
 import type { AuditEntry } from '../audit/entry';
 import type { Checkpoint } from '../audit/store';
 import { rowsOf, type Queryable } from '../db/types';
 import { fromHex } from '../encoding';
-import type { HashReader } from './tiles';
+import type { BatchHashReader, HashReader } from './tiles';
 
 export class HashesUnavailable extends Error {}
 
@@ -30,6 +30,34 @@ export function dbHashReader(q: Queryable): HashReader {
       throw new HashesUnavailable(`hashes ${start}..${start + count - 1} at level ${level} are not available`);
     }
     return rows.map((r) => fromHex(r.hash!));
+  };
+}
+
+/** Many ranges of tile hashes in one query per level (see tiles.withPrefetch). */
+export function dbBatchReader(q: Queryable): BatchHashReader {
+  return async (ranges) => {
+    const found = new Map<string, string | null>();
+    for (const level of new Set(ranges.map((r) => r.level))) {
+      const mine = ranges.filter((r) => r.level === level);
+      const rows =
+        level === 0
+          ? await q
+              .select({ i: auditEntries.seq, hash: auditEntries.leafHash })
+              .from(auditEntries)
+              .where(or(...mine.map((r) => and(gte(auditEntries.seq, r.start), lt(auditEntries.seq, r.start + r.count)))))
+          : await q
+              .select({ i: logSubtrees.idx, hash: logSubtrees.hash })
+              .from(logSubtrees)
+              .where(and(eq(logSubtrees.level, level), or(...mine.map((r) => and(gte(logSubtrees.idx, r.start), lt(logSubtrees.idx, r.start + r.count))))));
+      for (const r of rows) found.set(`${level}/${r.i}`, r.hash);
+    }
+    return ranges.map((r) =>
+      Array.from({ length: r.count }, (_, k) => {
+        const hex = found.get(`${r.level}/${r.start + k}`);
+        if (!hex) throw new HashesUnavailable(`hash ${r.start + k} at level ${r.level} is not available`);
+        return fromHex(hex);
+      }),
+    );
   };
 }
 

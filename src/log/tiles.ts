@@ -81,6 +81,30 @@ export function tileWidthAt(level: number, index: number, size: number): number 
  */
 export type HashReader = (level: number, start: number, count: number) => Promise<Uint8Array[]>;
 
+export type HashRange = { level: number; start: number; count: number };
+/** Reads many ranges at once (one query per level instead of one per range). */
+export type BatchHashReader = (ranges: readonly HashRange[]) => Promise<Uint8Array[][]>;
+
+/**
+ * Runs `fn` twice: first with a reader that only records which hashes it asks for (answering
+ * zeros), then with all of them fetched in one batch. A proof needs ~2 log2(n) small ranges; read
+ * one by one they are as many database round trips.
+ */
+export async function withPrefetch<T>(batch: BatchHashReader, fn: (read: HashReader) => Promise<T>): Promise<T> {
+  const wanted: HashRange[] = [];
+  await fn(async (level, start, count) => {
+    wanted.push({ level, start, count });
+    return Array.from({ length: count }, () => new Uint8Array(32));
+  });
+  const got = await batch(wanted);
+  const byKey = new Map(wanted.map((w, i) => [`${w.level}/${w.start}/${w.count}`, got[i]!]));
+  return fn(async (level, start, count) => {
+    const hashes = byKey.get(`${level}/${start}/${count}`);
+    if (!hashes) throw new RangeError(`hashes ${level}/${start}/${count} were not prefetched`);
+    return hashes;
+  });
+}
+
 /** MTH(D[lo:hi]) for lo < hi, reading as few stored hashes as the tile layout allows. */
 export async function rangeHash(read: HashReader, lo: number, hi: number): Promise<Uint8Array> {
   const n = hi - lo;

@@ -10,8 +10,8 @@ import { toBase64 } from '../encoding';
 import { openCheckpoint } from './checkpoint';
 import { parseVerifierKey } from './note';
 import { backfillSubtrees } from './retention';
-import { addCosignature, dbHashReader, setWitnessSize, witnessSizes } from './store';
-import { proveConsistency } from './tiles';
+import { addCosignature, dbBatchReader, setWitnessSize, witnessSizes } from './store';
+import { proveConsistency, withPrefetch } from './tiles';
 
 export type WitnessOutcome = { witness: string; status: 'cosigned' | 'offline' | 'conflict' | 'refused' | 'bad-cosignature'; detail: string };
 
@@ -28,7 +28,7 @@ export async function submitToWitnesses(db: Db, config: HubConfig, cp: Checkpoin
       // One retry: a 409 tells the size the witness really holds (first contact, or a lost answer).
       for (let attempt = 0; attempt < 2; attempt++) {
         if (old > cp.size) return { witness: w.name, status: 'conflict', detail: `the witness holds size ${old}, beyond this checkpoint (${cp.size})` };
-        const proof = old > 0 && old < cp.size ? await proveConsistency(dbHashReader(db), old, cp.size) : [];
+        const proof = old > 0 && old < cp.size ? await withPrefetch(dbBatchReader(db), (read) => proveConsistency(read, old, cp.size)) : [];
         const body = `old ${old}\n${proof.map((h) => `${toBase64(h)}\n`).join('')}\n${cp.note}`;
         let res: Response;
         try {
