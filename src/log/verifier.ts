@@ -51,6 +51,9 @@ export type RemoteOptions = {
 
 class Unavailable extends Error {}
 
+/** Tiles and bundles requested ahead while one is hashed. */
+const LOOKAHEAD = 8;
+
 export async function verifyRemote(o: RemoteOptions): Promise<RemoteReport> {
   const base = o.url.replace(/\/$/, '');
   const origin = o.logKey.name;
@@ -151,7 +154,23 @@ async function recomputeRoot(
   let frontier: Frontier = [];
   let size = 0;
   const tilesAtLevel0 = Math.ceil(cp.size / TILE_WIDTH);
+  const bundles = new Map<number, Promise<Response>>();
+  const bundle = (i: number) => {
+    let p = bundles.get(i);
+    if (!p) {
+      p = get(`/log/${tilePath({ level: 'entries', index: i, width: tileWidthAt(0, i, cp.size) })}`, true);
+      p.catch(() => {}); // awaited (and its failure reported) when its turn comes
+      bundles.set(i, p);
+    }
+    return p;
+  };
   for (let i = 0; i < tilesAtLevel0; i++) {
+    // Keep a few requests in flight ahead of the one being hashed.
+    for (let j = i + 1; j < Math.min(tilesAtLevel0, i + LOOKAHEAD); j++) {
+      tile(0, j).catch(() => {});
+      if (o.token) bundle(j);
+    }
+    bundles.delete(i - 1);
     const width = tileWidthAt(0, i, cp.size);
     const hashes = await tile(0, i);
     if (hashes === 'gone') {
@@ -165,7 +184,7 @@ async function recomputeRoot(
     }
     let leaves = hashes;
     if (o.token) {
-      const res = await get(`/log/${tilePath({ level: 'entries', index: i, width })}`, true);
+      const res = await bundle(i);
       if (res.status === 200) {
         const entries = decodeBundle(new Uint8Array(await res.arrayBuffer()));
         if (!entries || entries.length !== width) throw new Unavailable(`entry bundle ${i} is malformed`);

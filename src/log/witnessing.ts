@@ -32,7 +32,7 @@ export async function submitToWitnesses(db: Db, config: HubConfig, cp: Checkpoin
         const body = `old ${old}\n${proof.map((h) => `${toBase64(h)}\n`).join('')}\n${cp.note}`;
         let res: Response;
         try {
-          res = await fetchImpl(`${w.url.replace(/\/$/, '')}/add-checkpoint`, { method: 'POST', body, signal: AbortSignal.timeout(config.log.witnessTimeoutMs ?? DEFAULT_TIMEOUT_MS) });
+          res = await post(fetchImpl, `${w.url.replace(/\/$/, '')}/add-checkpoint`, body, config.log.witnessTimeoutMs ?? DEFAULT_TIMEOUT_MS);
         } catch (e) {
           return { witness: w.name, status: 'offline', detail: e instanceof Error ? e.name : 'fetch failed' };
         }
@@ -53,6 +53,20 @@ export async function submitToWitnesses(db: Db, config: HubConfig, cp: Checkpoin
       return { witness: w.name, status: 'conflict', detail: 'the witness keeps answering 409' };
     }),
   );
+}
+
+/**
+ * POST, once more after a network error (not after a timeout): a kept-alive connection the witness
+ * closed just then fails the first try. Repeating add-checkpoint is safe: a witness that took the
+ * first answers 409 with the new size, or cosigns the same checkpoint again.
+ */
+async function post(fetchImpl: typeof fetch, url: string, body: string, timeoutMs: number): Promise<Response> {
+  try {
+    return await fetchImpl(url, { method: 'POST', body, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    if (e instanceof Error && e.name === 'TimeoutError') throw e;
+    return fetchImpl(url, { method: 'POST', body, signal: AbortSignal.timeout(timeoutMs) });
+  }
 }
 
 /** The checkpoint job (Node timer, Worker cron, POST /v1/audit/checkpoints): sign, then witness. */
