@@ -3,6 +3,7 @@
 import type { JSONWebKeySet, JWK } from 'jose';
 import type { Covenant, Actor } from './covenant/index';
 import type { Db } from './db/types';
+import type { Logger } from './log';
 import type { HubKeyring } from './pseudonym/hub-key';
 import { partnerKeyring, type PartnerKeyring } from './auth/keyring';
 import type { Appended } from './audit/store';
@@ -60,13 +61,15 @@ export const defaultLogOrigin = (covenantId: string) => `kenbaar.example/${coven
 
 export type Clock = () => Date;
 
-export type Deps = { config: HubConfig; db: Db; clock: Clock };
+/** `log`: the server log (codes and ids only, src/log.ts); JSON lines on stderr when not given. */
+export type Deps = { config: HubConfig; db: Db; clock: Clock; log?: Logger };
 
 export type AppEnv = {
   Variables: {
     config: HubConfig;
     db: Db;
     clock: Clock;
+    log: Logger;
     requestId: string;
     /** Set by the auth middleware once the partner token verified. */
     actor: Actor;

@@ -3,14 +3,15 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCheckpoint } from '../src/audit/checkpoint';
 import { formatVerifierKey, parseSignerKey, SIG_COSIGNATURE } from '../src/log/note';
 import { RECEIPT_HEADER } from '../src/log/receipt';
 import { auditReceiptCommand, auditVerifyUrlCommand } from '../src/node/commands/audit-remote';
 import { EXIT_OK, EXIT_PROBLEMS } from '../src/node/commands/exit';
 import { witnessKeygenCommand } from '../src/node/commands/witness';
-import { readSettings } from '../src/node/env';
+import { readSettings, type CliIo } from '../src/node/env';
+import { cliContext } from '../src/node/commands/common';
 import { startTestHub, partnerKey, type TestHub } from './support/hub';
 import { tokenFor } from './support/http';
 import { person } from './support/people';
@@ -18,9 +19,14 @@ import { person } from './support/people';
 describe('partner-side log commands', () => {
   let hub: TestHub;
   let dir: string;
-  const settings = () =>
-    readSettings({ KENBAAR_LOCAL_DIR: join(dir, 'local'), KENBAAR_PRIVATE_DIR: join(dir, 'private'), KENBAAR_HUB_ID: hub.config.hubId } as NodeJS.ProcessEnv);
   let out = '';
+  const settings = () =>
+    cliContext(readSettings({ KENBAAR_LOCAL_DIR: join(dir, 'local'), KENBAAR_PRIVATE_DIR: join(dir, 'private'), KENBAAR_HUB_ID: hub.config.hubId } as NodeJS.ProcessEnv), {
+      stdin: process.stdin,
+      stdout: { write: (chunk: string | Uint8Array) => ((out += String(chunk)), true) } as unknown as CliIo['stdout'],
+      stderr: { write: () => true } as unknown as CliIo['stderr'],
+      env: {},
+    });
 
   beforeAll(async () => {
     hub = await startTestHub({ http: true });
@@ -31,14 +37,8 @@ describe('partner-side log commands', () => {
     for (const p of ['gemeente', 'zorg-en-veiligheidshuis']) {
       writeFileSync(join(dir, 'private', `${p}.jwk.json`), JSON.stringify((await partnerKey(p)).privateJwk));
     }
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   });
   afterAll(async () => {
-    vi.restoreAllMocks();
     await hub?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

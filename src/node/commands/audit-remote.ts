@@ -11,8 +11,9 @@ import type { JWK } from 'jose';
 import { verifyReceipt } from '../../log/receipt';
 import { checkReceipt, verifyRemote, type ReceiptCheck, type RemoteReport, type VerifierState } from '../../log/verifier';
 import type { NodeSettings } from '../env';
+import type { Cli } from './common';
 import { readPrivateKey } from '../keys';
-import { defaultSub, progressBar, readInput, warn, write } from './common';
+import { defaultSub, progressBar, readInput } from './common';
 import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, EXIT_UNAVAILABLE } from './exit';
 
 export type VerifyUrlOptions = { url: string; state?: string; vkey?: string; as?: string; role: string; json?: boolean; progress?: boolean };
@@ -30,7 +31,8 @@ export function formatRemoteReport(r: RemoteReport, url: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function auditVerifyUrlCommand(settings: NodeSettings, opts: VerifyUrlOptions): Promise<number> {
+export async function auditVerifyUrlCommand(cli: Cli, opts: VerifyUrlOptions): Promise<number> {
+  const { settings, write, warn } = cli;
   const covenant = loadCovenantDir(settings.covenantDir);
   const witnesses = covenant.witnesses.keys.map((w) => ({ name: w.name, key: parseVerifierKey(w.vkey) }));
   let logKey: NoteKey | undefined;
@@ -60,7 +62,7 @@ export async function auditVerifyUrlCommand(settings: NodeSettings, opts: Verify
   const partner = opts.as;
   const jwk = partner ? readPrivateKey(settings.privateDir, partner) : undefined;
   const token = partner && jwk ? () => signPartnerToken({ partner, jwk }, { sub: defaultSub(), role: opts.role, audience: settings.hubId }) : undefined;
-  const bar = progressBar(!opts.json && (opts.progress === true || Boolean(process.stderr.isTTY)), 0, 'verifying', 'leaves');
+  const bar = progressBar(cli.io.stderr, !opts.json && (opts.progress === true || Boolean(cli.io.stderr.isTTY)), 0, 'verifying', 'leaves');
   let report: RemoteReport;
   try {
     report = await verifyRemote({
@@ -99,7 +101,8 @@ export type ReceiptOptions = { url: string; as: string; role: string; vkey?: str
  * `kenbaar audit receipt <file>`: check saved receipts (one Kenbaar-Receipt JWS per line) against the
  * hub's tlog-proofs. Exit 1 when an entry is missing past the promised delay or a proof fails.
  */
-export async function auditReceiptCommand(settings: NodeSettings, file: string | undefined, opts: ReceiptOptions): Promise<number> {
+export async function auditReceiptCommand(cli: Cli, file: string | undefined, opts: ReceiptOptions): Promise<number> {
+  const { settings, write, warn } = cli;
   const covenant = loadCovenantDir(settings.covenantDir);
   const base = opts.url.replace(/\/$/, '');
   const fetchText = async (path: string) => {
@@ -116,7 +119,7 @@ export async function auditReceiptCommand(settings: NodeSettings, file: string |
   const jwk = readPrivateKey(settings.privateDir, opts.as);
   const token = () => signPartnerToken({ partner: opts.as, jwk }, { sub: defaultSub(), role: opts.role, audience: settings.hubId });
   const checks: (ReceiptCheck & { receipt: number })[] = [];
-  const lines = (await readInput(file)).split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = (await readInput(cli.io.stdin, file)).split('\n').map((l) => l.trim()).filter(Boolean);
   for (const [n, jws] of lines.entries()) {
     const claims = await verifyReceipt(jws, hubKeys);
     if (!claims) {

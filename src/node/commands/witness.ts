@@ -7,18 +7,17 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { formatSignerKey, formatVerifierKey, generateSigner, parseSignerKey, parseVerifierKey, SIG_COSIGNATURE, SIG_ED25519, type NoteKey } from '../../log/note';
 import { memoryStore, witnessApp, type WitnessedHead } from '../../witness/witness';
-import type { NodeSettings } from '../env';
-import { write } from './common';
+import type { Cli } from './common';
 import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from './exit';
 
 export type WitnessServeOptions = { key: string; log: string[]; state: string; host?: string; port?: string };
 
-export function witnessKeygenCommand(_settings: NodeSettings, opts: { name: string; out: string }): number {
+export function witnessKeygenCommand(cli: Cli, opts: { name: string; out: string }): number {
   if (existsSync(opts.out)) throw new CliError(EXIT_USAGE, `${opts.out} exists; not overwriting a witness key`);
   const signer = generateSigner(opts.name, SIG_COSIGNATURE);
   mkdirSync(dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, `${formatSignerKey(signer)}\n`, { mode: 0o600 });
-  write(`witness key written to ${opts.out} (keep it secret)\nverifier key, for the covenant's witnesses.keys[].vkey:\n${formatVerifierKey(signer)}\n`);
+  cli.write(`witness key written to ${opts.out} (keep it secret)\nverifier key, for the covenant's witnesses.keys[].vkey:\n${formatVerifierKey(signer)}\n`);
   return EXIT_OK;
 }
 
@@ -71,9 +70,9 @@ export async function startWitness(opts: WitnessServeOptions): Promise<RunningWi
   };
 }
 
-export async function witnessServeCommand(_settings: NodeSettings, opts: WitnessServeOptions): Promise<number> {
+export async function witnessServeCommand(cli: Cli, opts: WitnessServeOptions): Promise<number> {
   const w = await startWitness(opts);
-  write(`witness ${w.vkey.split('+')[0]} listening on ${w.url} (POST ${w.url}/add-checkpoint)\n  verifier key ${w.vkey}\n  state        ${opts.state}\n`);
+  cli.write(`witness ${w.vkey.split('+')[0]} listening on ${w.url} (POST ${w.url}/add-checkpoint)\n  verifier key ${w.vkey}\n  state        ${opts.state}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
