@@ -1,6 +1,8 @@
 // Shared machinery of the benchmarks: a throw-away PostgreSQL database, bench-only keys, the hub in
 // a child process, a keep-alive HTTP client, fast SQL seeding, statistics and reporting.
 // Not part of the app and not run by vitest.
+import { defaultLogOrigin } from '../src/config';
+import { generateLogKeySecret } from '../src/log/checkpoint';
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -110,6 +112,7 @@ export type BenchKeys = {
   localDir: string;
   hubKeySecret: string;
   signingKeySecret: string;
+  logKeySecret: string;
   hubKeys: HubKeyring;
   signing: Map<string, PartnerSigningKey>;
 };
@@ -131,6 +134,7 @@ export async function makeKeys(covenant: Covenant, dir: string): Promise<BenchKe
     localDir,
     hubKeySecret,
     signingKeySecret: await generateSigningKeySecret(),
+    logKeySecret: generateLogKeySecret(defaultLogOrigin(covenant.id)),
     hubKeys: parseHubKeyring(hubKeySecret),
     signing,
   };
@@ -152,6 +156,7 @@ export function hubEnv(keys: BenchKeys, store: { url: string } | { dataDir: stri
     KENBAAR_PRIVATE_DIR: keys.privateDir,
     KENBAAR_HUB_KEY: keys.hubKeySecret,
     KENBAAR_SIGNING_KEY: keys.signingKeySecret,
+    KENBAAR_LOG_KEY: keys.logKeySecret,
     KENBAAR_HUB_ID: HUB_ID,
     HOST: '127.0.0.1',
     PORT: '0',

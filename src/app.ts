@@ -19,6 +19,8 @@ import { inject, jsonBody, wellFormedQuery } from './http/middleware';
 import { fieldErrors, fieldName, ProblemSchema } from './http/schemas';
 import { codeLocation } from './log';
 import { recordRejection } from './http/unit-of-work';
+import { receipts } from './log/receipt';
+import { logRoutes } from './log/routes';
 import { lookupRoutes } from './lookups/routes';
 import { matchRoutes } from './matches/routes';
 import { registrationRoutes } from './registrations/routes';
@@ -45,6 +47,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   });
 
   app.use('*', inject(provide));
+  app.use('*', receipts());
   // Authenticate before reading the body: a stranger's body is never parsed, and a partner's
   // broken body (malformed, wrong type, too large) is a logged attempt that burns its token.
   app.use('/v1/*', authenticate());
@@ -56,6 +59,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   lookupRoutes(app);
   matchRoutes(app);
   auditRoutes(app);
+  logRoutes(app);
   disclosureRoutes(app);
   decisionRoutes(app);
   handoverRoutes(app);

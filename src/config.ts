@@ -7,6 +7,8 @@ import type { Logger } from './log';
 import type { HubKeyring } from './pseudonym/hub-key';
 import { partnerKeyring, type PartnerKeyring } from './auth/keyring';
 import type { SignatureCheck } from './auth/signature';
+import type { Appended } from './audit/store';
+import type { LogKeys } from './log/checkpoint';
 
 /** Public keys of each partner system, by partner id (keys/<partner>.jwks.json). */
 export type PartnerKeys = ReadonlyMap<string, JSONWebKeySet>;
@@ -44,8 +46,21 @@ export type HubConfig = {
   signatureCheck?: SignatureCheck;
   hubKeys: HubKeyring;
   signer: HubSigner;
+  /** The transparency log: origin and Ed25519 note key(s) for checkpoints (src/log/). */
+  log: LogConfig;
   limits: Limits;
 };
+
+export type LogConfig = {
+  keys: LogKeys;
+  /** Receipts promise inclusion in a checkpoint within this many seconds (cf. CT's maximum merge delay). */
+  maxMergeDelaySeconds: number;
+  /** How long the hub waits for a witness before counting it offline (default 5 s). */
+  witnessTimeoutMs?: number;
+};
+
+/** The origin line of a covenant's log when none is configured. */
+export const defaultLogOrigin = (covenantId: string) => `kenbaar.example/${covenantId}`;
 
 export type Clock = () => Date;
 
@@ -68,6 +83,8 @@ export type AppEnv = {
     token: { jti: string; exp: Date };
     /** Set once this request's outcome is in the audit log (so onError does not log it twice). */
     audited: boolean;
+    /** The audit entries this request committed: its receipt names them (src/log/receipt.ts). */
+    appended: Appended[];
   };
 };
 

@@ -24,6 +24,7 @@ import { generatePartnerKey } from '../src/node/keys';
 import { generateHubKeySecret, parseHubKeyring } from '../src/pseudonym/hub-key';
 import { hubPseudonym, parseSubject } from '../src/pseudonym/pseudonymise';
 import { toBase64Url } from '../src/encoding';
+import { generateLogKeySecret } from '../src/log/checkpoint';
 import { generateSigningKeySecret } from '../src/signing';
 import { buildWorkerConfig } from '../src/worker/config';
 import type { ExecutionContext, WorkerEnv } from '../src/worker/env';
@@ -102,7 +103,7 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
     signingJwk = JSON.parse(signingSecret) as JWK;
     const secrets = join(dir, 'secrets.env');
     hubKeySecret = generateHubKeySecret(1);
-    writeFileSync(secrets, `KENBAAR_HUB_KEY=${hubKeySecret}\nKENBAAR_SIGNING_KEY='${signingSecret}'\n`, { mode: 0o600 });
+    writeFileSync(secrets, `KENBAAR_HUB_KEY=${hubKeySecret}\nKENBAAR_SIGNING_KEY='${signingSecret}'\nKENBAAR_LOG_KEY=${generateLogKeySecret('kenbaar.example/zvh-veenstreek-noord-2026')}\n`, { mode: 0o600 });
 
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
@@ -224,6 +225,7 @@ describe('the Worker’s configuration', () => {
     KENBAAR_HUB_ID: HUB_ID,
     KENBAAR_HUB_KEY: generateHubKeySecret(1),
     KENBAAR_SIGNING_KEY: await generateSigningKeySecret(),
+    KENBAAR_LOG_KEY: generateLogKeySecret('kenbaar.example/zvh-veenstreek-noord-2026'),
     ...over,
   });
   const ctx = () => ({ waitUntil: () => {}, passThroughOnException: () => {}, props: {} }) as unknown as ExecutionContext;

@@ -65,7 +65,7 @@ export async function startCluster(
       await new Promise<void>((resolve) => cluster.disconnect(() => resolve()));
       await stopWork();
       // A final checkpoint so that nothing written is left outside a signed head.
-      return createCheckpoint(database.db, config.signer, config.hubId, clock());
+      return createCheckpoint(database.db, config, clock());
     },
   };
 }

@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createApp, type App } from '../app';
 import { createCheckpoint } from '../audit/checkpoint';
+import { pruneLog } from '../log/retention';
+import { checkpointAndWitness } from '../log/witnessing';
 import { integrateAll, type Checkpoint } from '../audit/store';
 import { classifyDbError, errorCode } from '../db/errors';
 import { jsonLogger, type Logger } from '../log';
@@ -83,8 +85,11 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
   };
   const timers = [
     setInterval(job('sequencer', () => integrateAll(database.db, clock())), schedule.integrateMs),
-    setInterval(job('checkpoint', () => createCheckpoint(database.db, config.signer, config.hubId, clock())), schedule.checkpointMs),
-    setInterval(job('purge', () => purge(database.db, config.covenant, clock())), schedule.purgeMs),
+    setInterval(job('checkpoint', () => checkpointAndWitness(database.db, config, clock())), schedule.checkpointMs),
+    setInterval(job('purge', async () => {
+      await purge(database.db, config.covenant, clock());
+      await pruneLog(database.db, config.covenant, clock());
+    }), schedule.purgeMs),
   ];
   for (const t of timers) t.unref();
   return async () => {
@@ -122,7 +127,7 @@ export async function startServer(
       await stopWork();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // A final checkpoint so that nothing written is left outside a signed head.
-      return background ? createCheckpoint(database.db, config.signer, config.hubId, clock()) : undefined;
+      return background ? createCheckpoint(database.db, config, clock()) : undefined;
     },
   };
 }

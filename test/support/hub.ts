@@ -17,6 +17,10 @@ import { openDatabase, type Database } from '../../src/node/database';
 import { nodeSignatureCheck } from '../../src/node/signature';
 import { generateHubKeySecret, parseHubKeyring } from '../../src/pseudonym/hub-key';
 import { generateSigningKeySecret, parseSigningKeys } from '../../src/signing';
+import { generateLogKeySecret, parseLogKeys } from '../../src/log/checkpoint';
+import { DEFAULT_MMD_SECONDS } from '../../src/log/receipt';
+
+export const LOG_ORIGIN = 'kenbaar.example/zvh-test';
 
 export const DATABASE_URL = process.env.DATABASE_URL || undefined;
 export const dbKind = DATABASE_URL ? 'postgres' : 'pglite';
@@ -149,6 +153,7 @@ export async function testHubConfig(opts: Pick<TestHubOptions, 'covenant' | 'ext
     hubKeys: parseHubKeyring(generateHubKeySecret(1)),
     signer: await parseSigningKeys(await generateSigningKeySecret()),
     signatureCheck: nodeSignatureCheck(), // as the Node edge does (src/node/hub.ts)
+    log: { keys: parseLogKeys(generateLogKeySecret(LOG_ORIGIN), LOG_ORIGIN), maxMergeDelaySeconds: DEFAULT_MMD_SECONDS },
   });
 }
 
