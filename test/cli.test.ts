@@ -22,6 +22,7 @@ import { readPrivateKey } from '../src/node/keys';
 import { startServer } from '../src/node/serve';
 import { importJWK, type JWK } from 'jose';
 import { fromBase64, toBase64Url } from '../src/encoding';
+import { generateLogKeySecret } from '../src/log/checkpoint';
 import { generateHubKeySecret, parseHubKeyring } from '../src/pseudonym/hub-key';
 import { generateTestBsn, partnerPseudonym } from '../src/pseudonym/index';
 import { generateSigningKeySecret, parseSigningKeys } from '../src/signing';
@@ -388,6 +389,8 @@ describe('the kenbaar binary', () => {
       KENBAAR_KEYS_DIR: join(tmp, 'prod-keys'),
       KENBAAR_HUB_KEY: generateHubKeySecret(1),
       KENBAAR_SIGNING_KEY: await generateSigningKeySecret(),
+      KENBAAR_LOG_KEY: generateLogKeySecret('kenbaar.example/zvh-test'),
+      KENBAAR_LOG_ORIGIN: 'kenbaar.example/zvh-test',
       PORT: '0',
     });
     delete env.KENBAAR_COVENANT_KEY; // the hub never has it
