@@ -6,7 +6,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { auditRoutes } from './audit/routes';
+import { auditRoutes, PUBLIC_CHECKPOINT_PATH } from './audit/routes';
 import { decisionRoutes } from './disclosures/decision-routes';
 import { handoverRoutes } from './disclosures/handover-routes';
 import { disclosureRoutes } from './disclosures/routes';
@@ -14,12 +14,13 @@ import { authenticate } from './auth/middleware';
 import type { AppEnv, Deps } from './config';
 import { Problem, problemResponse } from './errors';
 import { inject, jsonBody, wellFormedQuery } from './http/middleware';
+import { apiServers, documentFailures } from './http/openapi';
 import { fieldErrors, fieldName } from './http/schemas';
 import { recordRejection } from './http/unit-of-work';
 import { lookupRoutes } from './lookups/routes';
 import { matchRoutes } from './matches/routes';
 import { registrationRoutes } from './registrations/routes';
-import { systemRoutes } from './system/routes';
+import { DATABASE_FREE_PATHS, systemRoutes } from './system/routes';
 
 export type DepsProvider = (c: Context<AppEnv>) => Deps | Promise<Deps>;
 
@@ -44,7 +45,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   app.use('*', inject(provide));
   // Authenticate before reading the body: a stranger's body is never parsed, and a partner's
   // broken body (malformed, wrong type, too large) is a logged attempt that burns its token.
-  app.use('/v1/*', authenticate());
+  app.use('/v1/*', authenticate([PUBLIC_CHECKPOINT_PATH]));
   app.use('/v1/*', wellFormedQuery());
   app.use('/v1/*', jsonBody());
 
@@ -57,6 +58,8 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   decisionRoutes(app);
   handoverRoutes(app);
 
+  documentFailures(app, DATABASE_FREE_PATHS);
+
   app.openAPIRegistry.registerComponent('securitySchemes', 'partnerJwt', {
     type: 'http',
     scheme: 'bearer',
@@ -66,9 +69,11 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   });
   app.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',
+    servers: apiServers(c.req.url),
     info: {
       title: 'kenbaar',
       version: '0.1.0',
+      license: { name: 'EUPL-1.2', identifier: 'EUPL-1.2' },
       description: `Purpose-bound "known by" lookups over pseudonymised registrations for the Zorg- en Veiligheidshuis covenant ${c.var.config.covenant.id} (version ${c.var.config.covenant.version}).`,
     },
   }));

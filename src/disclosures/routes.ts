@@ -21,6 +21,7 @@ const security = [{ partnerJwt: [] }];
 const createRequest = createRoute({
   method: 'post',
   path: '/v1/disclosures',
+  operationId: 'requestDisclosure',
   tags: ['Disclosures'],
   summary: 'Ask a partner for content, on a signed justification',
   description:
@@ -39,6 +40,7 @@ const createRequest = createRoute({
 const listRoute = createRoute({
   method: 'get',
   path: '/v1/disclosures',
+  operationId: 'listDisclosures',
   tags: ['Disclosures'],
   summary: 'Disclosure requests: brokers see all, others their own requests and those addressed to them',
   security,
@@ -58,6 +60,7 @@ const listRoute = createRoute({
 const overdueRoute = createRoute({
   method: 'get',
   path: '/v1/disclosures/overdue',
+  operationId: 'listOverdueReviews',
   tags: ['Disclosures'],
   summary: 'Break-glass requests past their review deadline without a review (brokers)',
   security,
@@ -67,6 +70,7 @@ const overdueRoute = createRoute({
 const getRoute = createRoute({
   method: 'get',
   path: '/v1/disclosures/{id}',
+  operationId: 'getDisclosure',
   tags: ['Disclosures'],
   summary: 'One request with its signed decisions and grant',
   security,

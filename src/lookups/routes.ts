@@ -38,6 +38,7 @@ const LookupOutput = z
 const lookupRoute = createRoute({
   method: 'post',
   path: '/v1/lookups',
+  operationId: 'lookUp',
   tags: ['Lookups'],
   summary: 'Which partners know this subject, as far as the covenant lets you know for this purpose',
   description: 'Answers only who knows the subject, whom to call and since when; never why. Logged before it is answered.',

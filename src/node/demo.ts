@@ -204,7 +204,7 @@ async function connectRemoteHub(url: string, settings: NodeSettings): Promise<Hu
     hubKeys: async () => ((await (await fetch(new URL('/.well-known/jwks.json', url))).json()) as { keys: JWK[] }).keys,
     finish: async (requested) => {
       // A partner cannot read the hub's database, but it can hold the hub to what it signed.
-      const cp = (await (await fetch(new URL('/audit/checkpoint', url))).json()) as { size: number; root: string; jws: string; kid: string };
+      const cp = (await (await fetch(new URL('/v1/audit/checkpoint', url))).json()) as { size: number; root: string; jws: string; kid: string };
       const keys = ((await (await fetch(new URL('/.well-known/jwks.json', url))).json()) as { keys: JWK[] }).keys;
       const claims = await verifyCheckpointJws(cp.jws, keys);
       const verified = !!claims && claims.size === cp.size && claims.root === cp.root && claims.iss === settings.hubId && cp.size >= requested.size;

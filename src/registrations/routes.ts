@@ -41,6 +41,7 @@ const security = [{ partnerJwt: [] }];
 const createOne = createRoute({
   method: 'post',
   path: '/v1/registrations',
+  operationId: 'register',
   tags: ['Registrations'],
   summary: 'Register that your organisation is involved with a subject',
   description: 'Idempotent per (partner, subject, category): registering again renews the contact and expiry.',
@@ -56,6 +57,7 @@ const createOne = createRoute({
 const createBatch = createRoute({
   method: 'post',
   path: '/v1/registrations/batch',
+  operationId: 'registerBatch',
   tags: ['Registrations'],
   summary: 'Register up to 10,000 subjects at once, all or nothing',
   security,
@@ -77,6 +79,7 @@ const createBatch = createRoute({
 const endOne = createRoute({
   method: 'delete',
   path: '/v1/registrations/{id}',
+  operationId: 'endRegistration',
   tags: ['Registrations'],
   summary: 'End your registration (it stops matching at once; kept as ended until retention removes it)',
   security,

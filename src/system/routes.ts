@@ -5,10 +5,15 @@ import type { AppEnv } from '../config';
 import { Problem, PROBLEMS, type ProblemType } from '../errors';
 import { problemResponses } from '../http/schemas';
 
+/** The routes that answer without the database (all others may answer 503 while it is away). */
+export const DATABASE_FREE_PATHS: readonly string[] = ['/.well-known/jwks.json', '/problems/{type}'];
+
 const health = createRoute({
   method: 'get',
   path: '/health',
+  operationId: 'getHealth',
   tags: ['System'],
+  security: [],
   summary: 'Liveness and the covenant in force',
   responses: {
     200: {
@@ -22,7 +27,9 @@ const health = createRoute({
 const jwks = createRoute({
   method: 'get',
   path: '/.well-known/jwks.json',
+  operationId: 'getJwks',
   tags: ['System'],
+  security: [],
   summary: "The hub's public signing keys (checkpoints, grants), including retired ones still in use",
   responses: { 200: { description: 'JWKS', content: { 'application/json': { schema: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) } } } },
 });
@@ -30,7 +37,9 @@ const jwks = createRoute({
 const problem = createRoute({
   method: 'get',
   path: '/problems/{type}',
+  operationId: 'getProblemType',
   tags: ['System'],
+  security: [],
   summary: 'What a problem type means',
   request: { params: z.object({ type: z.string() }) },
   responses: {
