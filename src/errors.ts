@@ -17,6 +17,7 @@ export const PROBLEMS = {
   'gone': { status: 410, title: 'Gone: delivered or removed' },
   'conflict': { status: 409, title: 'Conflict' },
   'batch-rejected': { status: 422, title: 'The batch was refused; nothing was stored' },
+  'idempotency-key-reused': { status: 422, title: 'This Idempotency-Key was used for another request' },
   'audit-unavailable': { status: 503, title: 'The audit log could not be written; nothing was answered' },
   'internal': { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

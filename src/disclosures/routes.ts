@@ -8,6 +8,7 @@ import type { AppEnv } from '../config';
 import { Problem } from '../errors';
 import { problemResponses, queryInt, text } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
+import { IdempotencyHeaders, unitOfWorkOnce } from '../idempotency/once';
 import { decisionsOf, getRequest, grantOfRequest, insertRequest, listRequests, type GrantRow } from './repo';
 import { CompactJws, DisclosureSchema, GrantSchema, parsePayload, RequestPayloadSchema } from './schemas';
 import { seal } from './at-rest';
@@ -27,13 +28,13 @@ const createRequest = createRoute({
   description:
     'The body carries a compact JWS signed with your partner key, payload {sub, iat, jti, subject, holder, purpose, legalBasis, categories, caseRef, justification, urgency}. Stored verbatim. urgency "emergency" is break-glass: a short grant at once, reviewed afterwards.',
   security,
-  request: { body: { required: true, content: { 'application/json': { schema: z.strictObject({ request: CompactJws }).openapi('DisclosureRequestInput') } } } },
+  request: { headers: IdempotencyHeaders, body: { required: true, content: { 'application/json': { schema: z.strictObject({ request: CompactJws }).openapi('DisclosureRequestInput') } } } },
   responses: {
     201: {
       description: 'Requested (pending), or granted at once under break-glass',
       content: { 'application/json': { schema: z.object({ request: DisclosureSchema, grant: GrantSchema.nullable() }) } },
     },
-    ...problemResponses(400, 401, 403, 409, 413, 415),
+    ...problemResponses(400, 401, 403, 409, 413, 415, 422),
   },
 });
 
@@ -108,7 +109,7 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
     const hash = justificationHash(p.justification);
     const covenant = config.covenant;
 
-    const result = await unitOfWork(c, async (tx, audit) => {
+    const answer = await unitOfWorkOnce(c, async (tx, audit) => {
       const entry = { action: 'disclosure.requested' as const, subject: stored[0]!, purpose: p.purpose, caseRef: p.caseRef };
       const detail = { holder: p.holder, categories: p.categories, legalBasis: p.legalBasis, urgency: p.urgency, justificationHash: hash, jti: p.jti };
       const d = checkRequest(covenant, actor, p);
@@ -164,9 +165,9 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
         const expiresAt = new Date(now.getTime() + covenant.disclosure.breakGlassValidityMinutes * MINUTE);
         grant = await issueGrant(tx, config, row, { categories: p.categories, expiresAt, now, breakGlass: true }, audit);
       }
-      return { request: requestViewWith(row, jws), grant: grant ? grantView(grant) : null };
+      return { status: 201 as const, body: { request: requestViewWith(row, jws), grant: grant ? grantView(grant) : null } };
     });
-    return c.json(result, 201);
+    return c.json(answer.body, answer.status);
   });
 
   app.openapi(listRoute, async (c) => {
