@@ -19,6 +19,7 @@ import { fieldErrors, fieldName } from './http/schemas';
 import { recordRejection } from './http/unit-of-work';
 import { lookupRoutes } from './lookups/routes';
 import { matchRoutes } from './matches/routes';
+import { lookupRateLimit, memoryRateLimiter, type RateLimiter } from './rate-limit/limiter';
 import { registrationRoutes } from './registrations/routes';
 import { DATABASE_FREE_PATHS, systemRoutes } from './system/routes';
 
@@ -30,6 +31,8 @@ export type AppOptions = {
    * Node entry serves them itself, so /docs works offline; without it they come from a CDN.
    */
   docsAssetsBase?: string;
+  /** Counts lookups against the covenant's rate limits; one in memory per app by default. */
+  rateLimiter?: RateLimiter;
 };
 
 export function createApp(provide: DepsProvider, options: AppOptions = {}) {
@@ -48,6 +51,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   app.use('/v1/*', authenticate([PUBLIC_CHECKPOINT_PATH]));
   app.use('/v1/*', wellFormedQuery());
   app.use('/v1/*', jsonBody());
+  app.use('/v1/*', lookupRateLimit(options.rateLimiter ?? memoryRateLimiter()));
 
   systemRoutes(app);
   registrationRoutes(app);
@@ -104,6 +108,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
     }
     const headers: Record<string, string> = { 'x-request-id': c.var.requestId ?? '' };
     if (problem.status === 401) headers['www-authenticate'] = 'Bearer realm="kenbaar"';
+    if (typeof problem.extensions.retryAfter === 'number') headers['retry-after'] = String(problem.extensions.retryAfter);
     return problemResponse(problem, c.req.path, headers);
   });
 

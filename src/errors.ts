@@ -16,6 +16,7 @@ export const PROBLEMS = {
   'not-found': { status: 404, title: 'Not found' },
   'gone': { status: 410, title: 'Gone: delivered or removed' },
   'conflict': { status: 409, title: 'Conflict' },
+  'rate-limited': { status: 429, title: 'Too many requests: over a rate limit of the covenant' },
   'batch-rejected': { status: 422, title: 'The batch was refused; nothing was stored' },
   'idempotency-key-reused': { status: 422, title: 'This Idempotency-Key was used for another request' },
   'audit-unavailable': { status: 503, title: 'The audit log could not be written; nothing was answered' },

@@ -50,6 +50,7 @@ describe(`the API document (${dbKind})`, () => {
       expect(op.responses['500'], `${method} ${path}`).toBeDefined();
       if (!DATABASE_FREE_PATHS.includes(path)) expect(op.responses['503'], `${method} ${path}`).toBeDefined();
     }
+    expect(doc.paths['/v1/lookups']!.post!.responses['429']).toBeDefined();
   });
 
   it('serves the public checkpoint under /v1 without a token; the old /audit/checkpoint is a deprecated alias', async () => {

@@ -1,5 +1,6 @@
 // What the API document says about every operation at once: the failures any route can answer
-// (500 internal; 503 where the database is needed), and where the hub is reached (`servers`).
+// (500 internal; 503 where the database is needed; 429 on lookups, which the covenant's rate
+// limits count), and where the hub is reached (`servers`).
 // Each route declares its own operationId and security (`[]` for public routes) in its route file.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../config';
@@ -12,6 +13,12 @@ export function documentFailures(app: OpenAPIHono<AppEnv>, databaseFreePaths: re
   for (const def of app.openAPIRegistry.definitions) {
     if (def.type !== 'route') continue;
     def.route.responses[500] ??= problem('A bug on the hub’s side (`/problems/internal`); nothing was stored. The response carries the request id in `x-request-id`.');
+    if (def.route.path.startsWith('/v1/lookups')) {
+      def.route.responses[429] ??= {
+        ...problem("Over the covenant's lookups per minute per professional or per partner (`/problems/rate-limited`, rule `rate-limit`); logged. Retry after the seconds in Retry-After."),
+        headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds until a lookup is allowed again' } },
+      };
+    }
     if (databaseFreePaths.includes(def.route.path)) continue;
     def.route.responses[503] ??= problem('The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later.');
   }
