@@ -18,6 +18,8 @@ import { apiServers, documentFailures } from './http/openapi';
 import { fieldErrors, fieldName } from './http/schemas';
 import { recordRejection } from './http/unit-of-work';
 import { lookupRoutes } from './lookups/routes';
+import { accessLog, Metrics } from './observe/metrics';
+import { metricsRoute, type MetricsOptions } from './observe/scrape';
 import { matchRoutes } from './matches/routes';
 import { lookupRateLimit, memoryRateLimiter, type RateLimiter } from './rate-limit/limiter';
 import { registrationRoutes } from './registrations/routes';
@@ -31,6 +33,10 @@ export type AppOptions = {
    * Node entry serves them itself, so /docs works offline; without it they come from a CDN.
    */
   docsAssetsBase?: string;
+  /** One JSON access log line per request to the injected log (serve and the Worker turn it on). */
+  accessLog?: boolean;
+  /** GET /metrics behind its own bearer token (absent: no such route), with the edge's pool state. */
+  metrics?: Omit<MetricsOptions, 'metrics'>;
   /** Counts lookups against the covenant's rate limits; one in memory per app by default. */
   rateLimiter?: RateLimiter;
 };
@@ -45,7 +51,10 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
     },
   });
 
+  const metrics = new Metrics();
+  app.use('*', accessLog(metrics, options.accessLog ?? false));
   app.use('*', inject(provide));
+  if (options.metrics) metricsRoute(app, { ...options.metrics, metrics });
   // Authenticate before reading the body: a stranger's body is never parsed, and a partner's
   // broken body (malformed, wrong type, too large) is a logged attempt that burns its token.
   app.use('/v1/*', authenticate([PUBLIC_CHECKPOINT_PATH]));

@@ -76,6 +76,7 @@ async function run<T, Q extends Queryable>(
         }
         if (!fresh) throw new Replayed();
         if (entries.length > 0) claim = undefined;
+        c.set('rule', entries.at(-1)?.rule ?? undefined);
       };
       const out = await work(q, audit);
       // Work that wrote no entry (none should) still uses up its token.
@@ -139,6 +140,7 @@ export async function recordRejection(c: Context<AppEnv>, problem: Problem): Pro
   });
   if (!fresh) return replayed(c);
   c.set('audited', true);
+  c.set('rule', (problem.extensions.rule as string | undefined) ?? undefined);
   return problem;
 }
 

@@ -160,7 +160,7 @@ async function startInProcessHub(base: NodeSettings, opts: DemoOptions, hubLog: 
     const clock = opts.clock ?? demoClock();
     database = opts.database ?? (await openDatabase({ dataDir: settings.dataDir }));
     await logCovenantLoaded(database, config, clock());
-    running = await startServer(database, config, { host: '127.0.0.1', port: 0, clock });
+    running = await startServer(database, config, { host: '127.0.0.1', port: 0, clock, accessLog: false });
     hubLog(`[hub] listening on ${running.url} (in-process; ${opts.database ? 'database given by the caller' : 'PGlite in a temporary directory'}; covenant ${config.covenant.version})`);
     const db = database.db;
     return {

@@ -62,10 +62,14 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
 export async function startServer(
   database: Database,
   config: HubConfig,
-  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule },
+  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; accessLog?: boolean; metricsToken?: string | undefined },
 ): Promise<Running> {
   const clock = opts.clock ?? (() => new Date());
-  const app = createApp(() => ({ config, db: database.db, clock }), { docsAssetsBase: DOCS_ASSETS });
+  const app = createApp(() => ({ config, db: database.db, clock }), {
+    docsAssetsBase: DOCS_ASSETS,
+    accessLog: opts.accessLog ?? true,
+    ...(opts.metricsToken ? { metrics: { token: opts.metricsToken, ...(database.pool ? { pool: database.pool } : {}) } } : {}),
+  });
   serveDocsAssets(app);
   const stopWork = startBackgroundWork(database, config, clock, opts.schedule);
   const server = await new Promise<ServerType>((resolve) => {

@@ -44,7 +44,9 @@ export function createWorker(bundle: WorkerBundle): Worker {
     const connection = connect(scope.env.HYPERDRIVE);
     scope.opened.push(connection);
     return { ...deps, db: connection.db };
-  });
+    // Access log lines go to the Worker's logs (Workers Logs / tail); /metrics is not served here:
+    // counters per isolate say little (use Cloudflare's analytics).
+  }, { accessLog: true });
 
   return {
     async fetch(request, env, ctx) {

@@ -71,7 +71,7 @@ export async function serveCommand(settings: NodeSettings, opts: ServeOptions): 
   try {
     opened = await openHubDatabase(settings);
     await logCovenantLoaded(opened, config, new Date());
-    running = await startServer(opened, config, { host, port });
+    running = await startServer(opened, config, { host, port, metricsToken: settings.metricsToken });
   } catch (e) {
     await opened?.close().catch(() => {});
     unlock();
