@@ -10,6 +10,7 @@ import { integrateAll } from '../audit/store';
 import type { Clock, HubConfig } from '../config';
 import { purge } from '../retention/purge';
 import type { Database } from './database';
+import { serveKit } from './kit';
 
 const DOCS_ASSETS = '/docs/assets';
 const SWAGGER_FILES: Record<string, string> = {
@@ -71,6 +72,7 @@ export async function startServer(
     ...(opts.metricsToken ? { metrics: { token: opts.metricsToken, ...(database.pool ? { pool: database.pool } : {}) } } : {}),
   });
   serveDocsAssets(app);
+  serveKit(app);
   const stopWork = startBackgroundWork(database, config, clock, opts.schedule);
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s));
