@@ -66,7 +66,7 @@ export interface paths {
         put?: never;
         /**
          * Register that your organisation is involved with a subject
-         * @description Idempotent per (partner, subject, category): registering again renews the contact and expiry.
+         * @description Idempotent per (partner, subject, category) while the registration is active and unexpired: registering again renews the contact and expiry (the same id and `since`). After it expired or ended, registering again makes a new registration.
          */
         post: operations["register"];
         delete?: never;
@@ -136,7 +136,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your new match notices: another partner registered a subject you registered */
+        /**
+         * Your new match notices: another partner registered a subject you registered
+         * @description Pages by the notices' feed position (`seq`), which the hub's sequencer gives in commit order (and runs before answering): a notice whose registration commits late (a long batch) appears after the cursor you hold, never behind it; one not yet committed is simply not yet in the feed. Pass `next` as `after` to continue. Notices the covenant no longer allows at delivery are withheld (and logged as such); the cursor moves past them.
+         */
         get: operations["listMatchNotices"];
         put?: never;
         post?: never;
@@ -153,7 +156,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit entries, optionally about one subject: a partner's privacy officer sees its own organisation's, the house's FG all */
+        /**
+         * Audit entries, optionally about one subject: a partner's privacy officer sees its own organisation's, the house's FG all
+         * @description Pages in log order (`seq`), which is commit order: an entry is in this feed once the sequencer has given it its position (the hub runs it before answering), so an entry whose transaction commits late appears after the cursor you hold, never behind it. Pass `next` as `after` to continue.
+         */
         get: operations["listAuditEntries"];
         put?: never;
         post?: never;
@@ -224,7 +230,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Disclosure requests: brokers see all, others their own requests and those addressed to them */
+        /**
+         * Disclosure requests you may see: your organisation's own, approved ones addressed to it, and those you may decide as a broker
+         * @description The covenant decides each request as it decides who may weigh it: a broker sees only the requests it may decide (never another organisation's request to another holder outside its remit). The read is logged with the ids it showed.
+         */
         get: operations["listDisclosures"];
         put?: never;
         /**
@@ -347,7 +356,7 @@ export interface components {
         Registration: {
             /** Format: uuid */
             id: string;
-            /** @description false when an active registration already existed and was renewed */
+            /** @description false when an active, unexpired registration already existed and was renewed */
             created: boolean;
             category: string;
             since: string;
@@ -419,8 +428,10 @@ export interface components {
             caseRef: string;
         };
         MatchNotice: {
-            /** @description Cursor: pass the last id as `after` to continue */
+            /** @description The notice (as in the audit log: matchId) */
             id: number;
+            /** @description The notice's position in the feeds, given in commit order */
+            seq: number;
             at: string;
             /**
              * Format: uuid
@@ -440,7 +451,8 @@ export interface components {
         };
         AuditEntry: {
             id: number;
-            seq: number | null;
+            /** @description Position in the log (the Merkle leaf index) */
+            seq: number;
             at: string;
             requestId: string;
             actor: {
@@ -489,8 +501,8 @@ export interface components {
             reviewDueAt: string | null;
             createdAt: string;
             closedAt: string | null;
-            /** @description The requester's signed justification, verbatim */
-            jws: string;
+            /** @description The requester's signed justification, verbatim; null only when it was sealed at rest under a hub key version since retired from the ring (justificationHash in the log still pins it) */
+            jws: string | null;
         };
         /** @description A hub-signed JWT (typ kenbaar-grant+jwt): verify it with /.well-known/jwks.json */
         DisclosureGrant: {
@@ -1029,7 +1041,7 @@ export interface operations {
     listMatchNotices: {
         parameters: {
             query?: {
-                /** @description Return notices after this cursor */
+                /** @description Cursor: the `next` of the previous page (0: from the start) */
                 after?: string;
                 limit?: string;
             };
@@ -1047,6 +1059,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         matches: components["schemas"]["MatchNotice"][];
+                        /** @description The cursor for the next page */
                         next: number;
                     };
                 };
@@ -1103,6 +1116,7 @@ export interface operations {
             query?: {
                 /** @description Partner-side pseudonym: base64url (no padding) of HMAC-SHA256(covenant key, "kenbaar:v1:bsn:" + BSN), 32 bytes. Never a BSN. */
                 subject?: string;
+                /** @description Cursor: the `next` of the previous page (0: from the start of the log) */
                 after?: string;
                 limit?: string;
             };
@@ -1120,6 +1134,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         entries: components["schemas"]["AuditEntry"][];
+                        /** @description The cursor for the next page: the position after the last entry seen */
                         next: number;
                     };
                 };

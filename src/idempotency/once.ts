@@ -58,8 +58,14 @@ export async function unitOfWorkOnce<S extends number, B>(c: Context<AppEnv>, wo
       await audit({ action: 'request.replayed', outcome: 'rejected', rule: 'idempotency-key', detail });
       return deny(new Problem('idempotency-key-reused', 'Idempotency-Key: this key was used for another request', { errors: [{ field: 'Idempotency-Key', reason: 'used for another request' }] }));
     }
+    // null: sealed under a hub key version since retired from the ring; the answer cannot be replayed.
+    const body = await unseal(config.hubKeys, first.response);
+    if (body === null) {
+      await audit({ action: 'request.replayed', outcome: 'rejected', rule: 'idempotency-key', detail: { ...detail, reason: 'sealed under a retired hub key' } });
+      return deny(new Problem('conflict', 'Idempotency-Key: the first answer can no longer be read; send the request with a new key'));
+    }
     await audit({ action: 'request.replayed', outcome: 'allowed', rule: 'idempotency-key', detail: { ...detail, status: first.status } });
     c.header('idempotent-replayed', 'true');
-    return { status: first.status as S, body: JSON.parse(await unseal(config.hubKeys, first.response)) as B };
+    return { status: first.status as S, body: JSON.parse(body) as B };
   });
 }
