@@ -11,8 +11,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness and the covenant in force */
+        /**
+         * Readiness: the database answers; and the covenant in force
+         * @description For a load balancer or orchestrator: 503 (`/problems/database-unavailable`, with Retry-After) while the database does not answer, so no requests are sent here.
+         */
         get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livez": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness: the process answers (the database is not asked)
+         * @description For a supervisor that restarts a hung process: 200 as long as the process serves HTTP, also while the database is away (that is /health).
+         */
+        get: operations["getLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -542,7 +565,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Healthy */
+            /** @description Ready */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -569,6 +592,38 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
+            };
+            /** @description A bug on the hub’s side (`/problems/internal`); nothing was stored. The response carries the request id in `x-request-id`. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -752,9 +807,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -855,9 +912,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -929,9 +988,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1027,9 +1088,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1100,9 +1163,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1175,9 +1240,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1222,9 +1289,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1269,9 +1338,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1325,9 +1396,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1399,9 +1472,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1510,9 +1585,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1568,9 +1645,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1660,9 +1739,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1769,9 +1850,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1872,9 +1955,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1952,9 +2037,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later. */
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,6 +1,6 @@
 // What the API document says about every operation at once: the failures any route can answer
-// (500 internal; 503 where the database is needed; 429 on lookups, which the covenant's rate
-// limits count), and where the hub is reached (`servers`).
+// (500 internal; 429 on lookups, which the covenant's rate limits count; 503 where the database is
+// needed: documentUnavailable in app.ts), and where the hub is reached (`servers`).
 // Each route declares its own operationId and security (`[]` for public routes) in its route file.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../config';
@@ -8,8 +8,8 @@ import { ProblemSchema } from './schemas';
 
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 
-/** Adds the responses every operation may give: 500 (`/problems/internal`), 503 where it reads the database. */
-export function documentFailures(app: OpenAPIHono<AppEnv>, databaseFreePaths: readonly string[]) {
+/** Adds the responses every operation may give: 500 (`/problems/internal`), and 429 on lookups. */
+export function documentFailures(app: OpenAPIHono<AppEnv>) {
   for (const def of app.openAPIRegistry.definitions) {
     if (def.type !== 'route') continue;
     def.route.responses[500] ??= problem('A bug on the hub’s side (`/problems/internal`); nothing was stored. The response carries the request id in `x-request-id`.');
@@ -19,8 +19,6 @@ export function documentFailures(app: OpenAPIHono<AppEnv>, databaseFreePaths: re
         headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds until a lookup is allowed again' } },
       };
     }
-    if (databaseFreePaths.includes(def.route.path)) continue;
-    def.route.responses[503] ??= problem('The database or the audit log is unavailable (`/problems/audit-unavailable`); nothing was stored. Retry later.');
   }
 }
 
