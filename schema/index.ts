@@ -165,6 +165,8 @@ export const disclosureRequests = pgTable(
     urgency: text('urgency').$type<'regular' | 'emergency'>().notNull(),
     rule: text('rule').notNull(),
     approvalsNeeded: integer('approvals_needed').notNull(),
+    /** Whom the approvals must come from, as the covenant said when the request was made. */
+    approvers: text('approvers').$type<'distinct-partners' | 'distinct-brokers'>().notNull().default('distinct-partners'),
     status: text('status').$type<'pending' | 'approved' | 'rejected'>().notNull(),
     /** Break-glass only: the retrospective review. */
     reviewStatus: text('review_status').$type<'due' | 'justified' | 'unjustified'>(),

@@ -4,7 +4,7 @@
 //
 // Needs DATABASE_URL (a PostgreSQL server whose user may create databases); skipped without it.
 // Partner keys and hub secrets are generated for this run and bundled into a temporary entry
-// module, so src/worker/bundled.gen.ts (what `npm run worker:build` ships) is left alone.
+// module (wrangler.toml's [build] still regenerates src/worker/bundled.gen.ts, unused here).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -157,6 +157,15 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
     expect(jwks.keys[0]).not.toHaveProperty('d');
   });
 
+  it('serves /docs with the pinned Swagger UI from its static assets, no CDN', async () => {
+    const page = await (await fetch(`${baseUrl}/docs`)).text();
+    expect(page).toContain('/docs/assets/swagger-ui-dist/swagger-ui-bundle.js');
+    expect(page).not.toMatch(/cdn\.jsdelivr\.net|unpkg\.com/);
+    const js = await fetch(`${baseUrl}/docs/assets/swagger-ui-dist/swagger-ui-bundle.js`);
+    expect(js.status).toBe(200);
+    expect(await js.text()).toBe(readFileSync(join(ROOT, 'node_modules', 'swagger-ui-dist', 'swagger-ui-bundle.js'), 'utf8'));
+  });
+
   it('a registration, then the procesregisseur’s lookup, both audit-logged; the cron signs a checkpoint and purges', async () => {
     const p = person();
     const vz = client('verslavingszorg', 'partner-system', 'vz-epd');
@@ -246,7 +255,8 @@ describe('the Worker’s configuration', () => {
       () => undefined,
       (x: unknown) => x,
     );
-    expect(err).toMatchObject({ name: 'HubKeyError' });
+    expect(err).toMatchObject({ name: 'WorkerConfigError' });
+    expect((err as Error).message).toMatch(/^KENBAAR_HUB_KEY: /);
     expect((err as Error).message).not.toContain('tooshort');
   });
 
@@ -256,15 +266,33 @@ describe('the Worker’s configuration', () => {
     await expect(buildWorkerConfig(await env(), { ...bundle, covenantFiles: {} })).rejects.toThrow(/no covenant files were bundled/);
   });
 
-  it('a bad secret fails every request with a 500 and one logged cause (built once per isolate)', async () => {
+  it('missing secrets (a first `wrangler dev` without .dev.vars): every route answers 503 naming them, not 500', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const worker = createWorker(bundle);
+      const e = await env({ KENBAAR_HUB_KEY: undefined as never, KENBAAR_SIGNING_KEY: '' });
+      for (const path of ['/health', '/v1/lookups', '/openapi.json']) {
+        const res = await worker.fetch(new Request(`http://hub.test${path}`), e, ctx());
+        expect(res.status).toBe(503);
+        expect(res.headers.get('content-type')).toBe('application/problem+json');
+        const problem = (await res.json()) as { type: string; detail: string; instance: string };
+        expect(problem).toMatchObject({ type: '/problems/hub-misconfigured', instance: path });
+        expect(problem.detail).toMatch(/missing Worker bindings: KENBAAR_HUB_KEY, KENBAAR_SIGNING_KEY \(secrets: `wrangler secret put <NAME>`, or \.dev\.vars/);
+      }
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it('a bad secret fails every request with a 503 naming it and one logged cause (built once per isolate)', async () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
       const worker = createWorker(bundle);
       const e = await env({ KENBAAR_SIGNING_KEY: '{"kty":"OKP"}' });
       for (let i = 0; i < 2; i++) {
         const res = await worker.fetch(new Request('http://hub.test/health'), e, ctx());
-        expect(res.status).toBe(500);
-        expect(((await res.json()) as { type: string }).type).toBe('/problems/internal');
+        expect(res.status).toBe(503);
+        expect((await res.json()) as object).toMatchObject({ type: '/problems/hub-misconfigured', detail: expect.stringMatching(/^KENBAAR_SIGNING_KEY: /) });
       }
       const causes = errors.mock.calls.filter(([m]) => String(m).startsWith('[kenbaar] configuration failed'));
       expect(causes).toHaveLength(1);

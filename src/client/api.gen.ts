@@ -261,7 +261,7 @@ export interface paths {
         put?: never;
         /**
          * Ask a partner for content, on a signed justification
-         * @description The body carries a compact JWS signed with your partner key, payload {sub, iat, jti, subject, holder, purpose, legalBasis, categories, caseRef, justification, urgency}. Stored verbatim. urgency "emergency" is break-glass: a short grant at once, reviewed afterwards.
+         * @description The body carries a compact JWS signed with your partner key, protected header typ "kenbaar-disclosure-request+jws", payload {aud (this hub's id), sub, iat (now), jti, subject, holder, purpose, legalBasis, categories, caseRef, justification, urgency}. Stored verbatim (sealed at rest). urgency "emergency" is break-glass: a short grant at once, reviewed afterwards.
          */
         post: operations["requestDisclosure"];
         delete?: never;
@@ -315,7 +315,7 @@ export interface paths {
         put?: never;
         /**
          * Decide on a request (brokers): approve, possibly narrowing categories or validity, or reject with a reason
-         * @description The body carries a compact JWS signed with your partner key, payload {sub, iat, jti, request, outcome, categories?, validUntil?, reason?}. Final and immutable. On a break-glass request this is its retrospective review.
+         * @description The body carries a compact JWS signed with your partner key, protected header typ "kenbaar-disclosure-decision+jws", payload {aud (this hub's id), sub, iat (now), jti, request, outcome, categories?, validUntil?, reason?}. Final and immutable. On a break-glass request this is its retrospective review.
          */
         post: operations["decideDisclosure"];
         delete?: never;
@@ -517,6 +517,11 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "approved" | "rejected";
             approvalsNeeded: number;
+            /**
+             * @description distinct-partners: each approval from another organisation
+             * @enum {string}
+             */
+            approvers: "distinct-partners" | "distinct-brokers";
             rule: string;
             justificationHash: string;
             /** @enum {string|null} */

@@ -7,10 +7,10 @@ import type { AppEnv } from '../config';
 import { Problem } from '../errors';
 import { problemResponses } from '../http/schemas';
 import { deny, unitOfWork } from '../http/unit-of-work';
-import { grantOfRequest, insertDecision, lockRequest, pendingHandoverOfRequest, revokeGrant, updateRequest, wipeHandover, type GrantRow } from './repo';
+import { decisionsOf, grantOfRequest, insertDecision, lockRequest, pendingHandoverOfRequest, revokeGrant, updateRequest, wipeHandover, type GrantRow } from './repo';
 import { CompactJws, DisclosureSchema, GrantSchema, parsePayload, DecisionPayloadSchema } from './schemas';
 import { concludeIfApproved, grantView, requestView } from './service';
-import { verifySignedBy } from './signed';
+import { verifyDocument } from './signed';
 
 const HOUR = 3_600_000;
 
@@ -21,7 +21,7 @@ const decideRoute = createRoute({
   tags: ['Disclosures'],
   summary: 'Decide on a request (brokers): approve, possibly narrowing categories or validity, or reject with a reason',
   description:
-    'The body carries a compact JWS signed with your partner key, payload {sub, iat, jti, request, outcome, categories?, validUntil?, reason?}. Final and immutable. On a break-glass request this is its retrospective review.',
+    'The body carries a compact JWS signed with your partner key, protected header typ "kenbaar-disclosure-decision+jws", payload {aud (this hub\'s id), sub, iat (now), jti, request, outcome, categories?, validUntil?, reason?}. Final and immutable. On a break-glass request this is its retrospective review.',
   security: [{ partnerJwt: [] }],
   request: {
     params: z.object({ id: z.uuid() }),
@@ -42,7 +42,7 @@ export function decisionRoutes(app: OpenAPIHono<AppEnv>) {
     const now = clock();
     const { id } = c.req.valid('param');
     const { decision: jws } = c.req.valid('json');
-    const p = parsePayload(DecisionPayloadSchema, await verifySignedBy(jws, config.keyring, actor.partner, 'decision'), 'decision');
+    const p = parsePayload(DecisionPayloadSchema, await verifyDocument(config, actor.partner, 'decision', jws, now), 'decision');
     if (p.sub !== actor.sub) {
       throw new Problem('forbidden', 'decision.sub: the signed decision names another person than the token', { rule: 'signer-not-actor', errors: [{ field: 'decision.sub', reason: 'differs from the token sub' }] });
     }
@@ -59,12 +59,15 @@ export function decisionRoutes(app: OpenAPIHono<AppEnv>) {
       const kind = req.reviewStatus !== null ? ('review' as const) : ('decision' as const);
       const action = kind === 'review' ? ('disclosure.reviewed' as const) : ('disclosure.decided' as const);
       const entry = { action, subject: req.subject, purpose: req.purpose, caseRef: req.caseRef };
-      const may = decideDisclosureDecision(config.covenant, actor, { requester: req.requester, holder: req.holder, purpose: req.purpose });
+      const closed = kind === 'review' ? req.reviewStatus !== 'due' : req.status !== 'pending';
+      // Who already decided matters only while the request is open (four eyes); a closed one takes
+      // no decision from anyone who may weigh it (409 below).
+      const decided = closed ? [] : (await decisionsOf(tx, id)).filter((d) => d.kind === kind).map((d) => d.broker);
+      const may = decideDisclosureDecision(config.covenant, actor, { requester: req.requester, holder: req.holder, purpose: req.purpose, approvers: req.approvers, decided });
       if (!may.allowed) {
         await audit({ ...entry, outcome: 'denied', rule: may.rule, detail: { request: id, outcome: p.outcome, reason: may.reason } });
         return deny(new Problem('forbidden', may.reason, { rule: may.rule }));
       }
-      const closed = kind === 'review' ? req.reviewStatus !== 'due' : req.status !== 'pending';
       if (closed) {
         await audit({ ...entry, outcome: 'rejected', rule: may.rule, detail: { request: id, outcome: p.outcome, reason: `already ${kind === 'review' ? req.reviewStatus : req.status}` } });
         return deny(new Problem('conflict', `This request is already ${kind === 'review' ? `reviewed (${req.reviewStatus})` : req.status}: a decision is final`));

@@ -8,19 +8,16 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createApp, type App } from '../app';
 import { createCheckpoint } from '../audit/checkpoint';
-import { integrateAll } from '../audit/store';
+import { integrateAll, type Checkpoint } from '../audit/store';
 import { classifyDbError, errorCode } from '../db/errors';
 import { jsonLogger, type Logger } from '../log';
 import type { Clock, HubConfig } from '../config';
 import { purge } from '../retention/purge';
+import { DOCS_ASSETS_BASE, SWAGGER_FILES } from '../docs-assets';
 import type { Database } from './database';
 import { serveKit } from './kit';
 
-const DOCS_ASSETS = '/docs/assets';
-const SWAGGER_FILES: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-};
+const DOCS_ASSETS = DOCS_ASSETS_BASE;
 
 /** The API reference's two Swagger UI files, from the installed swagger-ui-dist: /docs works offline. */
 function serveDocsAssets(app: App) {
@@ -33,7 +30,8 @@ function serveDocsAssets(app: App) {
   });
 }
 
-export type Running = { server: ServerType; url: string; stop: () => Promise<void> };
+/** A running hub; `stop` resolves to the final checkpoint it signed. */
+export type Running = { server: ServerType; url: string; stop: () => Promise<Checkpoint> };
 
 export type Schedule = { integrateMs: number; checkpointMs: number; purgeMs: number };
 export const DEFAULT_SCHEDULE: Schedule = { integrateMs: 1000, checkpointMs: 60_000, purgeMs: 3_600_000 };
@@ -95,7 +93,7 @@ export async function startServer(
       await stopWork();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // A final checkpoint so that nothing written is left outside a signed head.
-      await createCheckpoint(database.db, config.signer, config.hubId, clock());
+      return createCheckpoint(database.db, config.signer, config.hubId, clock());
     },
   };
 }

@@ -8,7 +8,7 @@ import type { NodeSettings } from '../env';
 import { logCovenantLoaded, openHubDatabase } from '../hub';
 import { ROOT } from '../paths';
 import { startServer, type Running } from '../serve';
-import { warn, write } from './common';
+import { type Cli } from './common';
 import { describeDatabase, loadHubConfig, lockDataDir } from './hub-access';
 import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from './exit';
 
@@ -57,7 +57,8 @@ function tryItGuide(url: string): string {
   ].join('\n');
 }
 
-export async function serveCommand(settings: NodeSettings, opts: ServeOptions): Promise<number> {
+export async function serveCommand(cli: Cli, opts: ServeOptions): Promise<number> {
+  const { settings, write, warn } = cli;
   const host = opts.host ?? settings.host;
   const port = opts.port !== undefined ? parsePort(opts.port) : settings.port;
   if (settings.covenantKeySecret) {
@@ -79,29 +80,9 @@ export async function serveCommand(settings: NodeSettings, opts: ServeOptions): 
   }
   const database = opened;
 
-  write(
-    [
-      `kenbaar hub listening on ${running.url}`,
-      `  covenant  ${config.covenant.id} (${config.covenant.version})`,
-      `  database  ${describeDatabase(settings)}`,
-      `  hub id    ${config.hubId} (the audience partner tokens must name)`,
-      `  mode      ${settings.production ? 'production' : 'development'}`,
-      '',
-    ].join('\n'),
-  );
-  if (!settings.production) {
-    if (bootstrap.created.length) {
-      write(`First start: created development secrets and partner keys:\n${bootstrap.created.map((p) => `  ${p}`).join('\n')}\n`);
-      write(tryItGuide(running.url));
-    } else {
-      write(`Development mode. Try: ${running.url}/docs, or npm run demo -- --url ${running.url}\n`);
-    }
-  }
-  write('Stop with Ctrl-C.\n');
-
   // Run until a signal; then stop taking requests, finish background work and sign a final
   // checkpoint, so nothing written is left outside a signed head.
-  await new Promise<void>((resolve) => {
+  return await new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -111,23 +92,43 @@ export async function serveCommand(settings: NodeSettings, opts: ServeOptions): 
       stopping = true;
       write(`\n${signal}: stopping…\n`);
       void (async () => {
+        let code = EXIT_OK;
         try {
-          await running.stop();
-          write('final checkpoint signed; database closed\n');
+          const final = await running.stop();
+          write(`final checkpoint #${final.id} signed over ${final.size} entries; database closed\n`);
         } catch (e) {
           warn(`could not stop cleanly: ${e instanceof Error ? e.message : String(e)}`);
-          process.exitCode = EXIT_CONFIG;
+          code = EXIT_CONFIG;
         } finally {
           await database.close().catch(() => {});
           unlock();
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          resolve();
+          resolve(code);
         }
       })();
     };
+    // The handlers first, then the banner: a service manager may signal as soon as it sees it.
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    write(
+      [
+        `kenbaar hub listening on ${running.url}`,
+        `  covenant  ${config.covenant.id} (${config.covenant.version})`,
+        `  database  ${describeDatabase(settings)}`,
+        `  hub id    ${config.hubId} (the audience partner tokens must name)`,
+        `  mode      ${settings.production ? 'production' : 'development'}`,
+        '',
+      ].join('\n'),
+    );
+    if (!settings.production) {
+      if (bootstrap.created.length) {
+        write(`First start: created development secrets and partner keys:\n${bootstrap.created.map((p) => `  ${p}`).join('\n')}\n`);
+        write(tryItGuide(running.url));
+      } else {
+        write(`Development mode. Try: ${running.url}/docs, or npm run demo -- --url ${running.url}\n`);
+      }
+    }
+    write('Stop with Ctrl-C.\n');
   });
-  return EXIT_OK;
 }
