@@ -95,6 +95,7 @@ describe(`idempotency keys (${dbKind})`, () => {
     await (await hub.as('verslavingszorg', 'partner-system')).register({ subject: tamara.subject, category: 'verslavingszorg-behandeling', contact: contact('Intake') });
     const payload = {
       sub: 'pr-de-vries',
+      aud: hub.config.hubId,
       iat: Math.floor(hub.clock().getTime() / 1000),
       jti: crypto.randomUUID(),
       urgency: 'regular',
