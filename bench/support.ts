@@ -1,6 +1,8 @@
 // Shared machinery of the benchmarks: a throw-away PostgreSQL database, bench-only keys, the hub in
 // a child process, a keep-alive HTTP client, fast SQL seeding, statistics and reporting.
 // Not part of the app and not run by vitest.
+import { defaultLogOrigin } from '../src/config';
+import { generateLogKeySecret } from '../src/log/checkpoint';
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -111,6 +113,7 @@ export type BenchKeys = {
   localDir: string;
   hubKeySecret: string;
   signingKeySecret: string;
+  logKeySecret: string;
   hubKeys: HubKeyring;
   signing: Map<string, PartnerSigningKey>;
 };
@@ -132,6 +135,7 @@ export async function makeKeys(covenant: Covenant, dir: string): Promise<BenchKe
     localDir,
     hubKeySecret,
     signingKeySecret: await generateSigningKeySecret(),
+    logKeySecret: generateLogKeySecret(defaultLogOrigin(covenant.id)),
     hubKeys: parseHubKeyring(hubKeySecret),
     signing,
   };
@@ -173,6 +177,7 @@ export function hubEnv(keys: BenchKeys, store: { url: string } | { dataDir: stri
     KENBAAR_PRIVATE_DIR: keys.privateDir,
     KENBAAR_HUB_KEY: keys.hubKeySecret,
     KENBAAR_SIGNING_KEY: keys.signingKeySecret,
+    KENBAAR_LOG_KEY: keys.logKeySecret,
     KENBAAR_HUB_ID: HUB_ID,
     HOST: '127.0.0.1',
     PORT: '0',
@@ -195,8 +200,8 @@ export type Hub = {
  * The hub in a child process. `nodeArgs`: e.g. ['--cpu-prof', '--cpu-prof-dir=...'] to profile it
  * under load; `serverArgs`: bench/server.ts options (--integrate-ms).
  */
-export async function spawnHub(env: Record<string, string>, nodeArgs: string[] = [], serverArgs: string[] = []): Promise<Hub> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench', 'server.ts'), ...serverArgs], {
+export async function spawnHub(env: Record<string, string>, nodeArgs: string[] = [], serverArgs: string[] = [], script = 'server.ts'): Promise<Hub> {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench', script), ...serverArgs], {
     cwd: ROOT,
     // The child needs PATH and friends; the hub's own settings are the overrides above.
     env: { ...process.env, ...env },
@@ -442,7 +447,7 @@ const CLK_TCK = (() => {
 })();
 
 /** utime + stime of a process, in seconds (0 when it is gone). */
-function processCpu(pid: number): number {
+export function processCpu(pid: number): number {
   const t = processTimes(pid);
   return t.user + t.system;
 }
@@ -514,16 +519,22 @@ async function postgresPids(database: string): Promise<number[]> {
  * (an autovacuum worker, a new pool connection) are counted in full; ones that come and go between
  * the two looks are missed and show up as "others".
  */
-export async function cpuMeter(database: string, hubPid?: number): Promise<{ stop: () => Promise<CpuUse> }> {
+export async function cpuMeter(database: string, hubPid?: number | number[]): Promise<{ stop: () => Promise<CpuUse> }> {
   const before = new Map((await postgresPids(database)).map((pid) => [pid, processCpu(pid)]));
-  const hub0 = hubPid ? processTimes(hubPid) : { user: 0, system: 0 };
+  // Several pids: a hub of several processes (serve --workers), summed.
+  const hubTimes = () =>
+    [hubPid ?? []].flat().reduce((acc, pid) => {
+      const t = processTimes(pid);
+      return { user: acc.user + t.user, system: acc.system + t.system };
+    }, { user: 0, system: 0 });
+  const hub0 = hubTimes();
   const client0 = process.cpuUsage();
   const m0 = machineCpu();
   return {
     stop: async () => {
       const m1 = machineCpu();
       const c = process.cpuUsage(client0);
-      const hub1 = hubPid ? processTimes(hubPid) : { user: 0, system: 0 };
+      const hub1 = hubTimes();
       const hubSeconds = hub1.user - hub0.user + (hub1.system - hub0.system);
       const hubKernelShare = hubSeconds > 0 ? (hub1.system - hub0.system) / hubSeconds : 0;
       const pids = new Set([...before.keys(), ...(await postgresPids(database))]);

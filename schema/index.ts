@@ -40,11 +40,13 @@ export const registrations = pgTable(
     endReason: text('end_reason'),
   },
   (t) => [
-    // Idempotency: one active registration per (partner, subject, category).
+    // Idempotency: one active registration per (partner, subject, category). Subject first, because
+    // this is also the lookup's index (active registrations of a subject): its leading column is the
+    // lookup's equality, so no planner, with or without statistics, prefers a scan of another index
+    // (test/plan.test.ts). ON CONFLICT (partner, subject, category) infers it whatever the order.
     uniqueIndex('registrations_active_uq')
-      .on(t.partner, t.subject, t.category)
+      .on(t.subject, t.partner, t.category)
       .where(sql`ended_at is null`),
-    index('registrations_subject_idx').on(t.subject),
     index('registrations_expires_idx').on(t.expiresAt),
   ],
 );
@@ -61,6 +63,12 @@ export const auditEntries = pgTable(
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     seq: bigint('seq', { mode: 'number' }),
     leafHash: text('leaf_hash'),
+    /**
+     * Random id given at append time (v2 entries): the leaf commits to it instead of `seq`, so the
+     * leaf hash, and the receipt that carries it, exist before sequencing; and 122 random bits make
+     * a leaf hash impossible to link to a guessed pseudonym. Null for v1 entries (before 0005).
+     */
+    uid: text('uid'),
     at: ts('at').notNull(),
     requestId: text('request_id').notNull(),
     actorPartner: text('actor_partner'),
@@ -77,6 +85,7 @@ export const auditEntries = pgTable(
   },
   (t) => [
     uniqueIndex('audit_entries_seq_uq').on(t.seq),
+    uniqueIndex('audit_entries_uid_uq').on(t.uid),
     index('audit_entries_unsequenced_idx').on(t.id).where(sql`seq is null`),
     index('audit_entries_subject_idx').on(t.subject),
   ],
@@ -91,6 +100,8 @@ export const logHead = pgTable('log_head', {
   size: bigint('size', { mode: 'number' }).notNull(),
   root: text('root').notNull(),
   frontier: jsonb('frontier').$type<string[]>().notNull(),
+  /** Entries below this seq were pruned after the audit retention (a multiple of 256: whole tiles). */
+  minIndex: bigint('min_index', { mode: 'number' }).notNull().default(0),
   updatedAt: ts('updated_at').notNull(),
   matchesSequenced: bigint('matches_sequenced', { mode: 'number' }).notNull().default(0),
 });
@@ -103,6 +114,43 @@ export const checkpoints = pgTable('checkpoints', {
   issuedAt: ts('issued_at').notNull(),
   kid: text('kid').notNull(),
   jws: text('jws').notNull(),
+  /** The same tree head as a C2SP signed note (c2sp.org/tlog-checkpoint), signed by the log key. Null before 0005. */
+  note: text('note'),
+});
+
+/** Witnesses' cosignature lines (c2sp.org/tlog-cosignature) on a checkpoint, one row per witness. */
+export const checkpointCosignatures = pgTable(
+  'checkpoint_cosignatures',
+  {
+    checkpointId: bigint('checkpoint_id', { mode: 'number' }).notNull(),
+    witness: text('witness').notNull(),
+    line: text('line').notNull(),
+    at: ts('at').notNull(),
+  },
+  (t) => [uniqueIndex('checkpoint_cosignatures_uq').on(t.checkpointId, t.witness)],
+);
+
+/**
+ * Hashes of the complete subtrees of 256^level leaves (level >= 1): the hash tiles above level 0
+ * (c2sp.org/tlog-tiles). Level 0 is audit_entries.leaf_hash by seq. Written by the sequencer; they
+ * stay when entry content is pruned after the covenant's audit retention, so proofs for later entries and
+ * the roots of old checkpoints remain computable.
+ */
+export const logSubtrees = pgTable(
+  'log_subtrees',
+  {
+    level: integer('level').notNull(),
+    idx: bigint('idx', { mode: 'number' }).notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [uniqueIndex('log_subtrees_pk').on(t.level, t.idx)],
+);
+
+/** Per witness the tree size it last cosigned for our log, as it told us (the tlog-witness `old`). */
+export const witnessState = pgTable('witness_state', {
+  witness: text('witness').primaryKey(),
+  size: bigint('size', { mode: 'number' }).notNull(),
+  updatedAt: ts('updated_at').notNull(),
 });
 
 /** Used token ids, kept until the token would have expired anyway: a replayed `jti` is refused. */

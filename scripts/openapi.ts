@@ -6,9 +6,13 @@ import { dirname } from 'node:path';
 import { createApp } from '../src/app';
 import { buildHubConfig } from '../src/config';
 import type { Db } from '../src/db/types';
+import { generateLogKeySecret, parseLogKeys } from '../src/log/checkpoint';
+import { DEFAULT_MMD_SECONDS } from '../src/log/receipt';
 import { loadCovenantDir } from '../src/node/covenant-fs';
 import { generateHubKeySecret, parseHubKeyring } from '../src/pseudonym/hub-key';
 import { generateSigningKeySecret, parseSigningKeys } from '../src/signing';
+
+const ORIGIN = 'kenbaar.example/openapi';
 
 /** The document as a hub at `origin` serves it; the demo covenant names it. */
 export async function apiDocument(origin = 'https://hub.zvh-demo.test'): Promise<Record<string, unknown>> {
@@ -18,6 +22,7 @@ export async function apiDocument(origin = 'https://hub.zvh-demo.test'): Promise
     partnerKeys: new Map(),
     hubKeys: parseHubKeyring(generateHubKeySecret(1)),
     signer: await parseSigningKeys(await generateSigningKeySecret()),
+    log: { keys: parseLogKeys(generateLogKeySecret(ORIGIN), ORIGIN), maxMergeDelaySeconds: DEFAULT_MMD_SECONDS },
   });
   // /openapi.json never touches the database.
   const app = createApp(() => ({ config, db: undefined as unknown as Db, clock: () => new Date() }));

@@ -20,6 +20,8 @@ import { apiServers, documentFailures } from './http/openapi';
 import { fieldErrors, fieldName, ProblemSchema } from './http/schemas';
 import { codeLocation } from './log';
 import { recordRejection } from './http/unit-of-work';
+import { receipts } from './log/receipt';
+import { logRoutes } from './log/routes';
 import { lookupRoutes } from './lookups/routes';
 import { accessLog, Metrics } from './observe/metrics';
 import { metricsRoute, type MetricsOptions } from './observe/scrape';
@@ -58,6 +60,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   app.use('*', accessLog(metrics, options.accessLog ?? false));
   app.use('*', inject(provide));
   if (options.metrics) metricsRoute(app, { ...options.metrics, metrics });
+  app.use('*', receipts());
   // Authenticate before reading the body: a stranger's body is never parsed, and a partner's
   // broken body (malformed, wrong type, too large) is a logged attempt that burns its token.
   app.use('/v1/*', authenticate([PUBLIC_CHECKPOINT_PATH]));
@@ -70,6 +73,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   lookupRoutes(app);
   matchRoutes(app);
   auditRoutes(app);
+  logRoutes(app);
   disclosureRoutes(app);
   decisionRoutes(app);
   handoverRoutes(app);

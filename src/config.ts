@@ -2,10 +2,13 @@
 // the Hono context by app.ts: no module-level singletons, no process.env in the core.
 import type { JSONWebKeySet, JWK } from 'jose';
 import type { Covenant, Actor } from './covenant/index';
-import type { Db } from './db/types';
+import type { Db, RawQuery } from './db/types';
 import type { Logger } from './log';
 import type { HubKeyring } from './pseudonym/hub-key';
 import { partnerKeyring, type PartnerKeyring } from './auth/keyring';
+import type { SignatureCheck } from './auth/signature';
+import type { Appended } from './audit/store';
+import type { LogKeys } from './log/checkpoint';
 
 /** Public keys of each partner system, by partner id (keys/<partner>.jwks.json). */
 export type PartnerKeys = ReadonlyMap<string, JSONWebKeySet>;
@@ -39,20 +42,39 @@ export type HubConfig = {
   partnerKeys: PartnerKeys;
   /** Derived from partnerKeys by buildHubConfig: key sets imported once. */
   keyring: PartnerKeyring;
+  /** How token signatures are checked: injected by the runtime's edge (default WebCrypto). */
+  signatureCheck?: SignatureCheck;
   hubKeys: HubKeyring;
   signer: HubSigner;
+  /** The transparency log: origin and Ed25519 note key(s) for checkpoints (src/log/). */
+  log: LogConfig;
   limits: Limits;
 };
 
+export type LogConfig = {
+  keys: LogKeys;
+  /** Receipts promise inclusion in a checkpoint within this many seconds (cf. CT's maximum merge delay). */
+  maxMergeDelaySeconds: number;
+  /** How long the hub waits for a witness before counting it offline (default 5 s). */
+  witnessTimeoutMs?: number;
+};
+
+/** The origin line of a covenant's log when none is configured. */
+export const defaultLogOrigin = (covenantId: string) => `kenbaar.example/${covenantId}`;
+
 export type Clock = () => Date;
 
-/** `log`: the server log (codes and ids only, src/log.ts); JSON lines on stderr when not given. */
-export type Deps = { config: HubConfig; db: Db; clock: Clock; log?: Logger };
+/**
+ * `raw`: the edge's fixed-statement runner for the lookup path (without it, drizzle runs the same
+ * statements); `log`: the server log (codes and ids only, src/log.ts), JSON lines on stderr when not given.
+ */
+export type Deps = { config: HubConfig; db: Db; raw?: RawQuery; clock: Clock; log?: Logger };
 
 export type AppEnv = {
   Variables: {
     config: HubConfig;
     db: Db;
+    raw: RawQuery | undefined;
     clock: Clock;
     log: Logger;
     requestId: string;
@@ -63,13 +85,15 @@ export type AppEnv = {
     rule: string | undefined;
     /** Set once this request's outcome is in the audit log (so onError does not log it twice). */
     audited: boolean;
+    /** The audit entries this request committed: its receipt names them (src/log/receipt.ts). */
+    appended: Appended[];
   };
 };
 
 export function buildHubConfig(input: Omit<HubConfig, 'keyring' | 'limits'> & { limits?: Partial<Limits> }): HubConfig {
   return {
     ...input,
-    keyring: partnerKeyring(input.partnerKeys),
+    keyring: partnerKeyring(input.partnerKeys, input.signatureCheck),
     limits: { ...DEFAULT_LIMITS, ...input.limits },
   };
 }

@@ -48,7 +48,7 @@ describe(`the audit log refuses pre-sequenced inserts (${dbKind})`, () => {
     expect(after.size).toBe(before.size + 2);
     const seqs = await rowsOf<{ seq: number }>(db(), sql`select seq::int as seq from audit_entries where request_id = 'append-only-insert' order by seq`);
     expect(seqs.map((r) => r.seq).slice(-2)).toEqual([before.size, before.size + 1]);
-    await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    await createCheckpoint(db(), hub.config, hub.clock());
     expect((await verifyAuditLog(db(), hub.config.signer.published)).problems).toEqual([]);
   });
 

@@ -6,6 +6,7 @@ import { createCheckpoint, verifyCheckpointJws } from '../src/audit/checkpoint';
 import { leafInput } from '../src/audit/entry';
 import { appendAudit, integrateAll, readSequenced } from '../src/audit/store';
 import { verifyAuditLog } from '../src/audit/verify';
+import { formatVerifyReport } from '../src/node/commands/audit';
 import { leafHash, rootOf } from '../src/audit/merkle';
 import { fromHex, toHex } from '../src/encoding';
 import { rowsOf } from '../src/db/types';
@@ -67,7 +68,7 @@ describe(`audit log (${dbKind})`, () => {
     // Every written entry is in the log exactly once (seq order may differ from id order: a
     // transaction can commit after a later-numbered one was sequenced).
     expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
-    await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    await createCheckpoint(db(), hub.config, hub.clock());
     const report = await verifyAuditLog(db(), keys());
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
@@ -81,17 +82,17 @@ describe(`audit log (${dbKind})`, () => {
     const [{ next }] = (await rowsOf<{ next: number }>(db(), sql`select nextval('audit_entries_id_seq')::int as next`)) as [{ next: number }];
     await appendAudit(db(), ctx, [{ action: 'purge', outcome: 'ok', detail: { n: 'later id, committed first' } }]);
     await integrateAll(db(), hub.clock());
-    await db().execute(sql`insert into audit_entries (id, at, request_id, action, outcome, covenant_version) values (${next}, ${hub.clock().toISOString()}::timestamptz, 'late-commit', 'purge', 'ok', ${hub.config.covenant.version})`);
+    await db().execute(sql`insert into audit_entries (id, uid, at, request_id, action, outcome, covenant_version) values (${next}, ${crypto.randomUUID()}, ${hub.clock().toISOString()}::timestamptz, 'late-commit', 'purge', 'ok', ${hub.config.covenant.version})`);
     const head = await integrateAll(db(), hub.clock());
     const [late] = await rowsOf<{ seq: number }>(db(), sql`select seq::int as seq from audit_entries where id = ${next}`);
     expect(late!.seq).toBe(head.size - 1);
-    await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    await createCheckpoint(db(), hub.config, hub.clock());
     expect((await verifyAuditLog(db(), keys())).problems).toEqual([]);
   });
 
   it('the database itself refuses to change or delete an audit entry, a checkpoint or a decision', async () => {
     await someTraffic(1);
-    await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    await createCheckpoint(db(), hub.config, hub.clock());
     const refused = async (statement: SQL) => {
       const e = await db().execute(statement).then(() => undefined, (err: unknown) => err);
       expect(String((e as { cause?: unknown })?.cause ?? e)).toMatch(/append-only/);
@@ -110,7 +111,7 @@ describe(`audit log (${dbKind})`, () => {
 
   it('the tree root is the RFC 6962 root over the entries\' leaves, and the checkpoint signs it', async () => {
     await someTraffic(3);
-    const cp = await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    const cp = await createCheckpoint(db(), hub.config, hub.clock());
     const entries = await readSequenced(db(), -1, 100_000);
     const root = rootOf(entries.map((e) => leafHash(leafInput(e, e.seq!))));
     expect(cp.size).toBe(entries.length);
@@ -128,7 +129,7 @@ describe(`audit log (${dbKind})`, () => {
 
     beforeEach(async () => {
       await someTraffic(4);
-      await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+      await createCheckpoint(db(), hub.config, hub.clock());
       const ok = await verifyAuditLog(db(), keys());
       expect(ok.problems).toEqual([]);
       snapshot = await rowsOf(db(), sql`select id::int as id, seq::int as seq, detail, outcome, leaf_hash from audit_entries order by seq`);
@@ -186,7 +187,7 @@ describe(`audit log (${dbKind})`, () => {
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
     });
 
-    it('an inserted entry is named', async () => {
+    it('an inserted entry breaks the signed root', async () => {
       const target = mid();
       const last = snapshot[snapshot.length - 1]!;
       // Make room by shifting the tail, then insert a forged entry with a consistent leaf hash (the
@@ -201,7 +202,10 @@ describe(`audit log (${dbKind})`, () => {
       await tamper(sql`update audit_entries set leaf_hash = ${toHex(leafHash(leafInput(row!, target.seq)))} where id = ${inserted!.id}`);
       const report = await verifyAuditLog(db(), keys());
       expect(report.ok).toBe(false);
-      expect(report.problems[0]).toMatchObject({ kind: 'inserted', seq: target.seq });
+      // A v2 leaf commits to its entry, not its position: the shifted tail hashes as before, and the
+      // signed root, which fixes the order, exposes the insertion.
+      expect(report.problems[0]).toMatchObject({ kind: 'altered', seq: null });
+      expect(report.problems[0]!.message).toMatch(/checkpoint #\d+/);
       await tamper(sql`delete from audit_entries where id = ${inserted!.id}`);
       await tamper(sql`update audit_entries set seq = seq + 1000000 where seq > ${target.seq}`);
       await tamper(sql`update audit_entries set seq = seq - 1000001 where seq >= 1000000`);
@@ -219,6 +223,24 @@ describe(`audit log (${dbKind})`, () => {
       expect(report.problems.find((p) => p.kind === 'truncated')!.seq).toBe(tail[0]!.seq);
       for (const r of rows) await reinsert(r);
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
+    });
+
+    it('a checkpoint note that was altered is named, and entries after the newest checkpoint are reported as not covered', async () => {
+      const log = { origin: hub.config.log.keys.origin, keys: hub.config.log.keys.verifiers };
+      const [cp] = await rowsOf<{ id: number; note: string }>(db(), sql`select id::int as id, note from checkpoints order by id desc limit 1`);
+      const lines = cp!.note.split('\n');
+      lines[1] = String(Number(lines[1]) + 1);
+      await tamper(sql`update checkpoints set note = ${lines.join('\n')} where id = ${cp!.id}`);
+      expect((await verifyAuditLog(db(), keys(), undefined, log)).problems.map((p) => p.kind)).toContain('bad-checkpoint');
+      await tamper(sql`update checkpoints set note = ${cp!.note} where id = ${cp!.id}`);
+      expect((await verifyAuditLog(db(), keys(), undefined, log)).ok).toBe(true);
+
+      await someTraffic(1);
+      await integrateAll(db(), hub.clock());
+      const report = await verifyAuditLog(db(), keys(), undefined, log);
+      expect(report.ok).toBe(true);
+      expect(report.uncovered).toBe(2);
+      expect(formatVerifyReport(report)).toMatch(/not covered {3}2 sequenced after the newest checkpoint, 0 not yet sequenced: NOT verified/);
     });
 
     it('a forged checkpoint is named', async () => {
@@ -242,7 +264,7 @@ describe(`audit log (${dbKind})`, () => {
     };
     const hub = own;
     await someTraffic(1);
-    const old = await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    const old = await createCheckpoint(db(), hub.config, hub.clock());
     const oldPublic = hub.config.signer.published[0]!;
     const next = JSON.parse(await generateSigningKeySecret()) as Record<string, unknown>;
     const rotated = await parseSigningKeys(JSON.stringify([next, oldPublic]));
@@ -250,7 +272,7 @@ describe(`audit log (${dbKind})`, () => {
     expect(rotated.published.map((k) => k.kid)).toEqual([rotated.kid, old.kid]);
     expect(rotated.published.every((k) => !('d' in k))).toBe(true);
     await someTraffic(1);
-    const fresh = await createCheckpoint(db(), rotated, hub.config.hubId, hub.clock());
+    const fresh = await createCheckpoint(db(), { ...hub.config, signer: rotated }, hub.clock());
     expect(fresh.kid).toBe(rotated.kid);
     expect((await verifyAuditLog(db(), rotated.published)).problems).toEqual([]);
     // Without the retired key, the old checkpoints no longer verify: it must stay published.
@@ -262,7 +284,7 @@ describe(`audit log (${dbKind})`, () => {
   /** Put a removed row back as it was, seq and leaf hash included: past the triggers, as `tamper`. */
   async function reinsert(r: Record<string, unknown>) {
     await tamper(sql`
-      insert into audit_entries (id, seq, leaf_hash, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
-      values (${r.id}, ${r.seq}, ${r.leaf_hash}, ${new Date(r.at as string | Date).toISOString()}::timestamptz, ${r.request_id}, ${r.actor_partner}, ${r.actor_sub}, ${r.actor_role}, ${r.action}, ${r.subject}, ${r.purpose}, ${r.case_ref}, ${r.outcome}, ${r.rule}, ${r.covenant_version}, ${r.detail === null ? null : JSON.stringify(r.detail)}::jsonb)`);
+      insert into audit_entries (id, seq, leaf_hash, uid, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
+      values (${r.id}, ${r.seq}, ${r.leaf_hash}, ${r.uid}, ${new Date(r.at as string | Date).toISOString()}::timestamptz, ${r.request_id}, ${r.actor_partner}, ${r.actor_sub}, ${r.actor_role}, ${r.action}, ${r.subject}, ${r.purpose}, ${r.case_ref}, ${r.outcome}, ${r.rule}, ${r.covenant_version}, ${r.detail === null ? null : JSON.stringify(r.detail)}::jsonb)`);
   }
 });

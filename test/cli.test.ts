@@ -233,7 +233,7 @@ describe('kenbaar on the hub\'s database', () => {
     const ok = await kenbaar(['audit', 'verify']);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(EXIT_OK);
-    expect(ok.stdout).toMatch(/entries\s+1 sequenced/);
+    expect(ok.stdout).toMatch(/entries\s+1 verified against the signed checkpoints/);
     expect(ok.stdout).toMatch(/checkpoints\s+1 signed/);
   });
 

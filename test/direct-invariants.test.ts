@@ -71,7 +71,7 @@ describe(`invariants, each caught directly (${dbKind})`, () => {
 
   it('audit verify names a tail truncated by one single entry after a checkpoint', async () => {
     await (await hub.as('gemeente', 'procesregisseur')).lookup(person().subject, 'procesregie-casus-op-maat', 'ZVH-T');
-    const cp = await createCheckpoint(db(), hub.config.signer, hub.config.hubId, hub.clock());
+    const cp = await createCheckpoint(db(), hub.config, hub.clock());
     expect((await verifyAuditLog(db(), hub.config.signer.published)).ok).toBe(true);
     // As a superuser would: past the append-only triggers.
     await db().transaction(async (tx) => {

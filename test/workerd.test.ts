@@ -16,11 +16,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditEntries, checkpoints } from '../schema/index';
 import { bundleWorkerConfig } from '../scripts/bundle-worker-config';
 import { verifyCheckpointJws } from '../src/audit/checkpoint';
+import { verifyAuditLog } from '../src/audit/verify';
 import { HubClient, type Identity } from '../src/client/client';
 import { DEFAULT_COVENANT_DIR, readCovenantDir } from '../src/node/covenant-fs';
 import { openDatabase, type Database } from '../src/node/database';
 import { generatePartnerKey } from '../src/node/keys';
-import { generateHubKeySecret } from '../src/pseudonym/hub-key';
+import { generateHubKeySecret, parseHubKeyring } from '../src/pseudonym/hub-key';
+import { hubPseudonym, parseSubject } from '../src/pseudonym/pseudonymise';
+import { toBase64Url } from '../src/encoding';
+import { generateLogKeySecret } from '../src/log/checkpoint';
 import { generateSigningKeySecret } from '../src/signing';
 import { buildWorkerConfig } from '../src/worker/config';
 import type { ExecutionContext, WorkerEnv } from '../src/worker/env';
@@ -60,6 +64,7 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
   let output = '';
   let baseUrl: string;
   let signingJwk: JWK;
+  let hubKeySecret: string;
   const identities = new Map<string, JWK>();
 
   const client = (partner: string, role: string, sub: string) => {
@@ -97,7 +102,8 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
     const signingSecret = await generateSigningKeySecret();
     signingJwk = JSON.parse(signingSecret) as JWK;
     const secrets = join(dir, 'secrets.env');
-    writeFileSync(secrets, `KENBAAR_HUB_KEY=${generateHubKeySecret(1)}\nKENBAAR_SIGNING_KEY='${signingSecret}'\n`, { mode: 0o600 });
+    hubKeySecret = generateHubKeySecret(1);
+    writeFileSync(secrets, `KENBAAR_HUB_KEY=${hubKeySecret}\nKENBAAR_SIGNING_KEY='${signingSecret}'\nKENBAAR_LOG_KEY=${generateLogKeySecret('kenbaar.example/zvh-veenstreek-noord-2026')}\n`, { mode: 0o600 });
 
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
@@ -149,7 +155,8 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
 
   it('serves health for the bundled covenant, and the hub signing key (public part only)', async () => {
     const health = (await (await fetch(`${baseUrl}/health`)).json()) as Record<string, unknown>;
-    expect(health).toMatchObject({ status: 'ok', covenant: 'zvh-veenstreek-noord-2026', database: 'ok' });
+    // nodejs_compat gives workerd native SHA-256/HMAC (BoringSSL): the sequencer and pseudonymiser use it.
+    expect(health).toMatchObject({ status: 'ok', covenant: 'zvh-veenstreek-noord-2026', database: 'ok', hashing: 'native' });
 
     const jwks = (await (await fetch(`${baseUrl}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
     expect(jwks.keys).toHaveLength(1);
@@ -187,6 +194,8 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
     expect(registration).toMatchObject({ actorPartner: 'verslavingszorg', outcome: 'allowed' });
     expect(lookup).toMatchObject({ actorPartner: 'gemeente', actorRole: 'procesregisseur', purpose: 'procesregie-casus-op-maat', outcome: 'allowed' });
     expect(lookup!.subject).toEqual(registration!.subject);
+    // workerd's native HMAC gives the hub pseudonym Node computes with the same hub key.
+    expect(registration!.subject).toBe(toBase64Url(hubPseudonym(parseHubKeyring(hubKeySecret).current.key, parseSubject(p.subject))));
 
     // The per-minute cron: everything so far sequenced, and a checkpoint the hub's JWKS verifies.
     expect(await q.select().from(checkpoints)).toHaveLength(0);
@@ -198,6 +207,8 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
     expect(cp!.size).toBe(sequenced.length);
     const jwks = (await (await fetch(`${baseUrl}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
     expect(await verifyCheckpointJws(cp!.jws, jwks.keys)).toMatchObject({ iss: HUB_ID, size: cp!.size, root: cp!.root });
+    // The tree workerd's sequencer hashed is the tree Node's verifier recomputes.
+    expect(await verifyAuditLog(q, jwks.keys)).toMatchObject({ ok: true, entries: cp!.size, problems: [] });
 
     // The hourly cron: the purge ran and logged its summary.
     await scheduled('0 * * * *');
@@ -214,6 +225,7 @@ describe('the Worker’s configuration', () => {
     KENBAAR_HUB_ID: HUB_ID,
     KENBAAR_HUB_KEY: generateHubKeySecret(1),
     KENBAAR_SIGNING_KEY: await generateSigningKeySecret(),
+    KENBAAR_LOG_KEY: generateLogKeySecret('kenbaar.example/zvh-veenstreek-noord-2026'),
     ...over,
   });
   const ctx = () => ({ waitUntil: () => {}, passThroughOnException: () => {}, props: {} }) as unknown as ExecutionContext;

@@ -2,9 +2,10 @@
 // can check with the hub's public JWKS (/.well-known/jwks.json), so a later rewrite of the log by
 // whoever controls the database shows up as a mismatch against a head it cannot re-sign.
 import { CompactSign, compactVerify, createLocalJWKSet, type JWK } from 'jose';
-import type { HubSigner } from '../config';
+import type { HubConfig, HubSigner } from '../config';
+import { signCheckpoint as signNote } from '../log/checkpoint';
 import type { Db } from '../db/types';
-import { utf8 } from '../encoding';
+import { fromHex, utf8 } from '../encoding';
 import { insertCheckpoint, integrateAll, type Checkpoint } from './store';
 
 export const CHECKPOINT_TYP = 'kenbaar-checkpoint+jws';
@@ -17,8 +18,13 @@ export async function signCheckpoint(signer: HubSigner, claims: CheckpointClaims
     .sign(signer.privateKey);
 }
 
-/** Integrate what is pending, then sign and store a checkpoint of the resulting tree. */
-export async function createCheckpoint(db: Db, signer: HubSigner, hubId: string, now: Date): Promise<Checkpoint> {
+/**
+ * Integrate what is pending, then sign and store a checkpoint of the resulting tree: a C2SP signed
+ * note by the log key (c2sp.org/tlog-checkpoint) and, for verifiers of before 0005, the same head
+ * as a JWS by the signing key.
+ */
+export async function createCheckpoint(db: Db, config: Pick<HubConfig, 'signer' | 'hubId' | 'log'>, now: Date): Promise<Checkpoint> {
+  const { signer, hubId } = config;
   const head = await integrateAll(db, now);
   const claims: CheckpointClaims = {
     iss: hubId,
@@ -27,7 +33,8 @@ export async function createCheckpoint(db: Db, signer: HubSigner, hubId: string,
     iat: Math.floor(now.getTime() / 1000),
   };
   const jws = await signCheckpoint(signer, claims);
-  return insertCheckpoint(db, { size: head.size, root: head.root, issuedAt: now, kid: signer.kid, jws });
+  const note = signNote(config.log.keys, head.size, fromHex(head.root));
+  return insertCheckpoint(db, { size: head.size, root: head.root, issuedAt: now, kid: signer.kid, jws, note });
 }
 
 /** The claims of a checkpoint JWS if its signature verifies against `keys`, else null. */

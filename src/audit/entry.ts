@@ -18,6 +18,7 @@ export type AuditAction =
   | 'request.rejected'
   | 'covenant.loaded'
   | 'purge'
+  | 'log.pruned'
   | 'audit.read'
   | 'checkpoint.requested'
   | 'disclosure.requested'
@@ -58,6 +59,8 @@ export type AuditEntry = {
   id: number;
   seq: number | null;
   leafHash: string | null;
+  /** Random id given at append time (v2); null for entries written before migration 0005 (v1). */
+  uid: string | null;
   at: Date;
   requestId: string;
   actorPartner: string | null;
@@ -84,11 +87,40 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * The leaf input of entry `seq`. It includes the sequence number and the insertion id, so that
- * renumbering or swapping entries changes their leaves, not only the tree shape.
+ * The leaf input (the log entry, c2sp.org/tlog-tiles) of an entry at position `seq`.
+ * v2 (entries with a `uid`): the canonical JSON of the entry's content and its random uid, without
+ * the database id or `seq`: it is fixed when the entry is appended, so a receipt can carry its leaf
+ * hash before the sequencer runs; the position is committed by the tree, whose root the signed
+ * checkpoints hold. v1 (before migration 0005): also the id and `seq`, as those entries were hashed.
  */
 export function leafInput(e: AuditEntry, seq: number): Uint8Array {
-  return utf8(canonicalJson({ v: 1, ...entryView(e), seq }));
+  if (e.uid === null) return utf8(canonicalJson({ v: 1, ...entryView(e), seq }));
+  const { id: _id, seq: _seq, ...content } = entryView(e);
+  return utf8(canonicalJson({ v: 2, ...content }));
+}
+
+/** The entry an append will store: what the sequencer will read back and hash, byte for byte. */
+export function pendingEntry(ctx: AuditContext, input: AuditInput, uid: string): AuditEntry {
+  return {
+    id: 0,
+    seq: null,
+    leafHash: null,
+    uid,
+    at: ctx.at,
+    requestId: ctx.requestId,
+    actorPartner: ctx.actor?.partner ?? null,
+    actorSub: ctx.actor?.sub ?? null,
+    actorRole: ctx.actor?.role ?? null,
+    action: input.action,
+    subject: input.subject ?? null,
+    purpose: input.purpose ?? null,
+    caseRef: input.caseRef ?? null,
+    outcome: input.outcome,
+    rule: input.rule ?? null,
+    covenantVersion: ctx.covenantVersion,
+    // As it comes back from jsonb: a JSON round trip drops undefined and normalises numbers.
+    detail: input.detail == null ? null : (JSON.parse(JSON.stringify(input.detail)) as Record<string, unknown>),
+  };
 }
 
 /** An entry as readers see it (API, CLI) and as its leaf commits to it. */
@@ -96,6 +128,7 @@ export function entryView(e: AuditEntry) {
   return {
     id: e.id,
     seq: e.seq,
+    ...(e.uid === null ? {} : { uid: e.uid }),
     at: e.at.toISOString(),
     requestId: e.requestId,
     actor: { partner: e.actorPartner, sub: e.actorSub, role: e.actorRole },

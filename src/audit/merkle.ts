@@ -19,8 +19,8 @@
  * our own sequencer with data it holds). Functions that *verify* never throw: they get
  * attacker-controlled input and answer `false` for anything they cannot verify.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import { equalBytes } from '../encoding';
+import { sha256 } from '../hashing';
 
 /** Byte length of every hash in the tree. */
 export const HASH_SIZE = 32;
@@ -41,7 +41,7 @@ const LEAF_PREFIX = new Uint8Array([0x00]);
 /** RFC 6962 §2.1 leaf hash: SHA-256(0x00 || data). */
 export function leafHash(data: Uint8Array): Uint8Array {
   // Streaming avoids copying potentially large leaf data just to prepend one byte.
-  return sha256.create().update(LEAF_PREFIX).update(data).digest();
+  return sha256(LEAF_PREFIX, data);
 }
 
 // One reusable buffer for interior nodes: building a tree hashes ~n nodes, and
@@ -125,18 +125,28 @@ export function inclusionProof(leafHashes: readonly Uint8Array[], index: number,
   if (!isSize(size) || size > leafHashes.length) throw new RangeError(`size must be an integer in [1, ${leafHashes.length}]`);
   if (!isSize(index) || index >= size) throw new RangeError(`index must be an integer in [0, size)`);
   assertHashes(leafHashes, 'leaf hash', size);
+  return inclusionRanges(index, size).map(([lo, hi]) => rangeRoot(leafHashes, lo, hi));
+}
 
+/** A leaf range [lo, hi) whose Merkle Tree Hash is one element of a proof. */
+export type LeafRange = [lo: number, hi: number];
+
+/**
+ * The leaf ranges whose hashes make up the inclusion proof of `index` in a tree of `size`, in
+ * proof order (leaf to root). Callers check 0 <= index < size.
+ */
+export function inclusionRanges(index: number, size: number): LeafRange[] {
   // Walk down from the root, recording the sibling subtree at each split.
-  const siblings: Uint8Array[] = [];
+  const siblings: LeafRange[] = [];
   let lo = 0;
   let hi = size;
   while (hi - lo > 1) {
     const k = largestPowerOfTwoBelow(hi - lo);
     if (index < lo + k) {
-      siblings.push(rangeRoot(leafHashes, lo + k, hi));
+      siblings.push([lo + k, hi]);
       hi = lo + k;
     } else {
-      siblings.push(rangeRoot(leafHashes, lo, lo + k));
+      siblings.push([lo, lo + k]);
       lo += k;
     }
   }
@@ -190,9 +200,13 @@ export function consistencyProof(leafHashes: readonly Uint8Array[], size1: numbe
   if (!isSize(size2) || size2 > leafHashes.length) throw new RangeError(`size2 must be an integer in [1, ${leafHashes.length}]`);
   if (!isSize(size1) || size1 === 0 || size1 > size2) throw new RangeError('size1 must be an integer in [1, size2]');
   assertHashes(leafHashes, 'leaf hash', size2);
+  return consistencyRanges(size1, size2).map(([lo, hi]) => rangeRoot(leafHashes, lo, hi));
+}
 
+/** The leaf ranges of the consistency proof from size1 to size2, in proof order. Callers check 0 < size1 <= size2. */
+export function consistencyRanges(size1: number, size2: number): LeafRange[] {
   // Iterative SUBPROOF: walk down while the old tree's boundary falls inside a subtree.
-  const collected: Uint8Array[] = [];
+  const collected: LeafRange[] = [];
   let lo = 0;
   let hi = size2;
   let m = size1;
@@ -200,10 +214,10 @@ export function consistencyProof(leafHashes: readonly Uint8Array[], size1: numbe
   while (m !== hi - lo) {
     const k = largestPowerOfTwoBelow(hi - lo);
     if (m <= k) {
-      collected.push(rangeRoot(leafHashes, lo + k, hi));
+      collected.push([lo + k, hi]);
       hi = lo + k;
     } else {
-      collected.push(rangeRoot(leafHashes, lo, lo + k));
+      collected.push([lo, lo + k]);
       lo += k;
       m -= k;
       oldRootIsComplete = false;
@@ -211,7 +225,7 @@ export function consistencyProof(leafHashes: readonly Uint8Array[], size1: numbe
   }
   // The verifier already knows the old root, so the shared subtree is only sent when it is
   // not that root itself.
-  if (!oldRootIsComplete) collected.push(rangeRoot(leafHashes, lo, hi));
+  if (!oldRootIsComplete) collected.push([lo, hi]);
   return collected.reverse();
 }
 
@@ -290,7 +304,8 @@ function isSize(n: unknown): n is number {
   return Number.isSafeInteger(n) && (n as number) >= 0;
 }
 
-function largestPowerOfTwoBelow(n: number): number {
+/** The largest power of two strictly below n (n > 1): where RFC 6962 splits a tree of n leaves. */
+export function largestPowerOfTwoBelow(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;

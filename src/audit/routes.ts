@@ -7,7 +7,7 @@ import { Problem } from '../errors';
 import { problemResponses, queryInt, SubjectSchema } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { storedSubject } from '../pseudonym/hub-key';
-import { createCheckpoint } from './checkpoint';
+import { checkpointAndWitness } from '../log/witnessing';
 import { entryView } from './entry';
 import { integrate, latestCheckpoint, queryEntries } from './store';
 
@@ -141,7 +141,7 @@ export function auditRoutes(app: OpenAPIHono<AppEnv>) {
       await audit({ action: 'checkpoint.requested', outcome: may.allowed ? 'allowed' : 'denied', rule: may.rule });
       return may.allowed ? null : deny(new Problem('forbidden', may.reason, { rule: may.rule }));
     });
-    const cp = await createCheckpoint(db, config.signer, config.hubId, clock());
+    const { checkpoint: cp } = await checkpointAndWitness(db, config, clock());
     return c.json(cpOut(cp), 201);
   });
 }

@@ -9,33 +9,53 @@
 // integration (every second on Node, every cron tick on the edge, and on demand before a feed
 // read). The same run gives match notices their feed position, so both feeds page in commit order.
 import { and, asc, desc, eq, gt, gte, inArray, isNull, sql } from 'drizzle-orm';
-import { auditEntries, checkpoints, logHead } from '../../schema/index';
-import { rowsOf, type Db, type Queryable, type Tx } from '../db/types';
+import { auditEntries, checkpoints, logHead, logSubtrees } from '../../schema/index';
+import { rowsOf, statement, type Db, type Queryable, type RawQuery, type Tx } from '../db/types';
 import { hasUnsequencedMatches, sequenceMatches } from '../matches/repo';
 import { tokenKey } from '../auth/replay';
 import { fromHex, storableJson, toHex } from '../encoding';
-import { appendLeaves, EMPTY_ROOT, frontierRoot, leafHash } from './merkle';
-import { leafInput, type AuditContext, type AuditEntry, type AuditInput } from './entry';
+import { foldLeaves } from '../log/tiles';
+import { EMPTY_ROOT, frontierRoot, leafHash } from './merkle';
+import { leafInput, pendingEntry, type AuditContext, type AuditEntry, type AuditInput } from './entry';
 
 /** A token's id, taken together with the first audit entries of its request (see unitOfWork). */
 export type TokenClaim = { jti: string; partner: string; exp: Date };
 
+/** An appended entry as its receipt names it: its random uid and its leaf hash (fixed at append). */
+export type Appended = { uid: string; leafHash: Uint8Array };
+
+const ENTRIES = `insert into audit_entries (uid, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
+    select x.uid, $1::timestamptz, $2::text, $3::text, $4::text, $5::text, x.action, x.subject, x.purpose, x.case_ref, x.outcome, x.rule, $6::text, x.detail
+      from rows from (jsonb_to_recordset($7::jsonb) as (uid text, action text, subject text, purpose text, case_ref text, outcome text, rule text, detail jsonb))
+           with ordinality as x(uid, action, subject, purpose, case_ref, outcome, rule, detail, n)`;
+
+/** Entries only. */
+const APPEND_SQL = `${ENTRIES} order by x.n`;
+
+/** Entries, only when the same statement could take the token's jti (a replay writes nothing). */
+const APPEND_CLAIMING_SQL = `with claimed as (
+      insert into used_tokens (jti, partner, expires_at) values ($8::text, $9::text, $10::timestamptz) on conflict do nothing returning 1)
+    ${ENTRIES} where exists (select 1 from claimed) order by x.n returning id`;
+
 /**
  * Append entries in ONE statement, whatever their number: the rows travel as a single JSON
- * parameter (the same on PGlite and node-postgres, and far cheaper to build than a multi-row VALUES).
- * With `claim`, the same statement also takes the token's jti; when the jti was used before it
- * writes nothing and returns false (a replay), so claiming costs no extra round trip.
+ * parameter (far cheaper to build than a multi-row VALUES), in one of two fixed texts. With `claim`,
+ * the same statement also takes the token's jti; when the jti was used before it writes nothing and
+ * returns null (a replay), so claiming costs no extra round trip. `q` is a transaction (drizzle) or,
+ * for a request whose only write is its entries, the edge's RawQuery (no query building).
+ * Returns each entry's uid and leaf hash, for receipts.
  */
 export async function appendAudit(
-  q: Queryable,
+  q: Queryable | RawQuery,
   ctx: AuditContext,
   inputs: readonly AuditInput[],
   claim?: TokenClaim,
-): Promise<boolean> {
-  if (inputs.length === 0) return true;
+): Promise<Appended[] | null> {
+  if (inputs.length === 0) return [];
   // Whatever a detail quotes (a request path, a field name) can be stored: no append fails on text.
   const rows = storableJson(
     inputs.map((i) => ({
+      uid: crypto.randomUUID(),
       action: i.action,
       subject: i.subject ?? null,
       purpose: i.purpose ?? null,
@@ -45,25 +65,22 @@ export async function appendAudit(
       detail: i.detail ?? null,
     })),
   );
-  const entries = sql`
-    insert into audit_entries (at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
-    select ${ctx.at.toISOString()}::timestamptz, ${ctx.requestId}, ${ctx.actor?.partner ?? null}, ${ctx.actor?.sub ?? null}, ${ctx.actor?.role ?? null},
-           x.action, x.subject, x.purpose, x.case_ref, x.outcome, x.rule, ${ctx.covenantVersion}, x.detail
-      from rows from (jsonb_to_recordset(${rows}::jsonb) as (action text, subject text, purpose text, case_ref text, outcome text, rule text, detail jsonb))
-           with ordinality as x(action, subject, purpose, case_ref, outcome, rule, detail, n)`;
+  // Leaves are hashed from exactly what the database will store (escaped text included), so the
+  // receipt's leaf hash is the one the sequencer computes from the row.
+  const stored = JSON.parse(rows) as ({ uid: string; case_ref: string | null } & Omit<AuditInput, 'caseRef'>)[];
+  const appended = stored.map(({ uid, case_ref, ...input }): Appended => ({ uid, leafHash: leafHash(leafInput(pendingEntry(ctx, { ...input, caseRef: case_ref }, uid), 0)) }));
+  const params = [ctx.at.toISOString(), ctx.requestId, ctx.actor?.partner ?? null, ctx.actor?.sub ?? null, ctx.actor?.role ?? null, ctx.covenantVersion, rows];
   if (!claim) {
-    await q.execute(sql`${entries} order by x.n`);
-    return true;
+    await statement(q, APPEND_SQL, params);
+    return appended;
   }
-  const written = await rowsOf<{ id: unknown }>(
-    q,
-    sql`with claimed as (
-          insert into used_tokens (jti, partner, expires_at)
-          values (${tokenKey(claim.partner, claim.jti)}, ${claim.partner}, ${claim.exp.toISOString()}::timestamptz)
-          on conflict do nothing returning 1)
-        ${entries} where exists (select 1 from claimed) order by x.n returning id`,
-  );
-  return written.length > 0;
+  const written = await statement<{ id: unknown }>(q, APPEND_CLAIMING_SQL, [
+    ...params,
+    tokenKey(claim.partner, claim.jti),
+    claim.partner,
+    claim.exp.toISOString(),
+  ]);
+  return written.length > 0 ? appended : null;
 }
 
 export type LogHead = { size: number; root: string; frontier: string[] };
@@ -117,7 +134,7 @@ export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHea
       seqs.push(seq);
       hashes.push(leafHash(leafInput(e, seq)));
     });
-    const frontier = appendLeaves(head.frontier.map(fromHex), head.size, hashes);
+    const { frontier, subtrees } = foldLeaves(head.frontier.map(fromHex), head.size, hashes);
     const size = head.size + pending.length;
     const root = toHex(frontierRoot(frontier));
     const hex = hashes.map(toHex);
@@ -128,6 +145,9 @@ export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHea
         from (select (x->>0)::bigint as id, (x->>1)::bigint as seq, x->>2 as leaf_hash
                 from jsonb_array_elements(${JSON.stringify(ids.map((id, i) => [id, seqs[i], hex[i]]))}::jsonb) as x) as v
        where a.id = v.id`);
+    if (subtrees.length) {
+      await tx.insert(logSubtrees).values(subtrees.map((s) => ({ level: s.level, idx: s.idx, hash: toHex(s.hash) })));
+    }
     const frontierHex = frontier.map(toHex);
     await tx
       .update(logHead)
@@ -159,7 +179,7 @@ export async function sequenceMatchesNow(db: Db, now: Date): Promise<void> {
   });
 }
 
-export type Checkpoint = { id: number; size: number; root: string; issuedAt: Date; kid: string; jws: string };
+export type Checkpoint = { id: number; size: number; root: string; issuedAt: Date; kid: string; jws: string; note: string | null };
 
 export async function insertCheckpoint(q: Queryable, cp: Omit<Checkpoint, 'id'>): Promise<Checkpoint> {
   const [row] = await q.insert(checkpoints).values(cp).returning();

@@ -12,7 +12,12 @@
 // - a recomputed root unlike a signed checkpoint   -> `altered` (also when every stored leaf hash was
 //                                                     forged along: then the checkpoint names the range)
 // - a checkpoint beyond the last entry             -> `truncated`
-// - a checkpoint whose signature fails             -> `bad-checkpoint`
+// - a checkpoint whose signature fails             -> `bad-checkpoint` (its JWS, and its C2SP note
+//                                                     when the log keys are given)
+// Entries below the log's minimum index were pruned after the audit retention (src/log/retention.ts):
+// the tree is continued from the stored hashes of their complete 256-leaf subtrees, which the signed
+// checkpoints still hold to account. Entries beyond the newest checkpoint are reported as
+// `uncovered`: their leaves are checked, but nothing signed holds them yet.
 // Insertion ids are deliberately not used for ordering: under concurrent writers a transaction can
 // commit after a later-numbered one has been sequenced, so seq order legitimately differs from id order.
 import type { JWK } from 'jose';
@@ -22,6 +27,10 @@ import { leafInput, type AuditEntry } from './entry';
 import { appendLeaves, EMPTY_ROOT, frontierRoot, leafHash, type Frontier } from './merkle';
 import { verifyCheckpointJws } from './checkpoint';
 import { countUnsequenced, listCheckpoints, readSequenced } from './store';
+import { openCheckpoint } from '../log/checkpoint';
+import type { NoteKey } from '../log/note';
+import { dbHashReader, minIndex } from '../log/store';
+import { TILE_WIDTH } from '../log/tiles';
 
 export type VerifyProblemKind = 'missing' | 'altered' | 'reordered' | 'inserted' | 'truncated' | 'bad-checkpoint';
 
@@ -31,6 +40,10 @@ export type VerifyReport = {
   ok: boolean;
   entries: number;
   unsequenced: number;
+  /** Sequenced entries after the newest checkpoint (not yet covered by a signed tree head). */
+  uncovered: number;
+  /** Entries below the minimum index, pruned after the audit retention (hashes kept). */
+  pruned: number;
   checkpoints: number;
   root: string;
   problems: VerifyProblem[];
@@ -46,13 +59,16 @@ export async function verifyAuditLog(
   q: Queryable,
   hubKeys: JWK[],
   onProgress?: (entries: number) => void,
+  log?: { origin: string; keys: NoteKey[] },
 ): Promise<VerifyReport> {
   const problems: VerifyProblem[] = [];
   const cps = await listCheckpoints(q);
   const claimsBySize = new Map<number, { root: string; id: number }[]>();
   for (const cp of cps) {
     const claims = await verifyCheckpointJws(cp.jws, hubKeys);
-    if (!claims || claims.size !== cp.size || claims.root !== cp.root) {
+    const note = cp.note && log ? openCheckpoint(cp.note, log.origin, log.keys) : undefined;
+    const noteBad = note === null || (note && (note.size !== cp.size || toHex(note.root) !== cp.root));
+    if (!claims || claims.size !== cp.size || claims.root !== cp.root || noteBad) {
       problems.push({ kind: 'bad-checkpoint', seq: null, message: `checkpoint #${cp.id} (size ${cp.size}) has an invalid signature or does not match its signed claims` });
       continue;
     }
@@ -61,9 +77,11 @@ export async function verifyAuditLog(
     claimsBySize.set(claims.size, list);
   }
 
-  let frontier: Frontier = [];
-  let size = 0;
-  let expectedSeq = 0;
+  // A pruned prefix: continue from the hashes of its complete 256-leaf subtrees.
+  const pruned = await minIndex(q);
+  let frontier: Frontier = pruned ? appendLeaves([], 0, await dbHashReader(q)(1, 0, pruned / TILE_WIDTH)) : [];
+  let size = pruned;
+  let expectedSeq = pruned;
   let rootMismatchReported = false;
   let shiftReported = false;
   const suspects: { seq: number; entry: AuditEntry; stored: string | null }[] = [];
@@ -82,8 +100,9 @@ export async function verifyAuditLog(
     }
   };
   checkRootAt(0);
+  if (pruned) checkRootAt(pruned);
 
-  for (let after = -1; ; ) {
+  for (let after = pruned - 1; ; ) {
     const page = await readSequenced(q, after, PAGE);
     if (page.length === 0) break;
     const hashes: Uint8Array[] = [];
@@ -149,10 +168,13 @@ export async function verifyAuditLog(
   // First problem first; at the same entry, the most specific diagnosis first.
   const rank: Record<VerifyProblemKind, number> = { inserted: 0, reordered: 1, missing: 2, truncated: 3, altered: 4, 'bad-checkpoint': 5 };
   problems.sort((a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity) || rank[a.kind] - rank[b.kind]);
+  const covered = cps.reduce((m, cp) => Math.max(m, cp.size), 0);
   return {
     ok: problems.length === 0,
     entries: size,
     unsequenced: await countUnsequenced(q),
+    uncovered: Math.max(0, size - covered),
+    pruned,
     checkpoints: cps.length,
     root: toHex(size === 0 ? EMPTY_ROOT : frontierRoot(frontier)),
     problems,

@@ -20,6 +20,7 @@ export type Contact = { function: string; phone?: string; email?: string };
 export type RegistrationInput = { subject: string; category: string; contact: Contact; reference?: string; expiresAt?: string };
 export type KnownBy = { partner: string; partnerName: string; domain: string; contact: Contact; since: string };
 export type LookupResult = { lookupId: string; knownBy: KnownBy[]; decision: { policyVersion: string; rules: string[] } };
+export type FamilyLookupResult = { familyId: string; results: (LookupResult & { subject: string })[] };
 export type MatchNotice = { id: number; seq: number; at: string; registrationId: string; reference: string | null; knownBy: KnownBy; rule: string };
 
 export type DisclosureAsk = {
@@ -95,6 +96,11 @@ export class HubClient {
 
   lookup(subject: string, purpose: string, caseRef: string) {
     return this.call<LookupResult>('POST', '/v1/lookups', { subject, purpose, caseRef });
+  }
+
+  /** A household's members (up to 20) for one purpose and case, in one call: one answer per subject, in order. */
+  lookupFamily(subjects: string[], purpose: string, caseRef: string) {
+    return this.call<FamilyLookupResult>('POST', '/v1/lookups/family', { subjects, purpose, caseRef });
   }
 
   matches(after = 0, limit = 100) {

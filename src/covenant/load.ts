@@ -8,11 +8,12 @@
 //   3. building the maps and indexes the decision functions use;
 //   4. coherence of the built covenant that only its decisions can tell (a disclosure grant for a
 //      holder the visibility rules never let the requester see).
+import { parseVerifierKey, SIG_COSIGNATURE } from '../log/note';
 import { parseDocument } from 'yaml';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import type { z } from 'zod';
 import { decideVisibility } from './decide';
+import { toHex } from '../encoding';
+import { sha256 } from '../hashing';
 import { CovenantError, type CovenantProblem } from './errors';
 import {
   covenantFileSchema,
@@ -85,14 +86,12 @@ export function loadCovenant(files: Readonly<Record<string, string>>): Covenant 
  */
 export function covenantVersion(files: Readonly<Record<string, string>>): string {
   const enc = new TextEncoder();
-  const h = sha256.create();
+  const parts: Uint8Array[] = [];
   for (const name of Object.keys(files).sort()) {
     const body = enc.encode(files[name] ?? '');
-    h.update(enc.encode(`${name}\n${body.length}\n`));
-    h.update(body);
-    h.update(enc.encode('\n'));
+    parts.push(enc.encode(`${name}\n${body.length}\n`), body, enc.encode('\n'));
   }
-  return `sha256:${bytesToHex(h.digest())}`;
+  return `sha256:${toHex(sha256(...parts))}`;
 }
 
 // --- pass 1: syntax and shape ---------------------------------------------------------------
@@ -236,6 +235,18 @@ function crossCheck(m: Merged): Checked {
   if (r.defaultRetentionDays > r.maxRetentionDays) {
     at(meta, 'retention.defaultRetentionDays', `exceeds maxRetentionDays (${r.maxRetentionDays})`);
   }
+  const w = meta.v.witnesses;
+  if (w.quorum > w.keys.length) at(meta, 'witnesses.quorum', `exceeds the number of witness keys (${w.keys.length})`);
+  w.keys.forEach((k, i) => {
+    try {
+      const key = parseVerifierKey(k.vkey);
+      if (key.name !== k.name) at(meta, `witnesses.keys[${i}].vkey`, `is the key of "${key.name}", not of "${k.name}"`);
+      if (key.type !== SIG_COSIGNATURE) at(meta, `witnesses.keys[${i}].vkey`, 'must be an Ed25519 cosignature key (type 0x04)');
+    } catch (e) {
+      at(meta, `witnesses.keys[${i}].vkey`, (e as Error).message);
+    }
+    if (w.keys.findIndex((o) => o.name === k.name) !== i) at(meta, `witnesses.keys[${i}].name`, `duplicate witness "${k.name}"`);
+  });
 
   const byId = <T extends { id: string }>(items: Sourced<T>[], kind: string): Map<string, Sourced<T>> => {
     const map = new Map<string, Sourced<T>>();
@@ -693,6 +704,7 @@ function build(m: Merged, checked: Checked, files: string[], version: string): C
     signed: meta.signed,
     validFrom: meta.validFrom,
     retention: { ...meta.retention },
+    witnesses: { quorum: meta.witnesses.quorum, keys: meta.witnesses.keys.map((k) => ({ ...k })) },
     disclosure: { ...settings, brokerPartners: new Set(settings.brokerPartners) },
     files,
     articles,

@@ -56,6 +56,23 @@ const covenantMetaSchema = z.strictObject({
   /** The default for every partner; a partner's own `rateLimits` replaces it key by key. */
   rateLimits: rateLimitsSchema.optional(),
   articles: z.array(articleSchema).min(1),
+  // The audit log's witnesses (c2sp.org/tlog-witness): partners who cosign its checkpoints. The hub
+  // publishes a checkpoint only once `quorum` of them cosigned it.
+  witnesses: z
+    .strictObject({
+      quorum: z.int().min(0),
+      keys: z
+        .array(
+          z.strictObject({
+            name: z.string().regex(/^[^\s+]+$/, 'must be a key name without spaces or "+"'),
+            partner: idSchema.optional(),
+            vkey: z.string().regex(/^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/, 'must be a note verifier key <name>+<hex id>+<base64>'),
+            url: z.url('must be the witness URL (its add-checkpoint endpoint is <url>/add-checkpoint)'),
+          }),
+        )
+        .default([]),
+    })
+    .default({ quorum: 0, keys: [] }),
 });
 
 const partnerSchema = z.strictObject({

@@ -100,6 +100,12 @@ export type DisclosureDecision = Decision & {
 
 export type Article = { number: string; title: string; text: string };
 
+export type Witnesses = {
+  quorum: number;
+  /** name: the witness's key name; vkey: its note verifier key (type 0x04); url: its submission prefix. */
+  keys: { name: string; partner?: string | undefined; vkey: string; url: string }[];
+};
+
 export type RetentionDefaults = {
   defaultRetentionDays: number;
   /** Ceiling for every category's maxRetentionDays. */
@@ -302,6 +308,8 @@ export type Covenant = {
   signed: string;
   validFrom: string;
   retention: RetentionDefaults;
+  /** The audit log's witnesses and how many must cosign a checkpoint before it is published. */
+  witnesses: Witnesses;
   /** Settings for requests for content; the one source of minJustificationLength. */
   disclosure: DisclosureSettings;
   /** The file names the covenant was loaded from, sorted. */

@@ -1,13 +1,13 @@
 // Full disclosure, as the covenant allows it: a signed request, brokers' signed decisions (four
 // eyes where the covenant says so), a hub-signed grant, an end-to-end encrypted hand-over, and
 // break-glass with mandatory review. Every step writes its audit entries in its own transaction.
-import { sha256 } from '@noble/hashes/sha2.js';
 import type { AuditInput } from '../audit/entry';
 import { decideAction, decideDisclosureRead, decideDisclosureRequest, type Actor, type Covenant } from '../covenant/index';
 import type { HubConfig } from '../config';
 import type { Queryable, Tx } from '../db/types';
 import { toHex, utf8 } from '../encoding';
 import { Problem } from '../errors';
+import { sha256 } from '../hashing';
 import { findActive } from '../registrations/repo';
 import { unseal } from './at-rest';
 import { grantSubjectRef, signGrant } from './grant';

@@ -3,15 +3,16 @@
 // A denial is not an exception inside the transaction (that would roll back its own audit entry):
 // the work returns `deny(problem)`, the transaction commits the entry, and then we throw.
 import type { Context } from 'hono';
-import { appendAudit, type TokenClaim } from '../audit/store';
+import { appendAudit, type Appended, type TokenClaim } from '../audit/store';
 import type { AuditContext, AuditInput } from '../audit/entry';
 import { claimTokenId } from '../auth/replay';
 import { AuthError } from '../auth/token';
 import type { AppEnv } from '../config';
-import type { Queryable, Tx } from '../db/types';
+import type { Queryable, RawQuery, Tx } from '../db/types';
 import { classifyDbError, errorCode } from '../db/errors';
 import { untrustedText } from '../encoding';
 import { Problem } from '../errors';
+import { noteAppended } from '../log/receipt';
 
 /** A request path in an audit detail is the sender's text: escaped, and cut beyond this length. */
 const MAX_LOGGED_PATH = 300;
@@ -48,7 +49,9 @@ export async function unitOfWork<T>(c: Context<AppEnv>, work: Work<T>): Promise<
  * round trips, and still no answer without its entry. The work must append its entries in one call.
  */
 export async function readThenLog<T>(c: Context<AppEnv>, work: (q: Queryable, audit: Audit) => Promise<T | Denial>): Promise<T> {
-  return run<T, Queryable>(c, (fn) => fn(c.var.db), work);
+  // The entry's statement goes straight to the driver where the edge gives a runner (no BEGIN: the
+  // statement is its own transaction, exactly as through drizzle).
+  return run<T, Queryable>(c, (fn) => fn(c.var.db), work, c.var.raw);
 }
 
 type Audit = (...entries: AuditInput[]) => Promise<void>;
@@ -60,24 +63,29 @@ async function run<T, Q extends Queryable>(
   c: Context<AppEnv>,
   within: (fn: (q: Q) => Promise<T | Denial>) => Promise<T | Denial>,
   work: (q: Q, audit: Audit) => Promise<T | Denial>,
+  appendWith?: RawQuery,
 ): Promise<T> {
   const ctx = auditContext(c);
   const token = c.get('token');
   const actor = c.get('actor');
+  // The entries this request committed, for its receipt; a retried attempt starts afresh.
+  const appended: Appended[] = [];
   const attempt = () =>
     within(async (q) => {
+      appended.length = 0;
       // The token's jti is taken by the statement that writes the request's first audit entries.
       let claim: TokenClaim | undefined = token ? { jti: token.jti, partner: actor.partner, exp: token.exp } : undefined;
       const audit: Audit = async (...entries) => {
-        let fresh: boolean;
+        let fresh: Appended[] | null;
         try {
-          fresh = await appendAudit(q, ctx, entries, claim);
+          fresh = await appendAudit(appendWith ?? q, ctx, entries, claim);
         } catch (cause) {
           // An unreachable database is the database's problem, not the log's: onError answers 503.
           if (classifyDbError(cause)) throw cause;
           throw new AuditUnavailable(errorCode(cause));
         }
         if (!fresh) throw new Replayed();
+        appended.push(...fresh);
         if (entries.length > 0) claim = undefined;
         c.set('rule', entries.at(-1)?.rule ?? undefined);
       };
@@ -98,6 +106,7 @@ async function run<T, Q extends Queryable>(
     throw e;
   }
   c.set('audited', true);
+  noteAppended(c, appended);
   if (result instanceof Denial) throw result.problem;
   return result;
 }
@@ -124,7 +133,7 @@ async function retrying<R>(c: Context<AppEnv>, attempt: () => Promise<R>): Promi
 /** Auth failures have no actor we can trust: what the token claimed goes into `detail` only. */
 export async function recordAuthFailure(c: Context<AppEnv>, err: AuthError): Promise<void> {
   const ctx: AuditContext = { ...auditContext(c), actor: null };
-  await appendAudit(c.var.db, ctx, [
+  const appended = await appendAudit(c.var.db, ctx, [
     {
       action: 'auth.failure',
       outcome: 'denied',
@@ -133,6 +142,7 @@ export async function recordAuthFailure(c: Context<AppEnv>, err: AuthError): Pro
     },
   ]);
   c.set('audited', true);
+  noteAppended(c, appended ?? []);
 }
 
 /**
@@ -146,8 +156,8 @@ export async function recordRejection(c: Context<AppEnv>, problem: Problem): Pro
   const token = c.get('token');
   const actor = c.get('actor');
   const fresh = await c.var.db.transaction(async (tx) => {
-    if (token && !(await claimTokenId(tx, { jti: token.jti, partner: actor.partner, exp: token.exp }))) return false;
-    await appendAudit(tx, ctx, [
+    if (token && !(await claimTokenId(tx, { jti: token.jti, partner: actor.partner, exp: token.exp }))) return null;
+    return appendAudit(tx, ctx, [
       {
         action: 'request.rejected',
         outcome: 'rejected',
@@ -161,11 +171,11 @@ export async function recordRejection(c: Context<AppEnv>, problem: Problem): Pro
         },
       },
     ]);
-    return true;
   });
   if (!fresh) return replayed(c);
   c.set('audited', true);
   c.set('rule', (problem.extensions.rule as string | undefined) ?? undefined);
+  noteAppended(c, fresh);
   return problem;
 }
 

@@ -18,6 +18,8 @@ import { processIo, readSettings, type CliIo } from './env';
 // `$(kenbaar token …)` should not pay for loading the database driver and the server.
 const commands = {
   audit: () => import('./commands/audit'),
+  auditRemote: () => import('./commands/audit-remote'),
+  witness: () => import('./commands/witness'),
   db: () => import('./commands/db'),
   disclose: () => import('./commands/disclose'),
   handover: () => import('./commands/handover'),
@@ -51,6 +53,7 @@ Environment (defaults in parentheses):
   KENBAAR_KEYS_DIR       partners' public keys (keys/)
   KENBAAR_LOCAL_DIR      development secrets (.kenbaar/); private keys in KENBAAR_PRIVATE_DIR (.kenbaar/private)
   KENBAAR_HUB_KEY, KENBAAR_SIGNING_KEY, KENBAAR_LOG_KEY   the hub's secrets (kenbaar secrets generate; made in .kenbaar/ in development)
+  KENBAAR_LOG_ORIGIN     the audit log's origin line (kenbaar.example/<covenant id>)
   KENBAAR_URL            the hub partner-side commands call when --url is not given (http://127.0.0.1:8787)
   KENBAAR_COVENANT_KEY   partner side only: the covenant key (base64url, >= 32 bytes) to pseudonymise BSNs
   KENBAAR_HUB_ID         the hub's id, the audience of partner tokens (urn:kenbaar:hub)
@@ -93,7 +96,8 @@ export function buildProgram(cli: Cli, setExit: (code: number) => void): Command
     .description('run the hub (npm start); in development, missing secrets and partner keys are created on first start')
     .option('--host <host>', 'interface to listen on (default HOST or 127.0.0.1)')
     .option('--port <port>', 'port (default PORT or 8787; 0 = any free port)')
-    .action(run(async (opts: { host?: string; port?: string }) => (await commands.serve()).serveCommand(cli, opts)));
+    .option('--workers <n>', 'hub processes on that port (node:cluster; more than 1 needs DATABASE_URL)', undefined)
+    .action(run(async (opts: { host?: string; port?: string; workers?: string }) => (await commands.serve()).serveCommand(cli, opts)));
 
   program
     .command('token')
@@ -282,7 +286,27 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
     .option('--json', 'print the full report as JSON')
     .option('--progress', 'show the progress bar (default: on a terminal, for large logs)')
     .option('--jwks <file>', "the hub's public keys (a saved /.well-known/jwks.json): verify without access to its secrets")
-    .action(run(async (opts: { json?: boolean; progress?: boolean; jwks?: string }) => (await commands.audit()).auditVerifyCommand(cli, opts)));
+    .option('--url <hub>', 'verify a running hub over HTTP instead (no database): checkpoint, witness quorum, tiles, entries if you may read them')
+    .option('--state <file>', 'with --url: where the last verified checkpoint is kept, to catch a rolled-back or forked log (default .kenbaar/verifier-<origin>.json)')
+    .option('--vkey <vkey>', "with --url: the log's verifier key (default: as saved in --state, else trusted on first use from GET /log/vkey)")
+    .option('--as <partner>', 'with --url: read the entry bundles as this partner (needs read-audit-all), recomputing every leaf')
+    .option('--role <role>', 'with --url and --as: the role to act in', 'zvh-privacy-officer')
+    .action(
+      run(async (opts: { json?: boolean; progress?: boolean; jwks?: string; url?: string; state?: string; vkey?: string; as?: string; role: string }) =>
+        opts.url ? (await commands.auditRemote()).auditVerifyUrlCommand(cli, { ...opts, url: opts.url }) : (await commands.audit()).auditVerifyCommand(cli, opts),
+      ),
+    );
+  audit
+    .command('receipt')
+    .description("check saved receipts (Kenbaar-Receipt headers, one per line) against the hub's tlog-proofs; exit 1 when an entry is missing past the promised delay")
+    .argument('[file]', 'receipts file; - or none: stdin')
+    .requiredOption('--as <partner>', 'your partner id (proofs are given for your own entries)')
+    .option('--role <role>', 'role to act in', 'privacy-officer')
+    .option('--vkey <vkey>', "the log's verifier key (default: GET /log/vkey)")
+    .option('--jwks <file>', "the hub's public keys (default: GET /.well-known/jwks.json)")
+    .option('--json', 'print the results as JSON')
+    .addOption(urlOption(cli))
+    .action(run(async (file: string | undefined, opts: { url: string; as: string; role: string; vkey?: string; jwks?: string; json?: boolean }) => (await commands.auditRemote()).auditReceiptCommand(cli, file, opts)));
   audit
     .command('checkpoint')
     .description('sequence pending entries and sign a checkpoint now')
@@ -295,6 +319,23 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
     .description('apply the schema migrations to the database (DATABASE_URL, --url, or the PGlite data directory); for a Worker\'s database before deploying')
     .option('--url <postgres-url>', 'the PostgreSQL database (default DATABASE_URL)')
     .action(run(async (opts: { url?: string }) => (await commands.db()).dbMigrateCommand(cli, opts)));
+
+  const witness = program.command('witness').description('witness keygen | witness serve: cosign the hub\'s checkpoints as a partner (c2sp.org/tlog-witness)');
+  witness
+    .command('keygen')
+    .description('make a witness key (Ed25519 cosignature key) and print its verifier key for the covenant')
+    .requiredOption('--name <name>', 'the witness name, e.g. witness.politie.example')
+    .requiredOption('--out <file>', 'where to write the private key (mode 0600)')
+    .action(run(async (opts: { name: string; out: string }) => (await commands.witness()).witnessKeygenCommand(cli, opts)));
+  witness
+    .command('serve')
+    .description('run a witness: POST <url>/add-checkpoint checks consistency and returns a cosignature')
+    .requiredOption('--key <file>', 'the witness key (kenbaar witness keygen)')
+    .requiredOption('--log <vkey...>', "the log(s) to witness: each log's verifier key (GET /log/vkey of the hub)")
+    .option('--state <file>', 'where the latest cosigned size and root per log are kept', '.kenbaar/witness-state.json')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--port <port>', 'port', '8788')
+    .action(run(async (opts: { key: string; log: string[]; state: string; host: string; port: string }) => (await commands.witness()).witnessServeCommand(cli, opts)));
 
   program
     .command('purge')

@@ -14,8 +14,9 @@ export type NodeSettings = {
   privateDir: string;
   hubKeySecret: string | undefined;
   signingKeySecret: string | undefined;
-  /** The transparency log's note key(s) and the log's origin (the key's name). */
+  /** Secret: the log's Ed25519 note key(s) (src/log/checkpoint.ts parseLogKeys). */
   logKeySecret: string | undefined;
+  /** The log's origin line (c2sp.org/tlog-checkpoint); default `kenbaar.example/<covenant id>`. */
   logOrigin: string | undefined;
   /**
    * The covenant key (base64url, at least 32 bytes) that partner-side tools (`kenbaar pseudonymise`,

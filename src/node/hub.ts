@@ -3,13 +3,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendAudit } from '../audit/store';
-import { buildHubConfig, type HubConfig } from '../config';
+import { buildHubConfig, defaultLogOrigin, type HubConfig } from '../config';
+import { generateLogKeySecret, parseLogKeys } from '../log/checkpoint';
+import { DEFAULT_MMD_SECONDS } from '../log/receipt';
 import { parseHubKeyring, generateHubKeySecret } from '../pseudonym/hub-key';
 import { generateSigningKeySecret, parseSigningKeys } from '../signing';
 import { loadCovenantDir } from './covenant-fs';
 import { openDatabase, type Database } from './database';
 import type { NodeSettings } from './env';
 import { generateEncryptionKey, generatePartnerKey, readPartnerKeys } from './keys';
+import { nodeSignatureCheck } from './signature';
 
 export type DevBootstrap = { created: string[] };
 
@@ -31,11 +34,14 @@ export async function loadConfig(settings: NodeSettings): Promise<{ config: HubC
   const created: string[] = [];
   let hubKeySecret = settings.hubKeySecret;
   let signingSecret = settings.signingKeySecret;
-  if (settings.production && (!hubKeySecret || !signingSecret)) {
-    throw new Error('NODE_ENV=production: KENBAAR_HUB_KEY and KENBAAR_SIGNING_KEY must be set (secrets are never generated in production)');
+  let logKeySecret = settings.logKeySecret;
+  const origin = settings.logOrigin ?? defaultLogOrigin(covenant.id);
+  if (settings.production && (!hubKeySecret || !signingSecret || !logKeySecret)) {
+    throw new Error('NODE_ENV=production: KENBAAR_HUB_KEY, KENBAAR_SIGNING_KEY and KENBAAR_LOG_KEY must be set (secrets are never generated in production)');
   }
   hubKeySecret ??= await localSecret(settings, 'hub-key', () => generateHubKeySecret(1), created);
   signingSecret ??= await localSecret(settings, 'signing-key.json', generateSigningKeySecret, created);
+  logKeySecret ??= await localSecret(settings, 'log-key', () => generateLogKeySecret(origin), created);
 
   let partnerKeys = readPartnerKeys(settings.keysDir);
   if (!settings.production) {
@@ -59,6 +65,8 @@ export async function loadConfig(settings: NodeSettings): Promise<{ config: HubC
     partnerKeys,
     hubKeys: parseHubKeyring(hubKeySecret),
     signer: await parseSigningKeys(signingSecret),
+    signatureCheck: nodeSignatureCheck(),
+    log: { keys: parseLogKeys(logKeySecret, origin), maxMergeDelaySeconds: DEFAULT_MMD_SECONDS },
   });
   return { config, bootstrap: { created } };
 }

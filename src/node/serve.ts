@@ -2,12 +2,15 @@
 // every second, sign a checkpoint every minute, purge by the covenant's retention every hour. While
 // the database is away the jobs fail quietly (one log line per job when it starts, one when it ends)
 // and the server keeps answering: 503 on every route that needs the database, 200 on /livez.
-import { serve, type ServerType } from '@hono/node-server';
+import { getRequestListener, type ServerType } from '@hono/node-server';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createApp, type App } from '../app';
 import { createCheckpoint } from '../audit/checkpoint';
+import { pruneLog } from '../log/retention';
+import { checkpointAndWitness } from '../log/witnessing';
 import { integrateAll, type Checkpoint } from '../audit/store';
 import { classifyDbError, errorCode } from '../db/errors';
 import { jsonLogger, type Logger } from '../log';
@@ -30,8 +33,35 @@ function serveDocsAssets(app: App) {
   });
 }
 
-/** A running hub; `stop` resolves to the final checkpoint it signed. */
-export type Running = { server: ServerType; url: string; stop: () => Promise<Checkpoint> };
+type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/**
+ * Read a request's body into one Buffer before the Hono adapter sees it, when its Content-Length is
+ * known and within `maxBytes`: the adapter then hands Hono a one-chunk stream instead of wrapping
+ * the socket with Readable.toWeb, which is a large share of its per-request cost (BENCHMARKS.md).
+ * Anything else (no length, too long) takes the adapter's streaming path, where the size limit
+ * answers 413 as before.
+ */
+export function withBodyRead(listener: Listener, maxBytes: number): Listener {
+  return (req, res) => {
+    const length = Number(req.headers['content-length']);
+    if (req.method === 'GET' || req.method === 'HEAD' || !(length > 0 && length <= maxBytes)) return listener(req, res);
+    const chunks: Buffer[] = [];
+    let got = 0;
+    req.on('data', (c: Buffer) => {
+      got += c.length;
+      chunks.push(c);
+    });
+    req.once('end', () => {
+      if (got <= maxBytes) (req as IncomingMessage & { rawBody?: Buffer }).rawBody = Buffer.concat(chunks, got);
+      void listener(req, res);
+    });
+    req.once('error', () => res.destroy());
+  };
+}
+
+/** A running hub; `stop` resolves to the final checkpoint it signed (none for a `--workers` worker). */
+export type Running = { server: ServerType; url: string; stop: () => Promise<Checkpoint | undefined> };
 
 export type Schedule = { integrateMs: number; checkpointMs: number; purgeMs: number };
 export const DEFAULT_SCHEDULE: Schedule = { integrateMs: 1000, checkpointMs: 60_000, purgeMs: 3_600_000 };
@@ -56,8 +86,11 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
   };
   const timers = [
     setInterval(job('sequencer', () => integrateAll(database.db, clock())), schedule.integrateMs),
-    setInterval(job('checkpoint', () => createCheckpoint(database.db, config.signer, config.hubId, clock())), schedule.checkpointMs),
-    setInterval(job('purge', () => purge(database.db, config.covenant, clock())), schedule.purgeMs),
+    setInterval(job('checkpoint', () => checkpointAndWitness(database.db, config, clock())), schedule.checkpointMs),
+    setInterval(job('purge', async () => {
+      await purge(database.db, config.covenant, clock());
+      await pruneLog(database.db, config.covenant, clock());
+    }), schedule.purgeMs),
   ];
   for (const t of timers) t.unref();
   return async () => {
@@ -66,23 +99,30 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
   };
 }
 
+/**
+ * Serve the app; with `background` (the default) also run the log's background work, and sign a
+ * final checkpoint on stop. A `serve --workers N` worker passes false: its primary does that work,
+ * once for all workers (src/node/cluster.ts).
+ */
 export async function startServer(
   database: Database,
   config: HubConfig,
-  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; log?: Logger; accessLog?: boolean; metricsToken?: string | undefined },
+  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; log?: Logger; background?: boolean; accessLog?: boolean; metricsToken?: string | undefined },
 ): Promise<Running> {
   const clock = opts.clock ?? (() => new Date());
   const log = opts.log ?? jsonLogger();
-  const app = createApp(() => ({ config, db: database.db, clock, log }), {
+  const background = opts.background ?? true;
+  const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock, log }), {
     docsAssetsBase: DOCS_ASSETS,
     accessLog: opts.accessLog ?? true,
     ...(opts.metricsToken ? { metrics: { token: opts.metricsToken, ...(database.pool ? { pool: database.pool } : {}) } } : {}),
   });
   serveDocsAssets(app);
   serveKit(app);
-  const stopWork = startBackgroundWork(database, config, clock, opts.schedule, log);
+  const stopWork = background ? startBackgroundWork(database, config, clock, opts.schedule, log) : async () => {};
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s));
+    const s = createServer(withBodyRead(getRequestListener(app.fetch), config.limits.maxBodyBytes));
+    s.listen(opts.port, opts.host, () => resolve(s));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
@@ -93,7 +133,7 @@ export async function startServer(
       await stopWork();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // A final checkpoint so that nothing written is left outside a signed head.
-      return createCheckpoint(database.db, config.signer, config.hubId, clock());
+      return background ? createCheckpoint(database.db, config, clock()) : undefined;
     },
   };
 }

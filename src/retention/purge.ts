@@ -4,7 +4,8 @@
 // (3) forgets used token ids that can no longer be replayed and idempotency keys past their
 // retention (IDEMPOTENCY_RETENTION_HOURS), (4) wipes relayed ciphertext past the
 // relay retention and logs break-glass reviews that are overdue. It logs what it did in the same
-// transaction. Audit entries are not purged: the log is append-only and kept at least five years.
+// transaction. Audit entries are not purged here: the log's own retention prunes whole tiles below a
+// minimum index (src/log/retention.ts), keeping the hashes.
 import { and, inArray, isNotNull, lte, or } from 'drizzle-orm';
 import { matches, registrations } from '../../schema/index';
 import { appendAudit } from '../audit/store';

@@ -1,6 +1,8 @@
 // The hub configuration in workerd: the bundled covenant and partner keys plus the Worker's secrets.
 // Built once per isolate; anything wrong is an error naming the binding, never its value.
-import { buildHubConfig, type HubConfig } from '../config';
+import { buildHubConfig, defaultLogOrigin, type HubConfig } from '../config';
+import { parseLogKeys } from '../log/checkpoint';
+import { DEFAULT_MMD_SECONDS } from '../log/receipt';
 import { loadCovenant } from '../covenant/index';
 import { parseHubKeyring } from '../pseudonym/hub-key';
 import { parseSigningKeys } from '../signing';
@@ -10,7 +12,7 @@ export class WorkerConfigError extends Error {
   override readonly name = 'WorkerConfigError';
 }
 
-const REQUIRED = ['KENBAAR_HUB_ID', 'KENBAAR_HUB_KEY', 'KENBAAR_SIGNING_KEY'] as const;
+const REQUIRED = ['KENBAAR_HUB_ID', 'KENBAAR_HUB_KEY', 'KENBAAR_SIGNING_KEY', 'KENBAAR_LOG_KEY'] as const;
 
 /** Parse a secret; a malformed one is a configuration error naming the binding (the parsers never quote key material). */
 async function binding<T>(name: string, parse: () => T | Promise<T>): Promise<T> {
@@ -32,11 +34,14 @@ export async function buildWorkerConfig(env: WorkerEnv, bundle: WorkerBundle): P
   if (Object.keys(bundle.covenantFiles).length === 0) {
     throw new WorkerConfigError('no covenant files were bundled: run `npm run worker:bundle` before building');
   }
+  const covenant = loadCovenant(bundle.covenantFiles); // CovenantError names the file and the place
+  const origin = env.KENBAAR_LOG_ORIGIN?.trim() || defaultLogOrigin(covenant.id);
   return buildHubConfig({
     hubId: env.KENBAAR_HUB_ID.trim(),
-    covenant: loadCovenant(bundle.covenantFiles), // CovenantError names the file and the place
+    covenant,
     partnerKeys: new Map(Object.entries(bundle.partnerKeys)),
     hubKeys: await binding('KENBAAR_HUB_KEY', () => parseHubKeyring(env.KENBAAR_HUB_KEY)),
     signer: await binding('KENBAAR_SIGNING_KEY', () => parseSigningKeys(env.KENBAAR_SIGNING_KEY)),
+    log: { keys: await binding('KENBAAR_LOG_KEY', () => parseLogKeys(env.KENBAAR_LOG_KEY, origin)), maxMergeDelaySeconds: DEFAULT_MMD_SECONDS },
   });
 }

@@ -14,6 +14,10 @@ export type WorkerEnv = {
   KENBAAR_HUB_KEY: string;
   /** Secret: the hub signing key, a private JWK as JSON, or an array of them (src/signing.ts). */
   KENBAAR_SIGNING_KEY: string;
+  /** Secret: the log's Ed25519 note key(s), `PRIVATE+KEY+<origin>+...` (src/log/checkpoint.ts). */
+  KENBAAR_LOG_KEY: string;
+  /** Var (optional): the log's origin line; default `kenbaar.example/<covenant id>`. */
+  KENBAAR_LOG_ORIGIN?: string;
   /** Var: the hub id partners put in `aud`. */
   KENBAAR_HUB_ID: string;
 };

@@ -1,7 +1,8 @@
 // The Worker: the same app as on Node (createApp), with deps built for workerd, and a cron handler
 // for the log's background work (Node runs it on timers, see src/node/serve.ts).
 import { createApp } from '../app';
-import { createCheckpoint } from '../audit/checkpoint';
+import { pruneLog } from '../log/retention';
+import { checkpointAndWitness } from '../log/witnessing';
 import type { Clock, HubConfig } from '../config';
 import type { Db } from '../db/types';
 import { purge } from '../retention/purge';
@@ -13,11 +14,16 @@ import type { ExecutionContext, ScheduledController, WorkerBundle, WorkerEnv } f
 
 /** The crons in wrangler.toml, and what each runs. Keep the two lists equal. */
 export const CRON_JOBS: Record<string, (db: Db, config: HubConfig, now: Date) => Promise<unknown>> = {
-  // Sequence what was committed since the last tick and sign a checkpoint over it (createCheckpoint
-  // integrates first). Entries reach the signed tree within a minute of their commit.
-  '* * * * *': (db, config, now) => createCheckpoint(db, config.signer, config.hubId, now),
+  // Sequence what was committed since the last tick, sign a checkpoint over it (createCheckpoint
+  // integrates first) and send it to the covenant's witnesses. Entries reach the signed tree within
+  // a minute of their commit.
+  '* * * * *': (db, config, now) => checkpointAndWitness(db, config, now),
   // Retention, hourly as on Node: each run appends a purge summary to the log, so not every minute.
-  '0 * * * *': (db, config, now) => purge(db, config.covenant, now),
+  // The log's own retention (pruning below the minimum index) runs after it.
+  '0 * * * *': async (db, config, now) => {
+    await purge(db, config.covenant, now);
+    return pruneLog(db, config.covenant, now);
+  },
 };
 
 /** What the app sees as `c.env`: the platform bindings and this request's open connections. */
@@ -49,7 +55,7 @@ export function createWorker(bundle: WorkerBundle): Worker {
       const deps = { config: await configFor(scope.env), clock };
       const connection = connect(scope.env.HYPERDRIVE);
       scope.opened.push(connection);
-      return { ...deps, db: connection.db };
+      return { ...deps, db: connection.db, raw: connection.raw };
     },
     { docsAssetsBase: DOCS_ASSETS_BASE, accessLog: true },
   );

@@ -14,8 +14,13 @@ import type { Covenant } from '../../src/covenant/index';
 import type { Logger } from '../../src/log';
 import { loadCovenantDir } from '../../src/node/covenant-fs';
 import { openDatabase, type Database } from '../../src/node/database';
+import { nodeSignatureCheck } from '../../src/node/signature';
 import { generateHubKeySecret, parseHubKeyring } from '../../src/pseudonym/hub-key';
 import { generateSigningKeySecret, parseSigningKeys } from '../../src/signing';
+import { generateLogKeySecret, parseLogKeys } from '../../src/log/checkpoint';
+import { DEFAULT_MMD_SECONDS } from '../../src/log/receipt';
+
+export const LOG_ORIGIN = 'kenbaar.example/zvh-test';
 
 export const DATABASE_URL = process.env.DATABASE_URL || undefined;
 export const dbKind = DATABASE_URL ? 'postgres' : 'pglite';
@@ -95,8 +100,8 @@ export async function adminExec(serverUrl: string, statement: string): Promise<v
   }
 }
 
-/** A database for one test file: loaded from the migrated snapshot, or a fresh server database. */
-export async function testDatabase(): Promise<Database> {
+/** A database for one test file: loaded from the migrated snapshot, or a fresh server database (and its URL). */
+export async function testDatabase(): Promise<Database & { url?: string }> {
   if (!DATABASE_URL) {
     const snapshot = readFileSync(inject('pgliteSnapshot'));
     const pglite = new PGlite({ loadDataDir: new Blob([snapshot]) });
@@ -109,6 +114,7 @@ export async function testDatabase(): Promise<Database> {
   const database = await openDatabase({ url: url.toString(), max: 40 });
   return {
     ...database,
+    url: url.toString(),
     close: async () => {
       await database.close();
       await adminExec(DATABASE_URL, `drop database if exists ${name} with (force)`);
@@ -155,6 +161,8 @@ export async function testHubConfig(opts: Pick<TestHubOptions, 'covenant' | 'ext
     partnerKeys,
     hubKeys: parseHubKeyring(generateHubKeySecret(1)),
     signer: await parseSigningKeys(await generateSigningKeySecret()),
+    signatureCheck: nodeSignatureCheck(), // as the Node edge does (src/node/hub.ts)
+    log: { keys: parseLogKeys(generateLogKeySecret(LOG_ORIGIN), LOG_ORIGIN), maxMergeDelaySeconds: DEFAULT_MMD_SECONDS },
   });
 }
 
@@ -167,7 +175,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   const config = await testHubConfig(opts);
   const database = await testDatabase();
   const clock = testClock();
-  const app = createApp(() => ({ config, db: database.db, clock, ...(opts.log ? { log: opts.log } : {}) }));
+  const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock, ...(opts.log ? { log: opts.log } : {}) }));
   // In-process by default (fast); over real HTTP on 127.0.0.1 when asked (end-to-end tests).
   let baseUrl = 'http://hub.test';
   let fetchImpl = ((input: RequestInfo | URL, init?: RequestInit) => app.request(String(input), init)) as typeof fetch;

@@ -17,7 +17,10 @@ const PROGRESS_FROM = 50_000;
 export function formatVerifyReport(report: VerifyReport): string {
   const lines = [
     `audit log ${report.ok ? 'verified' : 'FAILED verification'}`,
-    `  entries       ${report.entries} sequenced${report.unsequenced ? `, ${report.unsequenced} not yet sequenced (outside any checkpoint)` : ''}`,
+    `  entries       ${report.entries - report.uncovered - report.pruned} verified against the signed checkpoints${report.pruned ? `; ${report.pruned} pruned after the audit retention (their hashes still checked)` : ''}`,
+    ...(report.uncovered || report.unsequenced
+      ? [`  not covered   ${report.uncovered} sequenced after the newest checkpoint, ${report.unsequenced} not yet sequenced: NOT verified (nothing signed holds them yet; kenbaar audit checkpoint)`]
+      : []),
     `  checkpoints   ${report.checkpoints} signed, each checked against the recomputed tree`,
     `  root          ${report.root}`,
   ];
@@ -33,15 +36,15 @@ export function formatVerifyReport(report: VerifyReport): string {
 export async function auditVerifyCommand(cli: Cli, opts: { json?: boolean; progress?: boolean; jwks?: string }): Promise<number> {
   const { settings, write } = cli;
   // Verifying needs only public keys: from a saved JWKS, or the hub's own configuration.
-  const keys = opts.jwks
-    ? (JSON.parse(readFileSync(opts.jwks, 'utf8')) as { keys: JWK[] }).keys.map(({ d: _d, ...pub }) => pub)
-    : (await loadHubConfig(settings)).config.signer.published;
+  const config = opts.jwks ? undefined : (await loadHubConfig(settings)).config;
+  const keys = opts.jwks ? (JSON.parse(readFileSync(opts.jwks, 'utf8')) as { keys: JWK[] }).keys.map(({ d: _d, ...pub }) => pub) : config!.signer.published;
+  const log = config ? { origin: config.log.keys.origin, keys: config.log.keys.verifiers } : undefined;
   const report = await withHubDatabase(settings, 'kenbaar audit verify', async (database) => {
     const head = await readHead(database.db);
     const show = !opts.json && (opts.progress === true || (Boolean(cli.io.stderr.isTTY) && head.size >= PROGRESS_FROM));
     const bar = progressBar(cli.io.stderr, show, head.size, 'verifying', 'entries');
     try {
-      return await verifyAuditLog(database.db, keys, (n) => bar.update(n));
+      return await verifyAuditLog(database.db, keys, (n) => bar.update(n), log);
     } finally {
       bar.stop();
     }
@@ -54,7 +57,7 @@ export async function auditVerifyCommand(cli: Cli, opts: { json?: boolean; progr
 export async function auditCheckpointCommand(cli: Cli): Promise<number> {
   const { settings, write } = cli;
   const { config } = await loadHubConfig(settings);
-  const cp = await withHubDatabase(settings, 'kenbaar audit checkpoint', (database) => createCheckpoint(database.db, config.signer, config.hubId, new Date()));
+  const cp = await withHubDatabase(settings, 'kenbaar audit checkpoint', (database) => createCheckpoint(database.db, config, new Date()));
   write(
     [
       `checkpoint #${cp.id} signed`,

@@ -7,9 +7,9 @@
 // Written to files (mode 0600, never inside the repository) or to stdout, never logged.
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { fromBase64, fromBase64Url, toBase64, toHex, utf8 } from '../../encoding';
+import { generateLogKeySecret } from '../../log/checkpoint';
+import { formatVerifierKey, isKeyName, parseSignerKey } from '../../log/note';
 import { generateHubKeySecret, parseHubKeyring } from '../../pseudonym/hub-key';
 import { generateSigningKeySecret, parseSigningKeys } from '../../signing';
 import { loadCovenantDir } from '../covenant-fs';
@@ -18,40 +18,19 @@ import type { Cli } from './common';
 import { SECRET_NAMES, SECRETS, type SecretName } from './defaults';
 import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from './exit';
 
-const SIG_ED25519 = 0x01;
-
-/** The signed-note key id: the first 4 bytes of SHA-256(name || "\n" || type || public key). */
-function noteKeyId(name: string, publicKey: Uint8Array): Uint8Array {
-  return sha256(new Uint8Array([...utf8(name), 0x0a, SIG_ED25519, ...publicKey])).slice(0, 4);
-}
-
-/** A new Ed25519 note signer key for the log's origin, in Go's `note` format. */
-async function generateLogSignerKey(origin: string): Promise<string> {
-  if (!/^[^\s+]+$/.test(origin)) throw new CliError(EXIT_USAGE, `--log-origin "${origin}": a note key name has no spaces or "+"`);
-  const jwk = await exportJWK((await generateKeyPair('EdDSA', { extractable: true })).privateKey);
-  const seed = fromBase64Url(jwk.d!);
-  const id = noteKeyId(origin, fromBase64Url(jwk.x!));
-  return `PRIVATE+KEY+${origin}+${toHex(id)}+${toBase64(new Uint8Array([SIG_ED25519, ...seed]))}`;
+/** A new Ed25519 note signer key for the log's origin, in Go's `note` format (src/log/checkpoint.ts). */
+function generateLogSignerKey(origin: string): string {
+  if (!isKeyName(origin)) throw new CliError(EXIT_USAGE, `--log-origin "${origin}": a note key name has no spaces or "+"`);
+  return generateLogKeySecret(origin);
 }
 
 /** The verifier key (`<origin>+<key id>+<base64(type || public key)>`) of a signer key. */
-async function logVerifierKey(signer: string): Promise<string> {
-  // The base64 part may itself hold "+": split off the name and key id only.
-  const [, name, hex, encoded] = /^PRIVATE\+KEY\+([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(signer) ?? [];
-  let raw: Uint8Array = new Uint8Array();
+function logVerifierKey(signer: string): string {
   try {
-    if (encoded) raw = fromBase64(encoded);
-  } catch {
-    // reported below, without the key text
+    return formatVerifierKey(parseSignerKey(signer));
+  } catch (e) {
+    throw new CliError(EXIT_CONFIG, `KENBAAR_LOG_KEY: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (!name || raw.length !== 33 || raw[0] !== SIG_ED25519) throw new CliError(EXIT_CONFIG, 'KENBAAR_LOG_KEY: a private key is PRIVATE+KEY+<origin>+<key id>+<base64 Ed25519 seed>');
-  // The public key from the seed: WebCrypto derives it when the private key (PKCS#8 around the
-  // 32-byte seed, RFC 8410) is exported as a JWK.
-  const pkcs8 = new Uint8Array([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20, ...raw.slice(1)]);
-  const key = await crypto.subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, true, ['sign']);
-  const publicKey = fromBase64Url(((await crypto.subtle.exportKey('jwk', key)) as JWK).x!);
-  if (toHex(noteKeyId(name, publicKey)) !== hex) throw new CliError(EXIT_CONFIG, `KENBAAR_LOG_KEY: the key id of the key named ${name} does not match the key`);
-  return `${name}+${hex}+${toBase64(new Uint8Array([SIG_ED25519, ...publicKey]))}`;
 }
 
 /** A new version of a secret, from its current value: the new key first, the old ones kept. */
@@ -72,9 +51,9 @@ export async function rotateSecret(name: SecretName, current: string, logOrigin:
     }
     case 'log-key': {
       const keys = current.split(/[\s,]+/).filter(Boolean);
-      const retired = await Promise.all(keys.map((k) => (k.startsWith('PRIVATE+KEY+') ? logVerifierKey(k) : k)));
+      const retired = keys.map((k) => (k.startsWith('PRIVATE+KEY+') ? logVerifierKey(k) : k));
       const origin = keys[0]?.startsWith('PRIVATE+KEY+') ? keys[0].slice('PRIVATE+KEY+'.length).split('+')[0]! : logOrigin;
-      return [await generateLogSignerKey(origin), ...retired].join(',');
+      return [generateLogSignerKey(origin), ...retired].join(',');
     }
   }
 }

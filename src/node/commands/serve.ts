@@ -7,17 +7,32 @@ import type { Database } from '../database';
 import type { NodeSettings } from '../env';
 import { logCovenantLoaded, openHubDatabase } from '../hub';
 import { ROOT } from '../paths';
+import { isClusterWorker, runClusterWorker, startCluster } from '../cluster';
 import { startServer, type Running } from '../serve';
 import { type Cli } from './common';
 import { describeDatabase, loadHubConfig, lockDataDir } from './hub-access';
 import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from './exit';
 
-export type ServeOptions = { host?: string; port?: string };
+export type ServeOptions = { host?: string; port?: string; workers?: string };
 
 function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(EXIT_USAGE, `--port must be a port number (0-65535), not "${text}"`);
   return port;
+}
+
+/** `--workers`: 1 to 64 processes; more than one needs PostgreSQL. */
+function parseWorkers(text: string | undefined, settings: NodeSettings): number {
+  if (text === undefined) return 1;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new CliError(EXIT_USAGE, `--workers must be a number of processes (1-64), not "${text}"`);
+  if (n > 1 && !settings.databaseUrl) {
+    throw new CliError(
+      EXIT_USAGE,
+      '--workers needs a PostgreSQL server (DATABASE_URL): the embedded PGlite database lives inside one process and cannot be shared by several',
+    );
+  }
+  return n;
 }
 
 /** How to run the CLI from here: `node bin/kenbaar.js`, relative to the working directory. */
@@ -61,6 +76,12 @@ export async function serveCommand(cli: Cli, opts: ServeOptions): Promise<number
   const { settings, write, warn } = cli;
   const host = opts.host ?? settings.host;
   const port = opts.port !== undefined ? parsePort(opts.port) : settings.port;
+  const workers = parseWorkers(opts.workers, settings);
+  if (isClusterWorker()) {
+    // A process forked by `serve --workers N`: the primary made the keys, migrated and runs the timers.
+    await runClusterWorker(settings, (await loadHubConfig(settings)).config, { host, port });
+    return EXIT_OK;
+  }
   if (settings.covenantKeySecret) {
     warn('note: KENBAAR_COVENANT_KEY is set in the hub\'s environment; the hub never uses it. Keep the covenant key with the partner systems only.');
   }
@@ -68,11 +89,11 @@ export async function serveCommand(cli: Cli, opts: ServeOptions): Promise<number
   await assertPortFree(host, port);
   const unlock = lockDataDir(settings, `kenbaar serve on ${host}:${port}`);
   let opened: Database | undefined;
-  let running: Running;
+  let running: Pick<Running, 'url' | 'stop'>;
   try {
     opened = await openHubDatabase(settings);
     await logCovenantLoaded(opened, config, new Date());
-    running = await startServer(opened, config, { host, port, metricsToken: settings.metricsToken });
+    running = workers > 1 ? await startCluster(opened, config, { workers, onWorkerExit: warn }) : await startServer(opened, config, { host, port, metricsToken: settings.metricsToken });
   } catch (e) {
     await opened?.close().catch(() => {});
     unlock();
@@ -95,7 +116,7 @@ export async function serveCommand(cli: Cli, opts: ServeOptions): Promise<number
         let code = EXIT_OK;
         try {
           const final = await running.stop();
-          write(`final checkpoint #${final.id} signed over ${final.size} entries; database closed\n`);
+          if (final) write(`final checkpoint #${final.id} signed over ${final.size} entries; database closed\n`);
         } catch (e) {
           warn(`could not stop cleanly: ${e instanceof Error ? e.message : String(e)}`);
           code = EXIT_CONFIG;
@@ -118,6 +139,7 @@ export async function serveCommand(cli: Cli, opts: ServeOptions): Promise<number
         `  database  ${describeDatabase(settings)}`,
         `  hub id    ${config.hubId} (the audience partner tokens must name)`,
         `  mode      ${settings.production ? 'production' : 'development'}`,
+        ...(workers > 1 ? [`  workers   ${workers} processes on one port; sequencer, checkpoints and purge run once, in this one (pid ${process.pid})`] : []),
         '',
       ].join('\n'),
     );
