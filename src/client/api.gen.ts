@@ -152,6 +152,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/lookups/family": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The same lookup for the members of a household at once (up to 20)
+         * @description One purpose and case for every subject. Answered per subject, exactly as separate lookups would be; each subject gets its own audit entry (all written in one statement, before the answer). Refused as a whole when the covenant refuses the lookup: then every subject's refused lookup is logged.
+         */
+        post: operations["lookUpFamily"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/matches": {
         parameters: {
             query?: never;
@@ -240,6 +260,23 @@ export interface paths {
         put?: never;
         /** Sequence pending entries and sign a checkpoint now (privacy officers) */
         post: operations["createCheckpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/proofs/{uid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A C2SP tlog-proof (c2sp.org/tlog-proof) that an entry is in the published log: for the entry's own organisation, or a reader of the whole log */
+        get: operations["getAuditProof"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -450,6 +487,45 @@ export interface components {
              */
             caseRef: string;
         };
+        FamilyLookupResult: {
+            /**
+             * Format: uuid
+             * @description Links the members' lookups (and their audit entries)
+             */
+            familyId: string;
+            /** @description One answer per subject, in the order asked */
+            results: {
+                /**
+                 * @description Partner-side pseudonym: base64url (no padding) of HMAC-SHA256(covenant key, "kenbaar:v1:bsn:" + BSN), 32 bytes. Never a BSN.
+                 * @example q0Jm3xV9d2b7o1kzX5aY8sQwEr4tUiOpLk6jHgFdSa0
+                 */
+                subject: string;
+                /** Format: uuid */
+                lookupId: string;
+                knownBy: {
+                    partner: string;
+                    partnerName: string;
+                    domain: string;
+                    contact: components["schemas"]["Contact"];
+                    since: string;
+                }[];
+                decision: components["schemas"]["Decision"];
+            }[];
+        };
+        FamilyLookupInput: {
+            /** @description The household's members, 1 to 20 partner pseudonyms, each once */
+            subjects: string[];
+            /**
+             * @description A purpose of the covenant (doelbinding)
+             * @example procesregie-casus-op-maat
+             */
+            purpose: string;
+            /**
+             * @description The caller's own case reference (opaque to the hub)
+             * @example ZVH-2026-0142
+             */
+            caseRef: string;
+        };
         MatchNotice: {
             /** @description The notice (as in the audit log: matchId) */
             id: number;
@@ -583,6 +659,11 @@ export interface operations {
                         covenantVersion: string;
                         /** @enum {string} */
                         database: "ok";
+                        /**
+                         * @description SHA-256/HMAC implementation in use: the runtime’s native one, or @noble/hashes where it has none
+                         * @enum {string}
+                         */
+                        hashing: "native" | "noble";
                     };
                 };
             };
@@ -1106,6 +1187,106 @@ export interface operations {
             };
         };
     };
+    lookUpFamily: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FamilyLookupInput"];
+            };
+        };
+        responses: {
+            /** @description Per subject, the partners you may learn of */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FamilyLookupResult"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the covenant's lookups per minute per professional or per partner (`/problems/rate-limited`, rule `rate-limit`); logged. Retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until a lookup is allowed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bug on the hub’s side (`/problems/internal`); nothing was stored. The response carries the request id in `x-request-id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listMatchNotices: {
         parameters: {
             query?: {
@@ -1385,6 +1566,84 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bug on the hub’s side (`/problems/internal`); nothing was stored. The response carries the request id in `x-request-id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditProof: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The proof: index, inclusion proof, and the witnessed checkpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

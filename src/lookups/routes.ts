@@ -64,6 +64,7 @@ const lookupRoute = createRoute({
 const familyLookupRoute = createRoute({
   method: 'post',
   path: '/v1/lookups/family',
+  operationId: 'lookUpFamily',
   tags: ['Lookups'],
   summary: `The same lookup for the members of a household at once (up to ${MAX_FAMILY})`,
   description:
