@@ -35,6 +35,7 @@ COPY package.json ./
 COPY bin ./bin
 COPY schema/migrations ./schema/migrations
 COPY policies ./policies
+COPY docs/kit ./docs/kit
 RUN mkdir -p /var/lib/kenbaar /etc/kenbaar/keys \
  && chown node:node /var/lib/kenbaar
 USER node

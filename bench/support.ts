@@ -5,12 +5,13 @@ import { defaultLogOrigin } from '../src/config';
 import { generateLogKeySecret } from '../src/log/checkpoint';
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { signPartnerToken, type PartnerSigningKey } from '../src/client/token';
 import type { Covenant } from '../src/covenant/index';
 import { loadCovenantDir } from '../src/node/covenant-fs';
@@ -140,8 +141,27 @@ export async function makeKeys(covenant: Covenant, dir: string): Promise<BenchKe
   };
 }
 
+/**
+ * The demo covenant without its rate limits (a benchmark measures what the hub can do, not what
+ * the covenant allows one professional per minute): a copy in a temporary directory.
+ */
+let benchCovenantDir: string | undefined;
+export function benchCovenantPath(): string {
+  if (benchCovenantDir) return benchCovenantDir;
+  const from = join(ROOT, 'policies', 'zvh-demo');
+  const dir = mkdtempSync(join(os.tmpdir(), 'kenbaar-bench-covenant-'));
+  for (const name of readdirSync(from)) {
+    const doc = parseYaml(readFileSync(join(from, name), 'utf8')) as { covenant?: { rateLimits?: unknown }; partners?: { rateLimits?: unknown }[] };
+    delete doc.covenant?.rateLimits;
+    for (const p of doc.partners ?? []) delete p.rateLimits;
+    writeFileSync(join(dir, name), stringifyYaml(doc));
+  }
+  benchCovenantDir = dir;
+  return dir;
+}
+
 export function loadBenchCovenant(): Covenant {
-  return loadCovenantDir(join(ROOT, 'policies', 'zvh-demo'));
+  return loadCovenantDir(benchCovenantPath());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,6 +171,7 @@ export function hubEnv(keys: BenchKeys, store: { url: string } | { dataDir: stri
   return {
     DATABASE_URL: 'url' in store ? store.url : '',
     KENBAAR_DATA_DIR: 'dataDir' in store ? store.dataDir : join(keys.localDir, 'unused-data'),
+    KENBAAR_COVENANT_DIR: benchCovenantPath(),
     KENBAAR_KEYS_DIR: keys.keysDir,
     KENBAAR_LOCAL_DIR: keys.localDir,
     KENBAAR_PRIVATE_DIR: keys.privateDir,

@@ -291,3 +291,22 @@ export const handovers = pgTable(
   },
   (t) => [uniqueIndex('handovers_grant_uq').on(t.grantId), index('handovers_expires_idx').on(t.expiresAt)],
 );
+
+/**
+ * Idempotency keys (`Idempotency-Key`): the first answer to a partner's key, replayed to a retry.
+ * The answer is sealed at rest like a stored JWS (it may quote one); kept for a bounded time (purge).
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    partner: text('partner').notNull(),
+    key: text('key').notNull(),
+    /** sha256 of method, path and body: the same key with another request is refused. */
+    requestHash: text('request_hash').notNull(),
+    requestId: text('request_id').notNull(),
+    status: integer('status'),
+    response: text('response'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('idempotency_keys_pk').on(t.partner, t.key), index('idempotency_keys_created_idx').on(t.createdAt)],
+);

@@ -7,7 +7,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { auditRoutes } from './audit/routes';
+import { auditRoutes, PUBLIC_CHECKPOINT_PATH } from './audit/routes';
 import { decisionRoutes } from './disclosures/decision-routes';
 import { handoverRoutes } from './disclosures/handover-routes';
 import { disclosureRoutes } from './disclosures/routes';
@@ -16,13 +16,17 @@ import type { AppEnv, Deps } from './config';
 import { classifyDbError, errorCode, isDatabaseError } from './db/errors';
 import { Problem, problemResponse } from './errors';
 import { inject, jsonBody, wellFormedQuery } from './http/middleware';
+import { apiServers, documentFailures } from './http/openapi';
 import { fieldErrors, fieldName, ProblemSchema } from './http/schemas';
 import { codeLocation } from './log';
 import { recordRejection } from './http/unit-of-work';
 import { receipts } from './log/receipt';
 import { logRoutes } from './log/routes';
 import { lookupRoutes } from './lookups/routes';
+import { accessLog, Metrics } from './observe/metrics';
+import { metricsRoute, type MetricsOptions } from './observe/scrape';
 import { matchRoutes } from './matches/routes';
+import { lookupRateLimit, memoryRateLimiter, type RateLimiter } from './rate-limit/limiter';
 import { registrationRoutes } from './registrations/routes';
 import { DATABASE_FREE_PATHS, systemRoutes } from './system/routes';
 
@@ -34,6 +38,12 @@ export type AppOptions = {
    * Node entry serves them itself, so /docs works offline; without it they come from a CDN.
    */
   docsAssetsBase?: string;
+  /** One JSON access log line per request to the injected log (serve and the Worker turn it on). */
+  accessLog?: boolean;
+  /** GET /metrics behind its own bearer token (absent: no such route), with the edge's pool state. */
+  metrics?: Omit<MetricsOptions, 'metrics'>;
+  /** Counts lookups against the covenant's rate limits; one in memory per app by default. */
+  rateLimiter?: RateLimiter;
 };
 
 export function createApp(provide: DepsProvider, options: AppOptions = {}) {
@@ -46,13 +56,17 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
     },
   });
 
+  const metrics = new Metrics();
+  app.use('*', accessLog(metrics, options.accessLog ?? false));
   app.use('*', inject(provide));
+  if (options.metrics) metricsRoute(app, { ...options.metrics, metrics });
   app.use('*', receipts());
   // Authenticate before reading the body: a stranger's body is never parsed, and a partner's
   // broken body (malformed, wrong type, too large) is a logged attempt that burns its token.
-  app.use('/v1/*', authenticate());
+  app.use('/v1/*', authenticate([PUBLIC_CHECKPOINT_PATH]));
   app.use('/v1/*', wellFormedQuery());
   app.use('/v1/*', jsonBody());
+  app.use('/v1/*', lookupRateLimit(options.rateLimiter ?? memoryRateLimiter()));
 
   systemRoutes(app);
   registrationRoutes(app);
@@ -65,6 +79,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   handoverRoutes(app);
 
   documentUnavailable(app);
+  documentFailures(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'partnerJwt', {
     type: 'http',
@@ -75,9 +90,11 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   });
   app.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',
+    servers: apiServers(c.req.url),
     info: {
       title: 'kenbaar',
       version: '0.1.0',
+      license: { name: 'EUPL-1.2', identifier: 'EUPL-1.2' },
       description: `Purpose-bound "known by" lookups over pseudonymised registrations for the Zorg- en Veiligheidshuis covenant ${c.var.config.covenant.id} (version ${c.var.config.covenant.version}).`,
     },
   }));
@@ -103,6 +120,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
     const headers: Record<string, string> = { 'x-request-id': c.var.requestId ?? '' };
     if (problem.status === 401) headers['www-authenticate'] = 'Bearer realm="kenbaar"';
     if (problem.status === 503) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+    if (typeof problem.extensions.retryAfter === 'number') headers['retry-after'] = String(problem.extensions.retryAfter);
     return problemResponse(problem, c.req.path, headers);
   });
 

@@ -81,6 +81,8 @@ export type AppEnv = {
     /** Set by the auth middleware once the partner token verified. */
     actor: Actor;
     token: { jti: string; exp: Date };
+    /** The rule that decided the request's last audit entry (for the access log). */
+    rule: string | undefined;
     /** Set once this request's outcome is in the audit log (so onError does not log it twice). */
     audited: boolean;
     /** The audit entries this request committed: its receipt names them (src/log/receipt.ts). */

@@ -6,6 +6,7 @@ import { utf8 } from '../encoding';
 
 export type AuditAction =
   | 'registration.create'
+  | 'request.replayed'
   | 'registration.renew'
   | 'registration.end'
   | 'registration.batch'

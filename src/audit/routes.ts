@@ -11,6 +11,9 @@ import { checkpointAndWitness } from '../log/witnessing';
 import { entryView } from './entry';
 import { integrate, latestCheckpoint, queryEntries } from './store';
 
+/** The one public route under /v1 (the authentication middleware lets it through). */
+export const PUBLIC_CHECKPOINT_PATH = '/v1/audit/checkpoint';
+
 const Entry = z
   .object({
     id: z.number().int(),
@@ -36,6 +39,7 @@ const CheckpointOut = z
 const entriesRoute = createRoute({
   method: 'get',
   path: '/v1/audit/entries',
+  operationId: 'listAuditEntries',
   tags: ['Audit'],
   summary: "Audit entries, optionally about one subject: a partner's privacy officer sees its own organisation's, the house's FG all",
   security: [{ partnerJwt: [] }],
@@ -57,17 +61,34 @@ const entriesRoute = createRoute({
   },
 });
 
+const checkpointResponses = { 200: { description: 'Checkpoint', content: { 'application/json': { schema: CheckpointOut } } }, ...problemResponses(404) };
+
 const checkpointRoute = createRoute({
   method: 'get',
-  path: '/audit/checkpoint',
+  path: PUBLIC_CHECKPOINT_PATH,
+  operationId: 'getCheckpoint',
   tags: ['Audit'],
   summary: 'The latest signed checkpoint of the audit log (public: it holds no personal data)',
-  responses: { 200: { description: 'Checkpoint', content: { 'application/json': { schema: CheckpointOut } } }, ...problemResponses(404) },
+  security: [],
+  responses: checkpointResponses,
+});
+
+/** The checkpoint's first address, before every route moved under /v1. */
+const legacyCheckpointRoute = createRoute({
+  method: 'get',
+  path: '/audit/checkpoint',
+  operationId: 'getCheckpointLegacy',
+  tags: ['Audit'],
+  summary: 'Deprecated alias of GET /v1/audit/checkpoint',
+  deprecated: true,
+  security: [],
+  responses: checkpointResponses,
 });
 
 const newCheckpointRoute = createRoute({
   method: 'post',
   path: '/v1/audit/checkpoints',
+  operationId: 'createCheckpoint',
   tags: ['Audit'],
   summary: 'Sequence pending entries and sign a checkpoint now (privacy officers)',
   security: [{ partnerJwt: [] }],
@@ -105,11 +126,13 @@ export function auditRoutes(app: OpenAPIHono<AppEnv>) {
     return c.json(result, 200);
   });
 
-  app.openapi(checkpointRoute, async (c) => {
-    const cp = await latestCheckpoint(c.var.db);
-    if (!cp) throw new Problem('not-found', 'No checkpoint has been signed yet');
-    return c.json(cpOut(cp), 200);
-  });
+  for (const route of [checkpointRoute, legacyCheckpointRoute]) {
+    app.openapi(route, async (c) => {
+      const cp = await latestCheckpoint(c.var.db);
+      if (!cp) throw new Problem('not-found', 'No checkpoint has been signed yet');
+      return c.json(cpOut(cp), 200);
+    });
+  }
 
   app.openapi(newCheckpointRoute, async (c) => {
     const { actor, config, clock, db } = c.var;

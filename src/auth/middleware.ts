@@ -7,8 +7,10 @@ import { Problem } from '../errors';
 import { recordAuthFailure } from '../http/unit-of-work';
 import { AuthError, verifyPartnerToken } from './token';
 
-export function authenticate(): MiddlewareHandler<AppEnv> {
+/** `publicPaths`: exact paths under the authenticated prefix that need no token (GET only). */
+export function authenticate(publicPaths: readonly string[] = []): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    if (c.req.method === 'GET' && publicPaths.includes(c.req.path)) return next();
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const { config, clock } = c.var;

@@ -567,6 +567,10 @@ function build(m: Merged, checked: Checked, files: string[], version: string): C
         domain: v.domain,
         roles: new Set(v.roles),
         registers: { rule: v.registers.rule, article: v.registers.article, categories: new Set(v.registers.categories) },
+        rateLimits: {
+          lookupsPerMinutePerProfessional: v.rateLimits?.lookupsPerMinutePerProfessional ?? meta.rateLimits?.lookupsPerMinutePerProfessional ?? null,
+          lookupsPerMinutePerPartner: v.rateLimits?.lookupsPerMinutePerPartner ?? meta.rateLimits?.lookupsPerMinutePerPartner ?? null,
+        },
       },
     ]),
   );

@@ -35,6 +35,12 @@ const domains = z.array(z.enum(DOMAINS)).min(1, 'must list at least one domain')
 
 const articleSchema = z.strictObject({ number: articleRef, title: text, text });
 
+/** Lookups per minute: an overload guard and a brake on fishing. Absent: no limit. */
+const rateLimitsSchema = z.strictObject({
+  lookupsPerMinutePerProfessional: z.int().positive().optional(),
+  lookupsPerMinutePerPartner: z.int().positive().optional(),
+});
+
 const covenantMetaSchema = z.strictObject({
   id: idSchema,
   name: text,
@@ -47,6 +53,8 @@ const covenantMetaSchema = z.strictObject({
     archiveRetentionDays: days,
     auditRetentionDays: days,
   }),
+  /** The default for every partner; a partner's own `rateLimits` replaces it key by key. */
+  rateLimits: rateLimitsSchema.optional(),
   articles: z.array(articleSchema).min(1),
   // The audit log's witnesses (c2sp.org/tlog-witness): partners who cosign its checkpoints. The hub
   // publishes a checkpoint only once `quorum` of them cosigned it.
@@ -73,6 +81,7 @@ const partnerSchema = z.strictObject({
   short: z.string().regex(/^[A-Za-z]{1,6}$/, 'must be 1–6 letters'),
   domain: z.enum(DOMAINS),
   roles: ids,
+  rateLimits: rateLimitsSchema.optional(),
   registers: z.strictObject({
     rule: ruleIdSchema,
     article: articleRef,

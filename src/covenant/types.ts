@@ -125,7 +125,11 @@ export type Partner = {
   roles: ReadonlySet<string>;
   /** Which categories this partner may register, and the rule that grants it. */
   registers: { rule: string; article: string; categories: ReadonlySet<string> };
+  /** Lookups per minute (the covenant's default, replaced key by key by the partner's own); null: no limit. */
+  rateLimits: RateLimits;
 };
+
+export type RateLimits = { lookupsPerMinutePerProfessional: number | null; lookupsPerMinutePerPartner: number | null };
 
 export type Role = {
   id: string;

@@ -17,6 +17,7 @@ const HOUR = 3_600_000;
 const decideRoute = createRoute({
   method: 'post',
   path: '/v1/disclosures/{id}/decisions',
+  operationId: 'decideDisclosure',
   tags: ['Disclosures'],
   summary: 'Decide on a request (brokers): approve, possibly narrowing categories or validity, or reject with a reason',
   description:

@@ -16,6 +16,7 @@ const CompactJwe = z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9
 const postRoute = createRoute({
   method: 'post',
   path: '/v1/disclosures/grants/{grantId}/handover',
+  operationId: 'postHandover',
   tags: ['Disclosures'],
   summary: 'Hand over content for a grant (the holder): a compact JWE to the requester\'s encryption key',
   security: [{ partnerJwt: [] }],
@@ -32,6 +33,7 @@ const postRoute = createRoute({
 const fetchRoute = createRoute({
   method: 'get',
   path: '/v1/disclosures/{id}/handover',
+  operationId: 'fetchHandover',
   tags: ['Disclosures'],
   summary: 'Fetch the handed-over content (the requester); the hub deletes its copy on delivery',
   security: [{ partnerJwt: [] }],

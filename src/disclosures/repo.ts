@@ -1,5 +1,5 @@
 // SQL for the DisclosureRequest aggregate: requests, decisions, grants and hand-overs.
-import { and, asc, eq, gt, isNotNull, isNull, lte, or } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNotNull, isNull, lte, or } from 'drizzle-orm';
 import { disclosureDecisions, disclosureGrants, disclosureRequests, handovers } from '../../schema/index';
 import type { Queryable } from '../db/types';
 
@@ -131,3 +131,13 @@ export async function expiredHandovers(q: Queryable, now: Date): Promise<Handove
   return q.select().from(handovers).where(and(isNull(handovers.deletedAt), isNotNull(handovers.ciphertext), lte(handovers.expiresAt, now)));
 }
 
+
+/** For the metrics: requests waiting for brokers, and break-glass reviews past their deadline. */
+export async function countQueue(q: Queryable, now: Date): Promise<{ pending: number; overdueReviews: number }> {
+  const [pending] = await q.select({ n: count() }).from(disclosureRequests).where(eq(disclosureRequests.status, 'pending'));
+  const [overdue] = await q
+    .select({ n: count() })
+    .from(disclosureRequests)
+    .where(and(eq(disclosureRequests.reviewStatus, 'due'), lte(disclosureRequests.reviewDueAt, now)));
+  return { pending: Number(pending?.n ?? 0), overdueReviews: Number(overdue?.n ?? 0) };
+}

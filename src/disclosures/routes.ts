@@ -6,6 +6,7 @@ import type { AppEnv } from '../config';
 import { Problem } from '../errors';
 import { problemResponses, queryInt, text } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
+import { IdempotencyHeaders, unitOfWorkOnce } from '../idempotency/once';
 import { storedSubject } from '../pseudonym/hub-key';
 import { decisionsOf, getRequest, grantOfRequest, insertRequest, type GrantRow } from './repo';
 import { CompactJws, DisclosureSchema, GrantSchema, parsePayload, RequestPayloadSchema } from './schemas';
@@ -20,24 +21,26 @@ const security = [{ partnerJwt: [] }];
 const createRequest = createRoute({
   method: 'post',
   path: '/v1/disclosures',
+  operationId: 'requestDisclosure',
   tags: ['Disclosures'],
   summary: 'Ask a partner for content, on a signed justification',
   description:
     'The body carries a compact JWS signed with your partner key, protected header typ "kenbaar-disclosure-request+jws", payload {aud (this hub\'s id), sub, iat (now), jti, subject, holder, purpose, legalBasis, categories, caseRef, justification, urgency}. Stored verbatim (sealed at rest). urgency "emergency" is break-glass: a short grant at once, reviewed afterwards.',
   security,
-  request: { body: { required: true, content: { 'application/json': { schema: z.strictObject({ request: CompactJws }).openapi('DisclosureRequestInput') } } } },
+  request: { headers: IdempotencyHeaders, body: { required: true, content: { 'application/json': { schema: z.strictObject({ request: CompactJws }).openapi('DisclosureRequestInput') } } } },
   responses: {
     201: {
       description: 'Requested (pending), or granted at once under break-glass',
       content: { 'application/json': { schema: z.object({ request: DisclosureSchema, grant: GrantSchema.nullable() }) } },
     },
-    ...problemResponses(400, 401, 403, 409, 413, 415),
+    ...problemResponses(400, 401, 403, 409, 413, 415, 422),
   },
 });
 
 const listRoute = createRoute({
   method: 'get',
   path: '/v1/disclosures',
+  operationId: 'listDisclosures',
   tags: ['Disclosures'],
   summary: 'Disclosure requests you may see: your organisation\'s own, approved ones addressed to it, and those you may decide as a broker',
   description:
@@ -59,6 +62,7 @@ const listRoute = createRoute({
 const overdueRoute = createRoute({
   method: 'get',
   path: '/v1/disclosures/overdue',
+  operationId: 'listOverdueReviews',
   tags: ['Disclosures'],
   summary: 'Break-glass requests past their review deadline without a review (brokers)',
   security,
@@ -68,6 +72,7 @@ const overdueRoute = createRoute({
 const getRoute = createRoute({
   method: 'get',
   path: '/v1/disclosures/{id}',
+  operationId: 'getDisclosure',
   tags: ['Disclosures'],
   summary: 'One request with its signed decisions and grant',
   security,
@@ -111,7 +116,7 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
     const hash = justificationHash(p.justification);
     const covenant = config.covenant;
 
-    const result = await unitOfWork(c, async (tx, audit) => {
+    const answer = await unitOfWorkOnce(c, async (tx, audit) => {
       const entry = { action: 'disclosure.requested' as const, subject: stored.current, purpose: p.purpose, caseRef: p.caseRef };
       const detail = { holder: p.holder, categories: p.categories, legalBasis: p.legalBasis, urgency: p.urgency, justificationHash: hash, jti: p.jti };
       const d = checkRequest(covenant, actor, p);
@@ -168,9 +173,9 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
         const expiresAt = new Date(now.getTime() + covenant.disclosure.breakGlassValidityMinutes * MINUTE);
         grant = await issueGrant(tx, config, row, { categories: p.categories, expiresAt, now, breakGlass: true }, audit);
       }
-      return { request: requestViewWith(row, jws), grant: grant ? grantView(grant) : null };
+      return { status: 201 as const, body: { request: requestViewWith(row, jws), grant: grant ? grantView(grant) : null } };
     });
-    return c.json(result, 201);
+    return c.json(answer.body, answer.status);
   });
 
   app.openapi(listRoute, async (c) => {

@@ -87,6 +87,7 @@ async function run<T, Q extends Queryable>(
         if (!fresh) throw new Replayed();
         appended.push(...fresh);
         if (entries.length > 0) claim = undefined;
+        c.set('rule', entries.at(-1)?.rule ?? undefined);
       };
       const out = await work(q, audit);
       // Work that wrote no entry (none should) still uses up its token.
@@ -173,6 +174,7 @@ export async function recordRejection(c: Context<AppEnv>, problem: Problem): Pro
   });
   if (!fresh) return replayed(c);
   c.set('audited', true);
+  c.set('rule', (problem.extensions.rule as string | undefined) ?? undefined);
   noteAppended(c, fresh);
   return problem;
 }

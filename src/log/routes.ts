@@ -31,6 +31,7 @@ export async function currentPublished(c: Context<AppEnv>): Promise<PublishedChe
 const proofRoute = createRoute({
   method: 'get',
   path: '/v1/audit/proofs/{uid}',
+  operationId: 'getAuditProof',
   tags: ['Audit'],
   summary: "A C2SP tlog-proof (c2sp.org/tlog-proof) that an entry is in the published log: for the entry's own organisation, or a reader of the whole log",
   security: [{ partnerJwt: [] }],

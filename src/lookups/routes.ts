@@ -49,6 +49,7 @@ const FamilyLookupOutput = z
 const lookupRoute = createRoute({
   method: 'post',
   path: '/v1/lookups',
+  operationId: 'lookUp',
   tags: ['Lookups'],
   summary: 'Which partners know this subject, as far as the covenant lets you know for this purpose',
   description: 'Answers only who knows the subject, whom to call and since when; never why. Logged before it is answered.',
@@ -63,6 +64,7 @@ const lookupRoute = createRoute({
 const familyLookupRoute = createRoute({
   method: 'post',
   path: '/v1/lookups/family',
+  operationId: 'lookUpFamily',
   tags: ['Lookups'],
   summary: `The same lookup for the members of a household at once (up to ${MAX_FAMILY})`,
   description:

@@ -23,6 +23,7 @@ const MatchOutput = z
 const feedRoute = createRoute({
   method: 'get',
   path: '/v1/matches',
+  operationId: 'listMatchNotices',
   tags: ['Matches'],
   summary: 'Your new match notices: another partner registered a subject you registered',
   description:

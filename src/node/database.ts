@@ -1,6 +1,7 @@
 // Node edge: open the embedded database (PGlite, in a data directory) or a PostgreSQL server
 // (DATABASE_URL, through node-postgres: src/db/postgres.ts), and apply the generated migrations in
 // schema/migrations.
+import type { PoolState } from '../observe/scrape';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -18,6 +19,8 @@ export type Database = {
   raw: RawQuery;
   kind: 'pglite' | 'postgres';
   close: () => Promise<void>;
+  /** The connection pool's state (PostgreSQL only), for the metrics. */
+  pool?: () => PoolState;
 };
 
 export type DatabaseOptions =
@@ -35,7 +38,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       await migrating.close();
     }
     const pg = openPgPool({ connectionString: opts.url, max: opts.max ?? 20, timeouts: opts.timeouts, onConnectionError: opts.onConnectionError });
-    return { db: pg.db, raw: pg.raw, kind: 'postgres', close: pg.close };
+    const pool = () => ({ total: pg.pool.totalCount, idle: pg.pool.idleCount, waiting: pg.pool.waitingCount });
+    return { db: pg.db, raw: pg.raw, kind: 'postgres', close: pg.close, pool };
   }
   const client = opts.pglite ?? new PGlite(opts.dataDir);
   const db = drizzlePglite(client, { schema }) as unknown as Db;

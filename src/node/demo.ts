@@ -160,7 +160,7 @@ async function startInProcessHub(base: NodeSettings, opts: DemoOptions, hubLog: 
     const clock = opts.clock ?? demoClock();
     database = opts.database ?? (await openDatabase({ dataDir: settings.dataDir }));
     await logCovenantLoaded(database, config, clock());
-    running = await startServer(database, config, { host: '127.0.0.1', port: 0, clock });
+    running = await startServer(database, config, { host: '127.0.0.1', port: 0, clock, accessLog: false });
     hubLog(`[hub] listening on ${running.url} (in-process; ${opts.database ? 'database given by the caller' : 'PGlite in a temporary directory'}; covenant ${config.covenant.version})`);
     const db = database.db;
     return {
@@ -204,7 +204,7 @@ async function connectRemoteHub(url: string, settings: NodeSettings): Promise<Hu
     hubKeys: async () => ((await (await fetch(new URL('/.well-known/jwks.json', url))).json()) as { keys: JWK[] }).keys,
     finish: async (requested) => {
       // A partner cannot read the hub's database, but it can hold the hub to what it signed.
-      const cp = (await (await fetch(new URL('/audit/checkpoint', url))).json()) as { size: number; root: string; jws: string; kid: string };
+      const cp = (await (await fetch(new URL('/v1/audit/checkpoint', url))).json()) as { size: number; root: string; jws: string; kid: string };
       const keys = ((await (await fetch(new URL('/.well-known/jwks.json', url))).json()) as { keys: JWK[] }).keys;
       const claims = await verifyCheckpointJws(cp.jws, keys);
       const verified = !!claims && claims.size === cp.size && claims.root === cp.root && claims.iss === settings.hubId && cp.size >= requested.size;

@@ -29,6 +29,8 @@ export type NodeSettings = {
   host: string;
   port: number;
   production: boolean;
+  /** KENBAAR_METRICS_TOKEN: the bearer token for GET /metrics; unset, the hub serves no metrics. */
+  metricsToken: string | undefined;
 };
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings {
@@ -51,6 +53,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
     host: env.HOST ?? '127.0.0.1',
     port: Number(env.PORT ?? 8787),
     production: env.NODE_ENV === 'production',
+    metricsToken: env.KENBAAR_METRICS_TOKEN || undefined,
   };
 }
 

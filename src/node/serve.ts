@@ -18,6 +18,7 @@ import type { Clock, HubConfig } from '../config';
 import { purge } from '../retention/purge';
 import { DOCS_ASSETS_BASE, SWAGGER_FILES } from '../docs-assets';
 import type { Database } from './database';
+import { serveKit } from './kit';
 
 const DOCS_ASSETS = DOCS_ASSETS_BASE;
 
@@ -106,13 +107,18 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
 export async function startServer(
   database: Database,
   config: HubConfig,
-  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; log?: Logger; background?: boolean },
+  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; log?: Logger; background?: boolean; accessLog?: boolean; metricsToken?: string | undefined },
 ): Promise<Running> {
   const clock = opts.clock ?? (() => new Date());
   const log = opts.log ?? jsonLogger();
   const background = opts.background ?? true;
-  const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock, log }), { docsAssetsBase: DOCS_ASSETS });
+  const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock, log }), {
+    docsAssetsBase: DOCS_ASSETS,
+    accessLog: opts.accessLog ?? true,
+    ...(opts.metricsToken ? { metrics: { token: opts.metricsToken, ...(database.pool ? { pool: database.pool } : {}) } } : {}),
+  });
   serveDocsAssets(app);
+  serveKit(app);
   const stopWork = background ? startBackgroundWork(database, config, clock, opts.schedule, log) : async () => {};
   const server = await new Promise<ServerType>((resolve) => {
     const s = createServer(withBodyRead(getRequestListener(app.fetch), config.limits.maxBodyBytes));

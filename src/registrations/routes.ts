@@ -5,6 +5,7 @@ import type { AppEnv } from '../config';
 import { Problem } from '../errors';
 import { ContactSchema, fieldErrors, fieldName, problemResponses, SubjectSchema, text } from '../http/schemas';
 import { deny, unitOfWork } from '../http/unit-of-work';
+import { IdempotencyHeaders, unitOfWorkOnce } from '../idempotency/once';
 import { endRegistration, getRegistration } from './repo';
 import { checkItems, register, type ItemError, type Registered } from './service';
 
@@ -41,26 +42,29 @@ const security = [{ partnerJwt: [] }];
 const createOne = createRoute({
   method: 'post',
   path: '/v1/registrations',
+  operationId: 'register',
   tags: ['Registrations'],
   summary: 'Register that your organisation is involved with a subject',
   description:
     'Idempotent per (partner, subject, category) while the registration is active and unexpired: registering again renews the contact and expiry (the same id and `since`). After it expired or ended, registering again makes a new registration.',
   security,
-  request: { body: { required: true, content: { 'application/json': { schema: RegistrationInput } } } },
+  request: { headers: IdempotencyHeaders, body: { required: true, content: { 'application/json': { schema: RegistrationInput } } } },
   responses: {
     201: { description: 'Registered', content: { 'application/json': { schema: RegistrationOutput } } },
     200: { description: 'Already registered; renewed', content: { 'application/json': { schema: RegistrationOutput } } },
-    ...problemResponses(400, 401, 403, 413, 415),
+    ...problemResponses(400, 401, 403, 413, 415, 422),
   },
 });
 
 const createBatch = createRoute({
   method: 'post',
   path: '/v1/registrations/batch',
+  operationId: 'registerBatch',
   tags: ['Registrations'],
   summary: 'Register up to 10,000 subjects at once, all or nothing',
   security,
   request: {
+    headers: IdempotencyHeaders,
     body: {
       required: true,
       content: { 'application/json': { schema: z.strictObject({ items: z.array(RegistrationInput).min(1).max(10_000) }).openapi('RegistrationBatch') } },
@@ -78,6 +82,7 @@ const createBatch = createRoute({
 const endOne = createRoute({
   method: 'delete',
   path: '/v1/registrations/{id}',
+  operationId: 'endRegistration',
   tags: ['Registrations'],
   summary: 'End your registration (it stops matching at once; kept as ended until retention removes it)',
   security,
@@ -116,7 +121,7 @@ export function registrationRoutes(app: OpenAPIHono<AppEnv>) {
     const { actor, config, clock } = c.var;
     const now = clock();
     const item = c.req.valid('json');
-    const result = await unitOfWork(c, async (tx, audit) => {
+    const answer = await unitOfWorkOnce(c, async (tx, audit) => {
       const may = decideAction(config.covenant, actor, 'register');
       const { ok, errors } = may.allowed ? checkItems(config.covenant, actor, [item], now) : { ok: [], errors: [] };
       if (!may.allowed || errors.some((e) => e.status === 403)) {
@@ -126,9 +131,9 @@ export function registrationRoutes(app: OpenAPIHono<AppEnv>) {
       }
       if (errors.length) throw itemProblem(errors, false);
       const [r] = await register(tx, { covenant: config.covenant, hubKeys: config.hubKeys, now }, actor, ok, audit);
-      return r!;
+      return { status: r!.created ? (201 as const) : (200 as const), body: out(r!) };
     });
-    return c.json(out(result), result.created ? 201 : 200);
+    return c.json(answer.body, answer.status);
   });
 
   app.openapi(createBatch, async (c) => {
@@ -138,7 +143,7 @@ export function registrationRoutes(app: OpenAPIHono<AppEnv>) {
     if (items.length > config.limits.maxBatch) {
       throw new Problem('invalid-request', `items: at most ${config.limits.maxBatch} per batch`, { errors: [{ field: 'items', reason: `more than ${config.limits.maxBatch} items` }] });
     }
-    const result = await unitOfWork(c, async (tx, audit) => {
+    const answer = await unitOfWorkOnce(c, async (tx, audit) => {
       const may = decideAction(config.covenant, actor, 'register');
       if (!may.allowed) {
         await audit({ action: 'registration.batch', outcome: 'denied', rule: may.rule, detail: { items: items.length } });
@@ -152,9 +157,9 @@ export function registrationRoutes(app: OpenAPIHono<AppEnv>) {
       const registered = await register(tx, { covenant: config.covenant, hubKeys: config.hubKeys, now }, actor, ok, audit);
       const created = registered.filter((r) => r.created).length;
       await audit({ action: 'registration.batch', outcome: 'allowed', rule: ok[0]?.rule ?? null, detail: { items: items.length, registered: registered.length, created } });
-      return { registered: registered.length, created, items: registered.map(out) };
+      return { status: 200 as const, body: { registered: registered.length, created, items: registered.map(out) } };
     });
-    return c.json(result, 200);
+    return c.json(answer.body, answer.status);
   }, (result) => {
     if (!result.success) throw batchSchemaProblem(result.error.issues);
   });

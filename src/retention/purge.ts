@@ -1,7 +1,8 @@
 // Retention, as the covenant sets it. An expired registration already stops matching at once (every
 // query filters on expires_at); the purge then (1) marks expired registrations as ended, (2) removes
 // registrations ended longer ago than the covenant's archive period, with their match notices, and
-// (3) forgets used token ids that can no longer be replayed, (4) wipes relayed ciphertext past the
+// (3) forgets used token ids that can no longer be replayed and idempotency keys past their
+// retention (IDEMPOTENCY_RETENTION_HOURS), (4) wipes relayed ciphertext past the
 // relay retention and logs break-glass reviews that are overdue. It logs what it did in the same
 // transaction. Audit entries are not purged here: the log's own retention prunes whole tiles below a
 // minimum index (src/log/retention.ts), keeping the hashes.
@@ -13,10 +14,12 @@ import type { Covenant } from '../covenant/index';
 import type { Db } from '../db/types';
 import { forgetExpiredTokenIds } from '../auth/replay';
 import { expireHandovers, markOverdue } from '../disclosures/service';
+import { IDEMPOTENCY_RETENTION_HOURS } from '../idempotency/once';
+import { forgetKeysBefore } from '../idempotency/repo';
 import { endExpired } from '../registrations/repo';
 import { expiryEntries } from '../registrations/service';
 
-export type PurgeReport = { expired: number; removed: number; matchesRemoved: number; tokenIdsForgotten: number; handoversExpired: number; reviewsOverdue: number };
+export type PurgeReport = { expired: number; removed: number; matchesRemoved: number; tokenIdsForgotten: number; idempotencyKeysForgotten: number; handoversExpired: number; reviewsOverdue: number };
 
 const DAY_MS = 86_400_000;
 
@@ -40,6 +43,7 @@ export async function purge(db: Db, covenant: Covenant, now: Date): Promise<Purg
       matchesRemoved += gone.length;
     }
     const tokenIdsForgotten = await forgetExpiredTokenIds(tx, now);
+    const idempotencyKeysForgotten = await forgetKeysBefore(tx, new Date(now.getTime() - IDEMPOTENCY_RETENTION_HOURS * 3_600_000));
     const ctx = { at: now, requestId: `purge-${crypto.randomUUID()}`, actor: null, covenantVersion: covenant.version };
     const audit = async (...e: AuditInput[]) => {
       await appendAudit(tx, ctx, e);
@@ -48,7 +52,7 @@ export async function purge(db: Db, covenant: Covenant, now: Date): Promise<Purg
     const handoversExpired = await expireHandovers(tx, now, audit);
     const reviewsOverdue = (await markOverdue(tx, now, audit)).length;
 
-    const report: PurgeReport = { expired: expired.length, removed: removed.length, matchesRemoved, tokenIdsForgotten, handoversExpired, reviewsOverdue };
+    const report: PurgeReport = { expired: expired.length, removed: removed.length, matchesRemoved, tokenIdsForgotten, idempotencyKeysForgotten, handoversExpired, reviewsOverdue };
     const entries: AuditInput[] = [
       ...expiryEntries(expired),
       ...removed.map<AuditInput>((r) => ({

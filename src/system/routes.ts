@@ -14,7 +14,9 @@ export const DATABASE_FREE_PATHS: readonly string[] = ['/livez', '/.well-known/j
 const health = createRoute({
   method: 'get',
   path: '/health',
+  operationId: 'getHealth',
   tags: ['System'],
+  security: [],
   summary: 'Readiness: the database answers; and the covenant in force',
   description: 'For a load balancer or orchestrator: 503 (`/problems/database-unavailable`, with Retry-After) while the database does not answer, so no requests are sent here.',
   responses: {
@@ -39,7 +41,9 @@ const health = createRoute({
 const livez = createRoute({
   method: 'get',
   path: '/livez',
+  operationId: 'getLiveness',
   tags: ['System'],
+  security: [],
   summary: 'Liveness: the process answers (the database is not asked)',
   description: 'For a supervisor that restarts a hung process: 200 as long as the process serves HTTP, also while the database is away (that is /health).',
   responses: { 200: { description: 'Alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } } },
@@ -48,7 +52,9 @@ const livez = createRoute({
 const jwks = createRoute({
   method: 'get',
   path: '/.well-known/jwks.json',
+  operationId: 'getJwks',
   tags: ['System'],
+  security: [],
   summary: "The hub's public signing keys (checkpoints, grants), including retired ones still in use",
   responses: { 200: { description: 'JWKS', content: { 'application/json': { schema: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) } } } },
 });
@@ -56,7 +62,9 @@ const jwks = createRoute({
 const problem = createRoute({
   method: 'get',
   path: '/problems/{type}',
+  operationId: 'getProblemType',
   tags: ['System'],
+  security: [],
   summary: 'What a problem type means',
   request: { params: z.object({ type: z.string() }) },
   responses: {

@@ -47,6 +47,8 @@ export function createWorker(bundle: WorkerBundle): Worker {
     }));
 
   // /docs loads Swagger UI from the Worker's static assets (wrangler.toml [assets]), pinned.
+  // Access log lines go to the Worker's logs (Workers Logs / tail); /metrics is not served here:
+  // counters per isolate say little (use Cloudflare's analytics).
   const app = createApp(
     async (c) => {
       const scope = c.env as RequestScope;
@@ -55,7 +57,7 @@ export function createWorker(bundle: WorkerBundle): Worker {
       scope.opened.push(connection);
       return { ...deps, db: connection.db, raw: connection.raw };
     },
-    { docsAssetsBase: DOCS_ASSETS_BASE },
+    { docsAssetsBase: DOCS_ASSETS_BASE, accessLog: true },
   );
 
   return {

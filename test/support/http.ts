@@ -27,13 +27,15 @@ export type Request = {
   /** A body sent as is (text, or bytes that need not be UTF-8), with `contentType` (default application/json). */
   raw?: string | Uint8Array;
   contentType?: string;
+  /** More request headers (e.g. Idempotency-Key). */
+  headers?: Record<string, string>;
 };
 
 let requests = 0;
 
 export async function send(hub: TestHub, req: Request): Promise<Sent> {
   const requestId = `t-${process.pid}-${++requests}`;
-  const headers: Record<string, string> = { 'x-request-id': requestId };
+  const headers: Record<string, string> = { 'x-request-id': requestId, ...req.headers };
   if (req.token !== undefined) headers.authorization = `Bearer ${req.token}`;
   const body = req.raw ?? (req.json !== undefined ? JSON.stringify(req.json) : undefined);
   if (body !== undefined) headers['content-type'] = req.contentType ?? 'application/json';

@@ -31,6 +31,15 @@ export function demoCovenant(): Covenant {
   return covenantCache;
 }
 
+/**
+ * The covenant with no lookup limits: test clocks stand still, so a test's hundredth lookup would
+ * fall in the same minute as its first. test/rate-limits.test.ts tests the limits themselves.
+ */
+export function withoutRateLimits(covenant: Covenant): Covenant {
+  const partners = new Map([...covenant.partners].map(([id, p]) => [id, { ...p, rateLimits: { lookupsPerMinutePerProfessional: null, lookupsPerMinutePerPartner: null } }]));
+  return { ...covenant, partners };
+}
+
 export type TestClock = { (): Date; now: Date; advance(ms: number): void; set(d: Date): void };
 export function testClock(start = new Date('2026-11-23T09:00:00.000Z')): TestClock {
   const clock = (() => clock.now) as TestClock;
@@ -140,7 +149,7 @@ export type TestHubOptions = {
 
 /** A hub configuration: the covenant, every partner's test keys, fresh hub secrets. */
 export async function testHubConfig(opts: Pick<TestHubOptions, 'covenant' | 'extraPartnerKeys' | 'limits'> = {}): Promise<HubConfig> {
-  const covenant = opts.covenant ?? demoCovenant();
+  const covenant = opts.covenant ?? withoutRateLimits(demoCovenant());
   const partnerKeys = new Map<string, { keys: JWK[] }>();
   for (const p of covenant.partners.keys()) {
     partnerKeys.set(p, { keys: [(await partnerKey(p)).publicJwk, (await partnerEncryptionKey(p)).publicJwk, ...(opts.extraPartnerKeys?.[p] ?? [])] });

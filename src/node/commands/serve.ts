@@ -93,7 +93,7 @@ export async function serveCommand(cli: Cli, opts: ServeOptions): Promise<number
   try {
     opened = await openHubDatabase(settings);
     await logCovenantLoaded(opened, config, new Date());
-    running = workers > 1 ? await startCluster(opened, config, { workers, onWorkerExit: warn }) : await startServer(opened, config, { host, port });
+    running = workers > 1 ? await startCluster(opened, config, { workers, onWorkerExit: warn }) : await startServer(opened, config, { host, port, metricsToken: settings.metricsToken });
   } catch (e) {
     await opened?.close().catch(() => {});
     unlock();

@@ -1,0 +1,71 @@
+// Rate limits from the covenant: lookups per minute per professional and per partner. Over the
+// limit: 429 rate-limited with Retry-After, logged as a rejected attempt (rule rate-limit).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Covenant } from '../src/covenant/index';
+import { loadCovenant } from '../src/covenant/load';
+import { DEFAULT_COVENANT_DIR, readCovenantDir } from '../src/node/covenant-fs';
+import { auditOf, send, tokenFor } from './support/http';
+import { dbKind, demoCovenant, startTestHub, type TestHub } from './support/hub';
+import { person } from './support/people';
+
+/** The demo covenant with the gemeente's limits made small enough to reach in a test. */
+function withGemeenteLimits(perProfessional: number, perPartner: number): Covenant {
+  const cov = demoCovenant();
+  const partners = new Map(cov.partners);
+  partners.set('gemeente', { ...cov.partners.get('gemeente')!, rateLimits: { lookupsPerMinutePerProfessional: perProfessional, lookupsPerMinutePerPartner: perPartner } });
+  return { ...cov, partners };
+}
+
+describe('rate limits in the covenant', () => {
+  it('the demo covenant sets a default for every partner; a partner may replace it key by key', () => {
+    const cov = demoCovenant();
+    expect(cov.partners.get('gemeente')!.rateLimits).toEqual({ lookupsPerMinutePerProfessional: 60, lookupsPerMinutePerPartner: 3000 });
+    expect(cov.partners.get('politie')!.rateLimits).toEqual({ lookupsPerMinutePerProfessional: 60, lookupsPerMinutePerPartner: 6000 });
+  });
+
+  it('a misspelt limit is a covenant error', () => {
+    const files = readCovenantDir(DEFAULT_COVENANT_DIR);
+    const misspelt = { ...files, 'partners.yaml': files['partners.yaml']!.replace('lookupsPerMinutePerPartner: 6000', 'lookupsPerMinute: 6000') };
+    expect(() => loadCovenant(misspelt)).toThrow(/lookupsPerMinute/);
+  });
+});
+
+describe(`lookups over the covenant's rate limits (${dbKind})`, () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ covenant: withGemeenteLimits(3, 5) });
+  });
+  afterAll(() => hub?.close());
+
+  const lookup = async (sub: string) =>
+    send(hub, {
+      path: '/v1/lookups',
+      token: await tokenFor(hub, 'gemeente', 'procesregisseur', sub),
+      json: { subject: person().subject, purpose: 'procesregie-casus-op-maat', caseRef: 'ZVH-2026-9' },
+    });
+
+  it('a professional over the limit gets 429 with Retry-After, logged as a rejected attempt; after the wait it works again', async () => {
+    for (let i = 0; i < 3; i++) expect((await lookup('pr-a')).status).toBe(200);
+    const refused = await lookup('pr-a');
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ type: '/problems/rate-limited', rule: 'rate-limit' });
+    expect(Number(refused.headers.get('retry-after'))).toBe(20); // one lookup per 20 s refills
+    const [entry] = await auditOf(hub, refused.requestId);
+    expect(entry).toMatchObject({ action: 'request.rejected', outcome: 'rejected', rule: 'rate-limit', actorSub: 'pr-a' });
+    expect(entry!.detail).toMatchObject({ status: 429, type: 'rate-limited' });
+    hub.clock.advance(20_000);
+    expect((await lookup('pr-a')).status).toBe(200);
+  });
+
+  it("the partner's limit counts all its professionals together; another partner is not affected", async () => {
+    hub.clock.advance(60_000);
+    for (const sub of ['pr-b', 'pr-c', 'pr-d', 'pr-e', 'pr-f']) expect((await lookup(sub)).status).toBe(200);
+    expect((await lookup('pr-g')).status).toBe(429);
+    const police = await send(hub, {
+      path: '/v1/lookups',
+      token: await tokenFor(hub, 'politie', 'professional'),
+      json: { subject: person().subject, purpose: 'acuut-veiligheidsrisico', caseRef: 'PL-1' },
+    });
+    expect(police.status).not.toBe(429);
+  });
+});
