@@ -20,6 +20,7 @@ import { lookupRoutes } from './lookups/routes';
 import { matchRoutes } from './matches/routes';
 import { registrationRoutes } from './registrations/routes';
 import { systemRoutes } from './system/routes';
+import { consoleApp, type ConsoleOptions } from './console/index';
 
 export type DepsProvider = (c: Context<AppEnv>) => Deps | Promise<Deps>;
 
@@ -29,6 +30,8 @@ export type AppOptions = {
    * Node entry serves them itself, so /docs works offline; without it they come from a CDN.
    */
   docsAssetsBase?: string;
+  /** The web console at /console (src/console): its assets, and its public origin if not the request's. */
+  console?: ConsoleOptions;
 };
 
 export function createApp(provide: DepsProvider, options: AppOptions = {}) {
@@ -55,6 +58,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   disclosureRoutes(app);
   decisionRoutes(app);
   handoverRoutes(app);
+  if (options.console) app.route('/console', consoleApp(options.console) as never);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'partnerJwt', {
     type: 'http',

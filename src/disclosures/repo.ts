@@ -1,5 +1,5 @@
 // SQL for the DisclosureRequest aggregate: requests, decisions, grants and hand-overs.
-import { and, asc, eq, isNotNull, isNull, lte, type SQL } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, lte, or, type SQL } from 'drizzle-orm';
 import { disclosureDecisions, disclosureGrants, disclosureRequests, handovers } from '../../schema/index';
 import type { Queryable } from '../db/types';
 
@@ -121,3 +121,15 @@ export async function expiredHandovers(q: Queryable, now: Date): Promise<Handove
   return q.select().from(handovers).where(and(isNull(handovers.deletedAt), isNotNull(handovers.ciphertext), lte(handovers.expiresAt, now)));
 }
 
+
+/** What brokers have to act on: pending requests and break-glass reviews still due, oldest first. */
+export async function openForBrokers(q: Queryable, f: { purpose?: string; holder?: string; requester?: string; urgency?: 'regular' | 'emergency'; limit: number }): Promise<DisclosureRequestRow[]> {
+  const conds = [
+    or(eq(disclosureRequests.status, 'pending'), eq(disclosureRequests.reviewStatus, 'due')),
+    f.purpose ? eq(disclosureRequests.purpose, f.purpose) : undefined,
+    f.holder ? eq(disclosureRequests.holder, f.holder) : undefined,
+    f.requester ? eq(disclosureRequests.requester, f.requester) : undefined,
+    f.urgency ? eq(disclosureRequests.urgency, f.urgency) : undefined,
+  ];
+  return q.select().from(disclosureRequests).where(and(...conds)).orderBy(asc(disclosureRequests.createdAt)).limit(f.limit);
+}

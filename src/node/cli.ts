@@ -11,6 +11,7 @@ import type { LookupOptions, MatchesOptions } from './commands/lookup';
 import type { RegisterOptions } from './commands/register';
 import type { TokenOptions } from './commands/token';
 import { readSettings, type NodeSettings } from './env';
+import { staffCommands } from './commands/staff-cli';
 
 // Each command's module is imported when the command runs: `kenbaar pseudonymise` or
 // `$(kenbaar token …)` should not pay for loading the database driver and the server.
@@ -260,6 +261,8 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
     .command('purge')
     .description("apply the covenant's retention once, now: end expired registrations, remove archived ones")
     .action(run(async () => (await commands.purge()).purgeCommand(settings())));
+
+  staffCommands(program, settings, run);
 
   program
     .command('demo')

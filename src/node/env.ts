@@ -20,7 +20,15 @@ export type NodeSettings = {
   host: string;
   port: number;
   production: boolean;
+  /**
+   * Where people open the console (invitation links, the WebAuthn origin and RP id), when set.
+   * Passkeys need a host name, not an IP address: by default http://localhost:<port>.
+   */
+  consoleUrl: string | undefined;
 };
+
+/** The console's public origin: KENBAAR_CONSOLE_URL, else http://localhost:<port>. */
+export const consoleOrigin = (s: NodeSettings, port = s.port) => s.consoleUrl ?? `http://localhost:${port}`;
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings {
   const localDir = env.KENBAAR_LOCAL_DIR ?? DEFAULT_PATHS.localDir;
@@ -38,5 +46,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
     host: env.HOST ?? '127.0.0.1',
     port: Number(env.PORT ?? 8787),
     production: env.NODE_ENV === 'production',
+    consoleUrl: env.KENBAAR_CONSOLE_URL ? env.KENBAAR_CONSOLE_URL.replace(/\/+$/, '') : undefined,
   };
 }

@@ -9,6 +9,7 @@ import { createCheckpoint } from '../audit/checkpoint';
 import { integrateAll } from '../audit/store';
 import type { Clock, HubConfig } from '../config';
 import { purge } from '../retention/purge';
+import { readConsoleAssets } from './console-assets';
 import type { Database } from './database';
 
 const DOCS_ASSETS = '/docs/assets';
@@ -62,10 +63,10 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
 export async function startServer(
   database: Database,
   config: HubConfig,
-  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule },
+  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; consoleOrigin?: string },
 ): Promise<Running> {
   const clock = opts.clock ?? (() => new Date());
-  const app = createApp(() => ({ config, db: database.db, clock }), { docsAssetsBase: DOCS_ASSETS });
+  const app = createApp(() => ({ config, db: database.db, clock }), { docsAssetsBase: DOCS_ASSETS, console: { assets: readConsoleAssets(), origin: opts.consoleOrigin } });
   serveDocsAssets(app);
   const stopWork = startBackgroundWork(database, config, clock, opts.schedule);
   const server = await new Promise<ServerType>((resolve) => {

@@ -11,6 +11,7 @@ import { createApp, type App } from '../../src/app';
 import { HubClient, type Identity } from '../../src/client/client';
 import { buildHubConfig, type HubConfig, type Limits } from '../../src/config';
 import type { Covenant } from '../../src/covenant/index';
+import { readConsoleAssets } from '../../src/node/console-assets';
 import { loadCovenantDir } from '../../src/node/covenant-fs';
 import { openDatabase, type Database } from '../../src/node/database';
 import { generateHubKeySecret, parseHubKeyring } from '../../src/pseudonym/hub-key';
@@ -120,6 +121,8 @@ export type TestHubOptions = {
   extraPartnerKeys?: Record<string, JWK[]>;
   /** Limits other than the defaults (e.g. a small maxBodyBytes to test 413 cheaply). */
   limits?: Partial<Limits>;
+  /** Mount the web console at /console (with `http`, open it at http://localhost:<port>). */
+  console?: boolean;
 };
 
 export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> {
@@ -138,7 +141,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   });
   const database = await testDatabase();
   const clock = testClock();
-  const app = createApp(() => ({ config, db: database.db, clock }));
+  const app = createApp(() => ({ config, db: database.db, clock }), opts.console ? { console: { assets: readConsoleAssets() } } : {});
   // In-process by default (fast); over real HTTP on 127.0.0.1 when asked (end-to-end tests).
   let baseUrl = 'http://hub.test';
   let fetchImpl = ((input: RequestInfo | URL, init?: RequestInit) => app.request(String(input), init)) as typeof fetch;

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { generateTestBsn } from '../../pseudonym/bsn';
 import type { Database } from '../database';
-import type { NodeSettings } from '../env';
+import { consoleOrigin, type NodeSettings } from '../env';
 import { logCovenantLoaded, openHubDatabase } from '../hub';
 import { ROOT } from '../paths';
 import { startServer, type Running } from '../serve';
@@ -71,7 +71,7 @@ export async function serveCommand(settings: NodeSettings, opts: ServeOptions): 
   try {
     opened = await openHubDatabase(settings);
     await logCovenantLoaded(opened, config, new Date());
-    running = await startServer(opened, config, { host, port });
+    running = await startServer(opened, config, { host, port, consoleOrigin: consoleOrigin(settings, port) });
   } catch (e) {
     await opened?.close().catch(() => {});
     unlock();
