@@ -44,6 +44,7 @@ describe('the demo covenant', () => {
       'covenant.yaml',
       'disclosure.yaml',
       'matches.yaml',
+      'oversight.yaml',
       'partners.yaml',
       'purposes.yaml',
       'roles.yaml',

@@ -18,7 +18,7 @@ import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { challengeOf, decisionChallenge, decisionOptions, PasskeyError, passkeyProof, verifyAssertion, type RelyingParty } from '../staff/passkeys';
 import { credentialsOf, getCredential, touchCredential } from '../staff/repo';
 import { logConsoleEvent } from './auth-routes';
-import { duration, Layout, Notice, when } from './layout';
+import { duration, Head, Layout, Notice, when } from './layout';
 import { CONSOLE, requestPath } from './paths';
 import { appContext, type ConsoleEnv } from './session';
 
@@ -102,17 +102,7 @@ export function brokerRoutes(app: Hono<ConsoleEnv>, rp: (c: Context<ConsoleEnv>)
           <div class="table-wrap">
             <table>
               <caption class="muted">{rows.length} open</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Urgentie</th>
-                  <th scope="col">Ouderdom</th>
-                  <th scope="col">Doel</th>
-                  <th scope="col">Aanvrager</th>
-                  <th scope="col">Houder</th>
-                  <th scope="col">Zaak</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
+              <Head cols={['Urgentie', 'Ouderdom', 'Doel', 'Aanvrager', 'Houder', 'Zaak', 'Status']} />
               <tbody>
                 {rows.map((r) => {
                   const overdue = r.reviewStatus === 'due' && r.reviewDueAt !== null && r.reviewDueAt <= now;

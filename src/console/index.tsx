@@ -12,6 +12,7 @@ import { Problem } from '../errors';
 import { relyingParty } from '../staff/passkeys';
 import { authRoutes, signOutRoute } from './auth-routes';
 import { brokerRoutes } from './broker-routes';
+import { fgRoutes } from './fg-routes';
 import { Layout, Notice } from './layout';
 import { CONSOLE } from './paths';
 import { requireSession, type ConsoleEnv } from './session';
@@ -75,6 +76,7 @@ export function consoleApp(options: ConsoleOptions) {
   app.use('*', requireSession());
   signOutRoute(app);
   brokerRoutes(app, rp);
+  fgRoutes(app);
   app.get('/', (c) => {
     const role = c.var.staff.role;
     if (role === 'informatiemakelaar') return c.redirect(`${CONSOLE}/verzoeken`);

@@ -94,3 +94,16 @@ export function duration(ms: number): string {
   if (minutes >= 60) return `${Math.floor(minutes / 60)} uur${mins ? ` en ${mins} min.` : ''}`;
   return `${mins} min.`;
 }
+
+/** A table's column headers. */
+export function Head(props: { cols: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {props.cols.map((c) => (
+          <th scope="col">{c}</th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

@@ -30,6 +30,7 @@ export {
 } from './matrix';
 export { ACTIONS, DOMAINS, FIXED_RULE_IDS } from './types';
 export type {
+  Oversight,
   Action,
   Actor,
   Article,

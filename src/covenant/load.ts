@@ -25,6 +25,7 @@ import {
   type RawHolderSelector,
   type RawLegalBasis,
   type RawMatchRule,
+  type RawOversight,
   type RawPartner,
   type RawPurpose,
   type RawRegistrationSelector,
@@ -169,6 +170,7 @@ type Merged = {
   disclosure: Sourced<RawDisclosureSettings>[];
   dataCategories: Sourced<RawDataCategory>[];
   disclosureRules: Sourced<RawDisclosureRule>[];
+  oversight: Sourced<RawOversight>[];
 };
 
 function merge(files: { name: string; data: CovenantFile }[]): Merged {
@@ -184,6 +186,7 @@ function merge(files: { name: string; data: CovenantFile }[]): Merged {
     disclosure: [],
     dataCategories: [],
     disclosureRules: [],
+    oversight: [],
   };
   const list = <T>(file: string, key: string, items: T[] | undefined): Sourced<T>[] =>
     (items ?? []).map((v, i) => ({ v, file, at: `${key}[${i}]` }));
@@ -199,9 +202,26 @@ function merge(files: { name: string; data: CovenantFile }[]): Merged {
     if (data.disclosure) m.disclosure.push({ v: data.disclosure, file: name, at: 'disclosure' });
     m.dataCategories.push(...list(name, 'dataCategories', data.dataCategories));
     m.disclosureRules.push(...list(name, 'disclosureRules', data.disclosureRules));
+    if (data.oversight) m.oversight.push({ v: data.oversight, file: name, at: 'oversight' });
   }
   return m;
 }
+
+/**
+ * A covenant without an `oversight` section: nothing is deferred from a subject access report, and
+ * the misuse signals use these thresholds.
+ */
+const NO_OVERSIGHT: RawOversight = {
+  subjectAccess: { deferrals: [] },
+  signals: {
+    volume: { id: 'SIG-VOLUME', factor: 3, minimum: 20, historyDays: 28 },
+    workingHours: { id: 'SIG-NACHT', from: 7, to: 19, weekdays: [1, 2, 3, 4, 5] },
+    sweep: { id: 'SIG-SWEEP', distinctPersons: 10, withinMinutes: 60 },
+    denials: { id: 'SIG-WEIGERING', count: 5, withinMinutes: 60 },
+    fishing: { id: 'SIG-HENGELEN', windowDays: 14, minimum: 5 },
+    breakGlass: { id: 'SIG-NOODTOEGANG', perMonth: 3 },
+  },
+};
 
 // --- pass 2: cross-references ------------------------------------------------------------------
 
@@ -665,6 +685,7 @@ function build(m: Merged, checked: Checked, files: string[], version: string): C
     visibility,
     matches,
     disclosureRules,
+    oversight: m.oversight[0]?.v ?? NO_OVERSIGHT,
     rules: checked.rules,
     index,
   };

@@ -40,6 +40,11 @@
     button.setAttribute('aria-busy', on ? 'true' : 'false');
   }
 
+  // "Afdrukken": the printable version (print CSS leaves out navigation and what the FG alone sees).
+  Array.prototype.forEach.call(document.querySelectorAll('[data-print]'), function (b) {
+    b.addEventListener('click', function () { window.print(); });
+  });
+
   // Enrolment from an invitation.
   var enrol = document.getElementById('registreren');
   if (enrol) {
