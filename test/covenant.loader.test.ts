@@ -160,6 +160,13 @@ describe('broken covenants name the file, the path and the reason', () => {
       reason: 'unknown partner "bureau-halt"',
     },
     {
+      name: 'a subject access deferral for a partner the covenant does not name',
+      input: () => mutate('oversight.yaml', (d) => (d.oversight.subjectAccess.deferrals[0].partners = ['bureau-halt'])),
+      file: 'oversight.yaml',
+      path: 'oversight.subjectAccess.deferrals[0].partners[0]',
+      reason: 'unknown partner "bureau-halt"',
+    },
+    {
       name: 'an unknown category on a partner',
       input: () => mutate('partners.yaml', (d) => d.partners[1].registers.categories.push('schoolverzuim')),
       file: 'partners.yaml',

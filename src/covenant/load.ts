@@ -469,6 +469,14 @@ function crossCheck(m: Merged): Checked {
   };
   const isSpecial = (id: string): boolean => dataCategories.get(id)?.v.special ?? false;
 
+  // --- oversight (art. 16): deferrals name real partners and articles ---
+  for (const s of m.oversight.slice(1)) at(s, '', `oversight is already defined in ${m.oversight[0]?.file}`);
+  m.oversight[0]?.v.subjectAccess.deferrals.forEach((d, i) => {
+    const s = m.oversight[0]!;
+    knownArticle(s, `subjectAccess.deferrals[${i}].article`, d.article);
+    allKnown(knownPartner, s, `subjectAccess.deferrals[${i}].partners`, d.partners);
+  });
+
   for (const s of m.disclosureRules) {
     const v = s.v;
     knownArticle(s, 'article', v.article);
