@@ -74,6 +74,8 @@ describe.runIf(haveChromium)('console: enrolment and sign-in with passkeys', () 
   it("a revoked person's session ends at once, and their passkey no longer signs in (a logged failure)", async () => {
     const person = await enrolled(hub, browser, 'zorg-en-veiligheidshuis', 'informatiemakelaar', 'Jan Ingetrokken');
     await revokeStaff(hub.database.db, { at: hub.clock(), requestId: 'test-revoke', actor: null, covenantVersion: hub.config.covenant.version }, person.staffId);
+    const open = await rowsOf(hub.database.db, sql`select 1 from staff_sessions where staff_id = ${person.staffId} and ended_at is null`);
+    expect(open).toHaveLength(0);
     await person.page.goto(`${base}/console/verzoeken`);
     expect(new URL(person.page.url()).pathname).toBe('/console/inloggen');
     await person.page.click('#inloggen');
