@@ -1,5 +1,5 @@
-// Build step for the Cloudflare Worker: workerd has no file system, so the covenant files and the
-// partners' public keys are compiled into a module the Worker imports (src/worker/bundled.gen.ts,
+// Build step for the Cloudflare Worker: workerd has no file system, so the covenant files, the
+// partners' public keys and the console's assets are compiled into a module the Worker imports (src/worker/bundled.gen.ts,
 // git-ignored). Both are validated here, so a broken covenant or a private key in keys/ fails the
 // build instead of the first request. Sources: KENBAAR_COVENANT_DIR (default policies/zvh-demo)
 // and KENBAAR_KEYS_DIR (default keys/), read through src/node/env.ts like `kenbaar serve` does.
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { loadCovenant } from '../src/covenant/index';
 import { readCovenantDir } from '../src/node/covenant-fs';
 import { readSettings } from '../src/node/env';
+import { readConsoleAssets } from '../src/node/console-assets';
 import { readPartnerKeys } from '../src/node/keys';
 import { ROOT } from '../src/node/paths';
 
@@ -39,6 +40,9 @@ export function bundleWorkerConfig(sources: BundleSources, out: string = DEFAULT
     `export const covenantFiles: Record<string, string> = ${JSON.stringify(covenantFiles, null, 2)};`,
     '',
     `export const partnerKeys: Record<string, JSONWebKeySet> = ${JSON.stringify(partnerKeys, null, 2)};`,
+    '',
+    '// The console\'s static files (src/node/console-assets.ts reads the same on Node).',
+    `export const consoleAssets: Record<string, { type: string; body: string }> = ${JSON.stringify(Object.fromEntries(readConsoleAssets()))};`,
     '',
   ].join('\n');
   mkdirSync(dirname(out), { recursive: true });

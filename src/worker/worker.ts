@@ -44,7 +44,7 @@ export function createWorker(bundle: WorkerBundle): Worker {
     const connection = connect(scope.env.HYPERDRIVE);
     scope.opened.push(connection);
     return { ...deps, db: connection.db };
-  });
+  }, bundle.consoleAssets ? { console: { assets: new Map(Object.entries(bundle.consoleAssets)) } } : {});
 
   return {
     async fetch(request, env, ctx) {
