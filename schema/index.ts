@@ -92,6 +92,7 @@ export const auditEntries = pgTable(
     index('audit_entries_actor_sub_idx').on(t.actorSub, t.id),
     index('audit_entries_actor_partner_idx').on(t.actorPartner, t.id),
     index('audit_entries_at_idx').on(t.at),
+    index('audit_entries_case_ref_idx').on(t.caseRef, t.id),
   ],
 );
 

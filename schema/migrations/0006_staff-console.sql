@@ -63,4 +63,5 @@ CREATE INDEX "staff_sessions_staff_idx" ON "staff_sessions" USING btree ("staff_
 CREATE INDEX "audit_entries_actor_sub_idx" ON "audit_entries" USING btree ("actor_sub","id");--> statement-breakpoint
 CREATE INDEX "audit_entries_actor_partner_idx" ON "audit_entries" USING btree ("actor_partner","id");--> statement-breakpoint
 CREATE INDEX "audit_entries_at_idx" ON "audit_entries" USING btree ("at");--> statement-breakpoint
+CREATE INDEX "audit_entries_case_ref_idx" ON "audit_entries" USING btree ("case_ref","id");--> statement-breakpoint
 ALTER TABLE "disclosure_decisions" ADD CONSTRAINT "disclosure_decisions_one_proof" CHECK (("jws" IS NULL) <> ("passkey" IS NULL));

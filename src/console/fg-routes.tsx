@@ -87,7 +87,7 @@ async function whoIs(q: Queryable): Promise<(sub: string | null) => string> {
 
 const partnerName = (cov: Covenant, id: string | null) => (id ? (cov.partners.get(id)?.short ?? id) : 'hub');
 
-function EntriesTable(props: { cov: Covenant; rows: AuditEntry[]; who: (s: string | null) => string; caption: string }) {
+export function EntriesTable(props: { cov: Covenant; rows: AuditEntry[]; who: (s: string | null) => string; caption: string }) {
   const { cov, who } = props;
   return (
     <div class="table-wrap">
