@@ -1,5 +1,5 @@
 // The one Hono app, for every runtime. A request goes:
-//   inject (config, db, clock, request id) -> authenticate (/v1) -> jsonBody (size, type, parse)
+//   inject (config, db, clock, request id) -> authenticate (/v1) -> wellFormedQuery -> jsonBody (size, type, parse)
 //   -> route (zod validation -> covenant decision -> unitOfWork: effect + audit in one transaction)
 //   -> onError (problem+json; a refused authenticated request is audit-logged there)
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -13,7 +13,7 @@ import { disclosureRoutes } from './disclosures/routes';
 import { authenticate } from './auth/middleware';
 import type { AppEnv, Deps } from './config';
 import { Problem, problemResponse } from './errors';
-import { inject, jsonBody } from './http/middleware';
+import { inject, jsonBody, wellFormedQuery } from './http/middleware';
 import { fieldErrors, fieldName } from './http/schemas';
 import { recordRejection } from './http/unit-of-work';
 import { lookupRoutes } from './lookups/routes';
@@ -48,6 +48,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   // Authenticate before reading the body: a stranger's body is never parsed, and a partner's
   // broken body (malformed, wrong type, too large) is a logged attempt that burns its token.
   app.use('/v1/*', authenticate());
+  app.use('/v1/*', wellFormedQuery());
   app.use('/v1/*', jsonBody());
 
   systemRoutes(app);
@@ -65,7 +66,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description:
-      'A JWT signed (ES256 or EdDSA) by the partner system key listed in keys/<partner>.jwks.json: iss = partner id, sub = the professional, aud = the hub id, role, unique jti, exp at most 5 minutes after iat. One token per request.',
+      'A JWT signed (ES256 or EdDSA) by the partner system key listed in keys/<partner>.jwks.json: iss = partner id, sub = the professional, aud = the hub id, role (one of the covenant), unique jti, exp at most 5 minutes after iat; at most 8 KiB, text claims at most 200 characters without U+0000. One token per request.',
   });
   app.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',
@@ -77,7 +78,10 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   }));
   app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'kenbaar API', ...(options.docsAssetsBase ? { baseUrl: options.docsAssetsBase } : {}) }));
 
-  app.notFound((c) => problemResponse(new Problem('not-found', `No route ${c.req.method} ${c.req.path}`), c.req.path));
+  // Thrown, not answered here: onError logs an authenticated partner's request for a route that does not exist.
+  app.notFound((c) => {
+    throw new Problem('not-found', `No route ${c.req.method} ${c.req.path}`);
+  });
 
   app.onError(async (err, c) => {
     let problem: Problem;

@@ -10,6 +10,7 @@
  * Error messages never echo the input: these functions decode key material and
  * pseudonyms, and error messages end up in logs.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 
 const HEX_DIGITS = '0123456789abcdef';
 
@@ -161,4 +162,55 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
   return diff === 0;
+}
+
+/**
+ * U+0000, or a UTF-16 surrogate without its partner: what PostgreSQL `text` and `jsonb` cannot
+ * hold (NUL is refused outright; a lone surrogate has no UTF-8 form and would be silently replaced).
+ */
+const NOT_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Whether `s` is text the database can store exactly as given. */
+export function isWellFormedText(s: string): boolean {
+  return !NOT_TEXT.test(s);
+}
+
+const ESCAPE = /[\\\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * JSON-style escapes for a backslash, control characters and lone surrogates (`\u0000`, `\ud800`,
+ * `\\`); everything else is kept. One-to-one, so two different inputs never look the same.
+ */
+export function escapeText(s: string): string {
+  return s.replace(ESCAPE, (ch) => (ch === '\\' ? '\\\\' : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/**
+ * A string we cannot trust (a claim of a token we refused, a request path), made storable and
+ * bounded: escaped ({@link escapeText}); when that is longer than `max` characters, its first part
+ * followed by the length and a SHA-256 prefix of the whole escaped value, so a 1 MB claim costs the
+ * log a few hundred bytes and two attempts with the same value can still be told apart.
+ */
+export function untrustedText(s: string, max = 200): string {
+  const escaped = escapeText(s);
+  if (escaped.length <= max) return escaped;
+  const tail = `… [${s.length} chars, sha256 ${toHex(sha256(utf8(escaped))).slice(0, 16)}]`;
+  let cut = Math.max(0, max - tail.length);
+  // Never split a surrogate pair: half of one is exactly what cannot be stored.
+  if (cut > 0 && /[\ud800-\udbff]/.test(escaped[cut - 1]!)) cut--;
+  return escaped.slice(0, cut) + tail;
+}
+
+/** JSON.stringify's escapes of U+0000 and lone surrogates, which PostgreSQL's jsonb refuses. */
+const JSON_NOT_TEXT = /\\u0000|\\ud[89a-f]/i;
+const escapeNotText = (_key: string, v: unknown) => (typeof v === 'string' && !isWellFormedText(v) ? escapeText(v) : v);
+
+/**
+ * JSON for a `jsonb` parameter that PostgreSQL will always accept: every string value that is not
+ * well-formed text is escaped ({@link escapeText}). The common case (nothing to escape) costs one
+ * scan of the serialised text on top of JSON.stringify.
+ */
+export function storableJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return JSON_NOT_TEXT.test(json) ? JSON.stringify(value, escapeNotText) : json;
 }

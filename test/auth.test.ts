@@ -187,6 +187,52 @@ describe(`partner authentication (${dbKind})`, () => {
     await expectRefused(hub, await craft(hub, { claims: { [claim]: value } }), 'missing-claim');
   });
 
+  describe('a claim the database could not store (U+0000, a lone surrogate) or a huge one', () => {
+    const HOSTILE: [string, string, string][] = [
+      ['U+0000', 'a\u0000b', 'a\\u0000b'],
+      ['a lone high surrogate', 'a\ud800b', 'a\\ud800b'],
+      ['a lone low surrogate', 'a\udc00b', 'a\\udc00b'],
+    ];
+    const gemeenteKey = async () => (await partnerKey('gemeente')).privateJwk;
+    const tokens: Record<string, (hub: TestHub, v: string) => Promise<string>> = {
+      iss: async (hub, v) => craft(hub, { iss: v, key: await gemeenteKey() }),
+      kid: async (hub, v) => craft(hub, { header: { kid: v } }),
+      sub: (hub, v) => craft(hub, { claims: { sub: v } }),
+      role: (hub, v) => craft(hub, { claims: { role: v } }),
+      jti: (hub, v) => craft(hub, { claims: { jti: v } }),
+    };
+
+    for (const [claim, make] of Object.entries(tokens)) {
+      it.each(HOSTILE)(`a token whose ${claim} holds %s is refused (invalid-claim, naming token.${claim}) and logged with the claim escaped`, async (_name, bad, escaped) => {
+        const res = await expectRefused(hub, await make(hub, bad), 'invalid-claim');
+        expect(res.body.errors).toEqual([{ field: `token.${claim}`, reason: expect.any(String) }]);
+        const [entry] = await auditOf(hub, res.requestId);
+        expect((entry!.detail as { claimed: Record<string, string> }).claimed[claim]).toBe(escaped);
+      });
+    }
+
+    it('a token whose sub is longer than 200 characters is refused naming token.sub; the log keeps a bounded form', async () => {
+      const res = await expectRefused(hub, await craft(hub, { claims: { sub: 's'.repeat(2_000) } }), 'invalid-claim');
+      expect(res.body.errors).toEqual([{ field: 'token.sub', reason: expect.stringMatching(/200/) }]);
+      const [entry] = await auditOf(hub, res.requestId);
+      const sub = (entry!.detail as { claimed: { sub: string } }).claimed.sub;
+      expect(sub.length).toBeLessThanOrEqual(200);
+      expect(sub).toMatch(/^s+… \[2000 chars, sha256 [0-9a-f]{16}\]$/);
+    });
+
+    it('a 1 MB token (a 1 MB claim) is refused as malformed before it is decoded; the log entry stays small', async () => {
+      const res = await expectRefused(hub, await craft(hub, { claims: { sub: 'x'.repeat(1_000_000) } }), 'malformed-token');
+      expect(JSON.stringify(await auditOf(hub, res.requestId)).length).toBeLessThan(2_000);
+    });
+  });
+
+  it('a token for a role the covenant does not know at all is refused as such (unknown-role) and logged with the role', async () => {
+    const res = await expectRefused(hub, await craft(hub, { claims: { role: 'superuser' } }), 'unknown-role');
+    expect(res.body.errors).toEqual([{ field: 'token.role', reason: expect.stringMatching(/superuser/) }]);
+    const [entry] = await auditOf(hub, res.requestId);
+    expect(entry!.detail).toMatchObject({ claimed: { iss: 'gemeente', sub: 'gemeente-user', role: 'superuser' } });
+  });
+
   it('a token whose payload was altered after signing is refused and logged', async () => {
     const [header, payload, signature] = (await craft(hub, { claims: { role: 'professional' } })).split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as Record<string, unknown>;

@@ -3,29 +3,18 @@
 // uses up the token (a refused request cannot be retried with the same jti).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbKind, startTestHub, type TestHub } from './support/hub';
-import { auditOf, registrationRow, send, storedRows, tokenFor, type Request, type Sent } from './support/http';
+import { auditOf, expectRefusedAttempt, registrationRow, send, storedRows, tokenFor, type As, type Refusal, type Request, type Sent } from './support/http';
 import { contact, person } from './support/people';
 
 const DAY_MS = 86_400_000;
 /** Small enough to exceed cheaply, large enough for a 10,001-item batch to reach the count check. */
 const MAX_BODY_BYTES = 2_000_000;
 
-type As = readonly [partner: string, role: string];
 const PROCESREGISSEUR: As = ['gemeente', 'procesregisseur'];
 const VZ_SYSTEM: As = ['verslavingszorg', 'partner-system'];
 
 const goodRegistration = () => ({ subject: person().subject, category: 'procesregie', contact: contact('Procesregie ZVH') });
 const goodLookup = () => ({ subject: person().subject, purpose: 'procesregie-casus-op-maat', caseRef: 'ZVH-2026-0100' });
-
-type Expected = {
-  status: number;
-  type: string;
-  /** The field the problem must name in `errors`, and what it must say about it. */
-  field?: string;
-  reason?: RegExp;
-  /** The covenant rule a 403 must name. */
-  rule?: string;
-};
 
 describe(`bad input (${dbKind})`, () => {
   let hub: TestHub;
@@ -40,27 +29,7 @@ describe(`bad input (${dbKind})`, () => {
   }
 
   /** The refusal, its problem, nothing stored, and the attempt in the audit log under the actor. */
-  async function expectRejected(who: As, req: Omit<Request, 'token'>, want: Expected) {
-    const before = await storedRows(hub);
-    const res = await as(who, req);
-    expect(res.status).toBe(want.status);
-    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ type: want.type, status: want.status });
-    if (want.field !== undefined) {
-      expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: want.field, reason: expect.stringMatching(want.reason ?? /./) })]));
-    }
-    if (want.rule !== undefined) expect(res.body.rule).toBe(want.rule);
-    expect(await storedRows(hub)).toEqual(before);
-
-    const entries = await auditOf(hub, res.requestId);
-    expect(entries.length).toBeGreaterThan(0);
-    for (const e of entries) {
-      expect(e).toMatchObject({ actorPartner: who[0], actorRole: who[1] });
-      expect(['rejected', 'denied']).toContain(e.outcome);
-    }
-    if (want.rule !== undefined) expect(entries.map((e) => e.rule)).toContain(want.rule);
-    return res;
-  }
+  const expectRejected = (who: As, req: Omit<Request, 'token'>, want: Refusal) => expectRefusedAttempt(hub, who, req, want);
 
   const register = (body: unknown): Omit<Request, 'token'> => ({ method: 'POST', path: '/v1/registrations', json: body });
   const lookup = (body: unknown): Omit<Request, 'token'> => ({ method: 'POST', path: '/v1/lookups', json: body });
@@ -282,6 +251,39 @@ describe(`bad input (${dbKind})`, () => {
 
     it('ending a registration by an id that is not a UUID is refused 400 naming id', async () => {
       await expectRejected(VZ_SYSTEM, { method: 'DELETE', path: '/v1/registrations/12345' }, { status: 400, type: '/problems/invalid-request', field: 'id' });
+    });
+  });
+
+  describe('cursors and limits are canonical non-negative integers, nothing else', () => {
+    // Each spells a number some parser would accept (hex, exponent, sign, leading zero, fraction,
+    // padding) or none at all, or one beyond what a cursor can be (2^53 and more).
+    const NOT_CANONICAL = ['0x10', '1e3', '', '-1', '01', '+1', '1.5', '%201', '1%20', '99999999999999999999', '9007199254740992', 'Infinity', 'NaN'];
+    const PRIVACY_OFFICER: As = ['gemeente', 'privacy-officer'];
+    const BROKER: As = ['zorg-en-veiligheidshuis', 'informatiemakelaar'];
+
+    it.each(NOT_CANONICAL)('after=%s on the match feed is refused 400 naming after, and logged', async (v) => {
+      await expectRejected(VZ_SYSTEM, { method: 'GET', path: `/v1/matches?after=${v}` }, { status: 400, type: '/problems/invalid-request', field: 'after' });
+    });
+
+    it.each(NOT_CANONICAL)('after=%s on the audit entries is refused 400 naming after, and logged', async (v) => {
+      await expectRejected(PRIVACY_OFFICER, { method: 'GET', path: `/v1/audit/entries?after=${v}` }, { status: 400, type: '/problems/invalid-request', field: 'after' });
+    });
+
+    it.each([...NOT_CANONICAL, '0', '1001'])('limit=%s on the match feed and the audit entries is refused 400 naming limit, and logged', async (v) => {
+      await expectRejected(VZ_SYSTEM, { method: 'GET', path: `/v1/matches?limit=${v}` }, { status: 400, type: '/problems/invalid-request', field: 'limit' });
+      await expectRejected(PRIVACY_OFFICER, { method: 'GET', path: `/v1/audit/entries?limit=${v}` }, { status: 400, type: '/problems/invalid-request', field: 'limit' });
+    });
+
+    it.each([...NOT_CANONICAL, '0', '501'])('limit=%s on the disclosure list is refused 400 naming limit, and logged', async (v) => {
+      await expectRejected(BROKER, { method: 'GET', path: `/v1/disclosures?limit=${v}` }, { status: 400, type: '/problems/invalid-request', field: 'limit' });
+    });
+
+    it('canonical values are accepted: after 0 and 12, limits 1 and the maximum, and the defaults', async () => {
+      for (const q of ['after=0', 'after=12&limit=1', 'limit=1000', '', 'after=9007199254740991']) {
+        expect((await as(VZ_SYSTEM, { method: 'GET', path: `/v1/matches?${q}` })).status).toBe(200);
+        expect((await as(PRIVACY_OFFICER, { method: 'GET', path: `/v1/audit/entries?${q}` })).status).toBe(200);
+      }
+      expect((await as(BROKER, { method: 'GET', path: '/v1/disclosures?limit=500' })).status).toBe(200);
     });
   });
 

@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
 import type { JWK } from 'jose';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditEntries, checkpoints } from '../schema/index';
 import { bundleWorkerConfig } from '../scripts/bundle-worker-config';
@@ -27,6 +26,7 @@ import { generateSigningKeySecret } from '../src/signing';
 import { buildWorkerConfig } from '../src/worker/config';
 import type { ExecutionContext, WorkerEnv } from '../src/worker/env';
 import { CRON_JOBS, createWorker } from '../src/worker/worker';
+import { adminExec } from './support/hub';
 import { contact, person } from './support/people';
 
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
@@ -48,9 +48,7 @@ async function freePort(): Promise<number> {
 /** A fresh, migrated database on the server; `drop` removes it again. */
 async function freshDatabase(serverUrl: string): Promise<{ url: string; database: Database; drop: () => Promise<void> }> {
   const name = `kenbaar_w_${crypto.randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
+  await adminExec(serverUrl, `create database ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   // Hyperdrive's local proxy insists on a password in the connection string; trust auth ignores it.
@@ -61,9 +59,7 @@ async function freshDatabase(serverUrl: string): Promise<{ url: string; database
     database,
     drop: async () => {
       await database.close();
-      const a = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      await a.unsafe(`drop database if exists ${name} with (force)`);
-      await a.end();
+      await adminExec(serverUrl, `drop database if exists ${name} with (force)`);
     },
   };
 }

@@ -5,7 +5,7 @@ import { decideAction } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { toBase64Url } from '../encoding';
 import { Problem } from '../errors';
-import { problemResponses, SubjectSchema } from '../http/schemas';
+import { problemResponses, queryInt, SubjectSchema } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { hubPseudonyms } from '../pseudonym/hub-key';
 import { parseSubject } from '../pseudonym/pseudonymise';
@@ -44,8 +44,8 @@ const entriesRoute = createRoute({
   request: {
     query: z.object({
       subject: SubjectSchema.optional(),
-      after: z.coerce.number().int().min(0).default(0),
-      limit: z.coerce.number().int().min(1).max(1000).default(100),
+      after: queryInt({}, 0),
+      limit: queryInt({ min: 1, max: 1000 }, 100),
     }),
   },
   responses: {

@@ -10,7 +10,7 @@ import { and, asc, desc, eq, gt, isNull, lte, sql } from 'drizzle-orm';
 import { auditEntries, checkpoints, logHead } from '../../schema/index';
 import { rowsOf, type Db, type Queryable } from '../db/types';
 import { tokenKey } from '../auth/replay';
-import { fromHex, toHex } from '../encoding';
+import { fromHex, storableJson, toHex } from '../encoding';
 import { appendLeaves, EMPTY_ROOT, frontierRoot, leafHash } from './merkle';
 import { leafInput, type AuditContext, type AuditEntry, type AuditInput } from './entry';
 
@@ -19,7 +19,7 @@ export type TokenClaim = { jti: string; partner: string; exp: Date };
 
 /**
  * Append entries in ONE statement, whatever their number: the rows travel as a single JSON
- * parameter (the same on PGlite and postgres.js, and far cheaper to build than a multi-row VALUES).
+ * parameter (the same on PGlite and node-postgres, and far cheaper to build than a multi-row VALUES).
  * With `claim`, the same statement also takes the token's jti; when the jti was used before it
  * writes nothing and returns false (a replay), so claiming costs no extra round trip.
  */
@@ -30,7 +30,8 @@ export async function appendAudit(
   claim?: TokenClaim,
 ): Promise<boolean> {
   if (inputs.length === 0) return true;
-  const rows = JSON.stringify(
+  // Whatever a detail quotes (a request path, a field name) can be stored: no append fails on text.
+  const rows = storableJson(
     inputs.map((i) => ({
       action: i.action,
       subject: i.subject ?? null,

@@ -1,5 +1,6 @@
 // Bearer-token middleware for /v1: verifies the partner JWT and puts the actor in the context.
-// Every failure is an audit entry before the 401 goes out.
+// Every failure is an audit entry before the 401 goes out. A role the covenant does not know at all
+// is such a failure too: the token is genuine, but it is not a credential under this covenant.
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
@@ -19,12 +20,16 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
         maxLifetimeSeconds: config.limits.tokenMaxLifetimeSeconds,
         clockSkewSeconds: config.limits.clockSkewSeconds,
       });
+      const { role } = verified.actor;
+      if (!config.covenant.roles.has(role)) {
+        throw new AuthError('unknown-role', `Role "${role}" is not a role of covenant ${config.covenant.id}`, { iss: verified.actor.partner, sub: verified.actor.sub, role }, 'role');
+      }
       c.set('actor', verified.actor);
       c.set('token', { jti: verified.jti, exp: verified.exp });
     } catch (e) {
       if (!(e instanceof AuthError)) throw e;
       await recordAuthFailure(c, e);
-      throw new Problem('unauthenticated', e.message, { reason: e.reason });
+      throw new Problem('unauthenticated', e.message, { reason: e.reason, ...(e.claim ? { errors: [{ field: `token.${e.claim}`, reason: e.message }] } : {}) });
     }
     await next();
   };

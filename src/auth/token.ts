@@ -3,9 +3,17 @@
 // and pin the algorithms, so `alg: none` and HMAC-with-a-public-key confusion cannot get in.
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import type { Actor } from '../covenant/index';
+import { isWellFormedText, untrustedText } from '../encoding';
 import type { PartnerKeyring } from './keyring';
 
 export const PARTNER_ALGS = ['ES256', 'EdDSA'] as const;
+
+/** A token is a few hundred bytes; anything near this is not one of ours, and is not decoded. */
+export const MAX_TOKEN_LENGTH = 8192;
+/** Every text claim (iss, sub, role, jti, and kid in the header) is at most this long. */
+export const MAX_CLAIM_LENGTH = 200;
+const TEXT_CLAIMS = ['iss', 'kid', 'sub', 'role', 'jti'] as const;
+type TextClaim = (typeof TEXT_CLAIMS)[number];
 
 export type VerifiedToken = { actor: Actor; jti: string; exp: Date };
 
@@ -22,16 +30,26 @@ export type AuthFailureReason =
   | 'issued-in-future'
   | 'lifetime-too-long'
   | 'missing-claim'
+  | 'invalid-claim'
+  | 'unknown-role'
   | 'replayed-jti';
 
 export class AuthError extends Error {
+  /**
+   * What the token claimed, for the audit entry only and never trusted for anything else: escaped
+   * and bounded (`untrustedText`), so a NUL or a 1 MB claim is still logged.
+   */
+  readonly claimed: Partial<Record<TextClaim, string>>;
+
   constructor(
     readonly reason: AuthFailureReason,
     message: string,
-    /** Unverified hints for the audit entry; never trusted for anything else. */
-    readonly claimed: { iss?: string; kid?: string; sub?: string } = {},
+    claimed: Partial<Record<TextClaim, string>> = {},
+    /** The claim that is wrong, when one is (`token.sub`): named in the problem like a body field. */
+    readonly claim?: TextClaim,
   ) {
     super(message);
+    this.claimed = Object.fromEntries(Object.entries(claimed).map(([k, v]) => [k, untrustedText(v, MAX_CLAIM_LENGTH)]));
   }
 }
 
@@ -47,6 +65,7 @@ export async function verifyPartnerToken(
   keyring: PartnerKeyring,
   policy: TokenPolicy,
 ): Promise<VerifiedToken> {
+  if (token.length > MAX_TOKEN_LENGTH) throw new AuthError('malformed-token', `The bearer token is longer than ${MAX_TOKEN_LENGTH} characters`);
   let header: ReturnType<typeof decodeProtectedHeader>;
   let unverified: ReturnType<typeof decodeJwt>;
   try {
@@ -55,11 +74,15 @@ export async function verifyPartnerToken(
   } catch {
     throw new AuthError('malformed-token', 'The bearer token is not a JWT');
   }
-  const claimed = {
-    ...(typeof unverified.iss === 'string' ? { iss: unverified.iss } : {}),
-    ...(typeof header.kid === 'string' ? { kid: header.kid } : {}),
-    ...(typeof unverified.sub === 'string' ? { sub: unverified.sub } : {}),
-  };
+  const texts: Record<TextClaim, unknown> = { iss: unverified.iss, kid: header.kid, sub: unverified.sub, role: unverified.role, jti: unverified.jti };
+  const claimed = Object.fromEntries(TEXT_CLAIMS.flatMap((k) => (typeof texts[k] === 'string' ? [[k, texts[k]]] : []))) as Partial<Record<TextClaim, string>>;
+  // Before anything looks a claim up or echoes it: text the database can store, of sane length.
+  for (const k of TEXT_CLAIMS) {
+    const v = claimed[k];
+    if (v !== undefined && (!isWellFormedText(v) || v.length > MAX_CLAIM_LENGTH)) {
+      throw new AuthError('invalid-claim', `Claim ${k} must be text without U+0000 or unpaired surrogates, at most ${MAX_CLAIM_LENGTH} characters`, claimed, k);
+    }
+  }
   if (!PARTNER_ALGS.includes(header.alg as (typeof PARTNER_ALGS)[number])) {
     throw new AuthError('unsupported-alg', `Algorithm ${String(header.alg)} is not accepted; use ES256 or EdDSA`, claimed);
   }
@@ -109,12 +132,8 @@ export async function verifyPartnerToken(
   // non-empty strings (a numeric sub would reach the audit log as the acting person).
   const { role, jti, sub } = payload;
   if (typeof role !== 'string' || role.length === 0) throw new AuthError('missing-claim', 'Claim role is missing', claimed);
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200) {
-    throw new AuthError('missing-claim', 'Claim sub must be a non-empty string of at most 200 characters', claimed);
-  }
-  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 200) {
-    throw new AuthError('missing-claim', 'Claim jti must be a non-empty string of at most 200 characters', claimed);
-  }
+  if (typeof sub !== 'string' || sub.length === 0) throw new AuthError('missing-claim', 'Claim sub must be a non-empty string', claimed);
+  if (typeof jti !== 'string' || jti.length === 0) throw new AuthError('missing-claim', 'Claim jti must be a non-empty string', claimed);
   return {
     actor: { partner: iss, sub, role },
     jti,

@@ -14,6 +14,7 @@ import { unseal } from '../disclosures/at-rest';
 import { markOverdue } from '../disclosures/service';
 import { verifySignedBy } from '../disclosures/signed';
 import { Problem } from '../errors';
+import { text } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { challengeOf, decisionChallenge, decisionOptions, PasskeyError, passkeyProof, verifyAssertion, type RelyingParty } from '../staff/passkeys';
 import { credentialsOf, getCredential, touchCredential } from '../staff/repo';
@@ -301,9 +302,9 @@ export function brokerRoutes(app: Hono<ConsoleEnv>, rp: (c: Context<ConsoleEnv>)
 
   const PrepareBody = z.object({
     outcome: z.enum(['approve', 'reject']),
-    categories: z.array(z.string().min(1).max(80)).max(20).default([]),
+    categories: z.array(text(80)).max(20).default([]),
     validUntil: z.enum(['', '24', '72']).default(''),
-    reason: z.string().max(5000).default(''),
+    reason: text(5000, 0).default(''),
   });
 
   const fail = async (c: Context<ConsoleEnv>, id: string, reason: string, message: string, status: 400 | 403 | 404 = 400) => {
@@ -348,9 +349,9 @@ export function brokerRoutes(app: Hono<ConsoleEnv>, rp: (c: Context<ConsoleEnv>)
     hub: z.string(),
     request: z.uuid(),
     outcome: z.enum(['approve', 'reject']),
-    categories: z.array(z.string().min(1).max(80)).min(1).max(20).optional(),
+    categories: z.array(text(80)).min(1).max(20).optional(),
     validUntil: z.iso.datetime({ offset: true }).optional(),
-    reason: z.string().min(1).max(5000).optional(),
+    reason: text(5000).optional(),
     partner: z.string(),
     role: z.string(),
     sub: z.string(),

@@ -15,6 +15,7 @@ import { decideAction, type Covenant } from '../covenant/index';
 import type { Queryable } from '../db/types';
 import { storedSubjects } from '../disclosures/service';
 import { Problem } from '../errors';
+import { text } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { InvalidSubjectError } from '../pseudonym/pseudonymise';
 import { computeSignals, type Signal } from '../oversight/signals';
@@ -114,15 +115,16 @@ export function EntriesTable(props: { cov: Covenant; rows: AuditEntry[]; who: (s
   );
 }
 
-const text = (max: number) => z.string().trim().max(max).optional().transform((v) => (v ? v : undefined)).catch(undefined);
+/** A search field: empty is absent; anything not storable as text (U+0000, lone surrogates) is ignored. */
+const searchField = (max: number) => text(max, 0).optional().transform((v) => (v?.trim() ? v.trim() : undefined)).catch(undefined);
 const LogFilter = z.object({
-  professional: text(200),
-  organisation: text(80),
-  role: text(80),
-  action: text(80),
-  outcome: text(20),
-  purpose: text(80),
-  caseRef: text(100),
+  professional: searchField(200),
+  organisation: searchField(80),
+  role: searchField(80),
+  action: searchField(80),
+  outcome: searchField(20),
+  purpose: searchField(80),
+  caseRef: searchField(100),
   from: z.iso.date().optional().catch(undefined),
   to: z.iso.date().optional().catch(undefined),
   before: z.coerce.number().int().positive().optional().catch(undefined),
@@ -226,7 +228,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     ),
   );
 
-  const SubjectForm = z.object({ subject: z.string().min(1).max(100) });
+  const SubjectForm = z.object({ subject: text(100) });
 
   async function report(c: ConsoleContext) {
     const { config, clock } = c.var;
@@ -397,7 +399,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     );
   });
 
-  const ReviewForm = z.object({ signal: z.string().min(3).max(300), note: z.string().trim().min(1).max(2000), dagen: z.enum(['1', '7', '30']).default('7') });
+  const ReviewForm = z.object({ signal: text(300), note: text(2000).refine((n) => n.trim().length > 0), dagen: z.enum(['1', '7', '30']).default('7') });
 
   app.post('/signalen/beoordelen', async (c) => {
     const form = ReviewForm.safeParse(await c.req.parseBody());

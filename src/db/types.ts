@@ -1,5 +1,5 @@
 // The database as the core sees it: a drizzle Postgres database, whichever driver is behind it
-// (PGlite embedded, postgres.js on Node, postgres.js over Hyperdrive in workerd).
+// (PGlite embedded; node-postgres on Node and over Hyperdrive in workerd: src/db/postgres.ts).
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
 import type * as schema from '../../schema/index';
@@ -10,8 +10,8 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 /** Anything that runs queries: the database or an open transaction. */
 export type Queryable = Db | Tx;
 
-/** Raw SQL rows, normalised across drivers (PGlite returns `{ rows }`, postgres.js an array). */
+/** Raw SQL rows (PGlite and node-postgres both answer `{ rows }`). */
 export async function rowsOf<T>(q: Queryable, query: SQL): Promise<T[]> {
-  const result = (await q.execute(query)) as unknown;
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+  const result = (await q.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
 }

@@ -5,7 +5,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { decodeProtectedHeader, errors } from 'jose';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
-import { problemResponses } from '../http/schemas';
+import { problemResponses, text } from '../http/schemas';
 import { deny, unitOfWork } from '../http/unit-of-work';
 import { verifyGrant, type VerifiedGrant } from './grant';
 import { getGrant, getRequest, handoverOfRequest, insertHandover, pendingHandoverOfRequest, wipeHandover } from './repo';
@@ -21,7 +21,7 @@ const postRoute = createRoute({
   security: [{ partnerJwt: [] }],
   request: {
     params: z.object({ grantId: z.uuid() }),
-    body: { required: true, content: { 'application/json': { schema: z.strictObject({ grant: z.string().max(10_000), content: CompactJwe }).openapi('HandoverInput') } } },
+    body: { required: true, content: { 'application/json': { schema: z.strictObject({ grant: text(10_000), content: CompactJwe }).openapi('HandoverInput') } } },
   },
   responses: {
     202: { description: 'Relayed: waiting for the requester', content: { 'application/json': { schema: z.object({ handover: z.uuid(), expiresAt: z.string(), bytes: z.number().int() }) } } },

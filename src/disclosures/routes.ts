@@ -6,7 +6,7 @@ import { disclosureRequests } from '../../schema/index';
 import { decideAction } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
-import { problemResponses } from '../http/schemas';
+import { problemResponses, queryInt, text } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { decisionsOf, getRequest, grantOfRequest, insertRequest, listRequests, type GrantRow } from './repo';
 import { CompactJws, DisclosureSchema, GrantSchema, parsePayload, PasskeyProofSchema, RequestPayloadSchema } from './schemas';
@@ -45,11 +45,11 @@ const listRoute = createRoute({
   request: {
     query: z.object({
       status: z.enum(['pending', 'approved', 'rejected']).optional(),
-      purpose: z.string().max(80).optional(),
-      holder: z.string().max(80).optional(),
-      requester: z.string().max(80).optional(),
+      purpose: text(80).optional(),
+      holder: text(80).optional(),
+      requester: text(80).optional(),
       urgency: z.enum(['regular', 'emergency']).optional(),
-      limit: z.coerce.number().int().min(1).max(500).default(100),
+      limit: queryInt({ min: 1, max: 500 }, 100),
     }),
   },
   responses: { 200: { description: 'Requests', content: { 'application/json': { schema: z.object({ requests: z.array(DisclosureSchema) }) } } }, ...problemResponses(400, 401, 403) },

@@ -1,34 +1,34 @@
 // Wire schemas of the disclosure API and of the signed documents partners send.
 import { z } from '@hono/zod-openapi';
 import { Problem } from '../errors';
-import { CaseRefSchema, fieldErrors, fieldName, SubjectSchema } from '../http/schemas';
+import { CaseRefSchema, fieldErrors, fieldName, SubjectSchema, text } from '../http/schemas';
 
 export const CompactJws = z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'not a compact JWS').max(100_000);
 
 export const RequestPayloadSchema = z.strictObject({
-  sub: z.string().min(1).max(200),
+  sub: text(200),
   iat: z.number().int().positive(),
-  jti: z.string().min(1).max(200),
+  jti: text(200),
   subject: SubjectSchema,
-  holder: z.string().min(1).max(80),
-  purpose: z.string().min(1).max(80),
-  legalBasis: z.string().min(1).max(300),
-  categories: z.array(z.string().min(1).max(80)).min(1).max(20),
+  holder: text(80),
+  purpose: text(80),
+  legalBasis: text(300),
+  categories: z.array(text(80)).min(1).max(20),
   caseRef: CaseRefSchema,
-  justification: z.string().max(20_000),
+  justification: text(20_000, 0),
   urgency: z.enum(['regular', 'emergency']),
 });
 
 export const DecisionPayloadSchema = z
   .strictObject({
-    sub: z.string().min(1).max(200),
+    sub: text(200),
     iat: z.number().int().positive(),
-    jti: z.string().min(1).max(200),
+    jti: text(200),
     request: z.uuid(),
     outcome: z.enum(['approve', 'reject']),
-    categories: z.array(z.string().min(1).max(80)).min(1).max(20).optional(),
+    categories: z.array(text(80)).min(1).max(20).optional(),
     validUntil: z.iso.datetime({ offset: true }).optional(),
-    reason: z.string().min(1).max(5000).optional(),
+    reason: text(5000).optional(),
   })
   .refine((d) => d.outcome === 'approve' || d.reason !== undefined, { message: 'a rejection needs a reason', path: ['reason'] });
 

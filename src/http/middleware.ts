@@ -2,7 +2,10 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, Deps } from '../config';
+import { untrustedText } from '../encoding';
 import { Problem } from '../errors';
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Puts config, db and clock into the context. The provider may build them per request (workerd). */
 export function inject(provide: (c: Context<AppEnv>) => Deps | Promise<Deps>): MiddlewareHandler<AppEnv> {
@@ -19,7 +22,11 @@ export function inject(provide: (c: Context<AppEnv>) => Deps | Promise<Deps>): M
   };
 }
 
-/** Bodies are JSON, parse cleanly, and stay under the configured size; else a clear 4xx. */
+/**
+ * Bodies are JSON in UTF-8 (a leading byte-order mark is dropped), parse cleanly, and stay under the
+ * configured size; else a clear 4xx. Bytes that are not UTF-8 are refused here rather than silently
+ * turned into U+FFFD; what the JSON says (a `\u0000` escape, say) is for the route's schema.
+ */
 export function jsonBody(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (c.req.method !== 'POST' && c.req.method !== 'PUT' && c.req.method !== 'PATCH') return next();
@@ -37,12 +44,50 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
       if (type !== 'application/json' && !type.endsWith('+json')) {
         throw new Problem('unsupported-media-type', `Content-Type ${type || '(none)'} is not accepted; send application/json`);
       }
+      let body: string;
       try {
-        await c.req.json();
+        body = utf8Decoder.decode(await c.req.arrayBuffer());
+      } catch {
+        throw new Problem('malformed-json', 'The body is not valid UTF-8');
+      }
+      try {
+        JSON.parse(body);
       } catch {
         throw new Problem('malformed-json', 'The body is not valid JSON');
       }
       await next();
     });
   };
+}
+
+/**
+ * The query string is percent-encoded UTF-8 (`%ED%A0%80`, an encoded surrogate, is not): a parameter
+ * that does not decode is refused by name, instead of reaching a route as its raw spelling. What
+ * the decoded values may be (no U+0000 from `%00`, say) is for the route's schema.
+ */
+export function wellFormedQuery(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const url = c.req.url;
+    const start = url.indexOf('?');
+    if (start >= 0) {
+      for (const pair of url.slice(start + 1).split('#')[0]!.split('&')) {
+        const eq = pair.indexOf('=');
+        const [name, value] = eq < 0 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
+        const decodedName = decodes(name);
+        if (decodedName === undefined || decodes(value) === undefined) {
+          const field = untrustedText(decodedName ?? name, 100);
+          throw new Problem('invalid-request', `${field}: not percent-encoded UTF-8`, { errors: [{ field, reason: 'not percent-encoded UTF-8' }] });
+        }
+      }
+    }
+    await next();
+  };
+}
+
+function decodes(component: string): string | undefined {
+  try {
+    return decodeURIComponent(component.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
 }

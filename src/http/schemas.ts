@@ -1,6 +1,28 @@
 // Wire schemas shared by several routes. Strict objects: an unknown field is an error, not ignored.
 import { z } from '@hono/zod-openapi';
+import { isWellFormedText, untrustedText } from '../encoding';
 import { InvalidSubjectError, parseSubject } from '../pseudonym/pseudonymise';
+
+/**
+ * A free-text field of a request: between `min` and `max` characters of well-formed text, i.e.
+ * without U+0000 or a lone surrogate, which PostgreSQL cannot store. Every free-form string a
+ * request carries (body, query, signed documents) is one of these; the others (uuid, e-mail, phone,
+ * subject, JWS, date-time) admit only ASCII patterns to begin with.
+ */
+export const text = (max: number, min = 1) =>
+  z.string().min(min).max(max).refine(isWellFormedText, 'contains U+0000 or an unpaired surrogate: not storable text');
+
+/**
+ * A cursor or count in a query string: a non-negative integer in canonical decimal ("0", "17"; not
+ * "017", "+1", "1e3", "0x10", "1.5" or ""), so one value has one spelling, within [min, max].
+ */
+export const queryInt = (bounds: { min?: number; max?: number }, fallback: number) =>
+  z
+    .string()
+    .regex(/^(0|[1-9][0-9]*)$/, 'must be a non-negative integer in plain decimal (no sign, leading zero, fraction, exponent or hex)')
+    .transform(Number)
+    .pipe(z.number().int().min(bounds.min ?? 0).max(bounds.max ?? Number.MAX_SAFE_INTEGER))
+    .default(fallback);
 
 export const SubjectSchema = z
   .string()
@@ -17,11 +39,11 @@ export const SubjectSchema = z
     example: 'q0Jm3xV9d2b7o1kzX5aY8sQwEr4tUiOpLk6jHgFdSa0',
   });
 
-export const CaseRefSchema = z.string().min(1).max(100).openapi({ description: 'The caller\'s own case reference (opaque to the hub)', example: 'ZVH-2026-0142' });
+export const CaseRefSchema = text(100).openapi({ description: 'The caller\'s own case reference (opaque to the hub)', example: 'ZVH-2026-0142' });
 
 export const ContactSchema = z
   .strictObject({
-    function: z.string().min(1).max(120).openapi({ example: 'Wijkagent Zwolle-Zuid' }),
+    function: text(120).openapi({ example: 'Wijkagent Zwolle-Zuid' }),
     phone: z.string().regex(/^\+?[0-9][0-9 ()-]{5,19}$/, 'not a phone number').optional(),
     email: z.email().max(200).optional(),
   })
@@ -44,13 +66,14 @@ export type FieldError = { path: (string | number)[]; reason: string };
 
 /**
  * What is wrong with a request, one entry per field. An unknown field (strict objects) is named
- * itself, so the partner's developer sees `items.3.foo: unknown field`, not a bare `(body)`.
+ * itself, so the partner's developer sees `items.3.foo: unknown field`, not a bare `(body)`. That
+ * name is the sender's and may be anything: it is escaped and bounded like any untrusted text.
  */
 export function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
   return issues.flatMap((i) => {
     const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
     return i.code === 'unrecognized_keys'
-      ? i.keys.map((key) => ({ path: [...path, key], reason: 'unknown field' }))
+      ? i.keys.map((key) => ({ path: [...path, untrustedText(key, 100)], reason: 'unknown field' }))
       : [{ path, reason: i.message }];
   });
 }

@@ -9,7 +9,11 @@ import { claimTokenId } from '../auth/replay';
 import { AuthError } from '../auth/token';
 import type { AppEnv } from '../config';
 import type { Queryable, Tx } from '../db/types';
+import { untrustedText } from '../encoding';
 import { Problem } from '../errors';
+
+/** A request path in an audit detail is the sender's text: escaped, and cut beyond this length. */
+const MAX_LOGGED_PATH = 300;
 
 export class Denial {
   constructor(readonly problem: Problem) {}
@@ -99,7 +103,7 @@ export async function recordAuthFailure(c: Context<AppEnv>, err: AuthError): Pro
       action: 'auth.failure',
       outcome: 'denied',
       rule: 'partner-authentication',
-      detail: { reason: err.reason, claimed: err.claimed, method: c.req.method, path: c.req.path },
+      detail: { reason: err.reason, claimed: err.claimed, method: c.req.method, path: untrustedText(c.req.path, MAX_LOGGED_PATH) },
     },
   ]);
   c.set('audited', true);
@@ -124,7 +128,7 @@ export async function recordRejection(c: Context<AppEnv>, problem: Problem): Pro
         rule: (problem.extensions.rule as string | undefined) ?? null,
         detail: {
           method: c.req.method,
-          path: c.req.path,
+          path: untrustedText(c.req.path, MAX_LOGGED_PATH),
           status: problem.status,
           type: problem.problemType,
           ...(problem.extensions.errors ? { errors: problem.extensions.errors } : {}),

@@ -4,7 +4,7 @@ import { decideAction, decidePurpose } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { toBase64Url } from '../encoding';
 import { Problem } from '../errors';
-import { CaseRefSchema, ContactSchema, DecisionSchema, problemResponses, SubjectSchema } from '../http/schemas';
+import { CaseRefSchema, ContactSchema, DecisionSchema, problemResponses, SubjectSchema, text } from '../http/schemas';
 import { deny, readThenLog } from '../http/unit-of-work';
 import { hubPseudonyms } from '../pseudonym/hub-key';
 import { parseSubject } from '../pseudonym/pseudonymise';
@@ -14,7 +14,7 @@ import { decideHits } from './lookup';
 const LookupInput = z
   .strictObject({
     subject: SubjectSchema,
-    purpose: z.string().min(1).max(80).openapi({ description: 'A purpose of the covenant (doelbinding)', example: 'procesregie-casus-op-maat' }),
+    purpose: text(80).openapi({ description: 'A purpose of the covenant (doelbinding)', example: 'procesregie-casus-op-maat' }),
     caseRef: CaseRefSchema,
   })
   .openapi('LookupInput');

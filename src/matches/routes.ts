@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { decideAction, decideMatchNotice } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
-import { ContactSchema, problemResponses } from '../http/schemas';
+import { ContactSchema, problemResponses, queryInt } from '../http/schemas';
 import { deny, readThenLog } from '../http/unit-of-work';
 import { matchFeed } from './repo';
 
@@ -26,8 +26,8 @@ const feedRoute = createRoute({
   security: [{ partnerJwt: [] }],
   request: {
     query: z.object({
-      after: z.coerce.number().int().min(0).default(0).openapi({ description: 'Return notices after this cursor' }),
-      limit: z.coerce.number().int().min(1).max(1000).default(100),
+      after: queryInt({}, 0).openapi({ description: 'Return notices after this cursor' }),
+      limit: queryInt({ min: 1, max: 1000 }, 100),
     }),
   },
   responses: {

@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { decideAction } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
-import { ContactSchema, fieldErrors, fieldName, problemResponses, SubjectSchema } from '../http/schemas';
+import { ContactSchema, fieldErrors, fieldName, problemResponses, SubjectSchema, text } from '../http/schemas';
 import { deny, unitOfWork } from '../http/unit-of-work';
 import { endRegistration, getRegistration } from './repo';
 import { checkItems, register, type ItemError, type Registered } from './service';
@@ -11,9 +11,9 @@ import { checkItems, register, type ItemError, type Registered } from './service
 const RegistrationInput = z
   .strictObject({
     subject: SubjectSchema,
-    category: z.string().min(1).max(80).openapi({ description: 'A registration category of the covenant', example: 'woonoverlast' }),
+    category: text(80).openapi({ description: 'A registration category of the covenant', example: 'woonoverlast' }),
     contact: ContactSchema,
-    reference: z.string().min(1).max(100).optional().openapi({ description: 'Your own opaque case reference' }),
+    reference: text(100).optional().openapi({ description: 'Your own opaque case reference' }),
     expiresAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'At most the covenant maximum for the category; defaults to it' }),
   })
   .openapi('RegistrationInput');

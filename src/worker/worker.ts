@@ -52,7 +52,7 @@ export function createWorker(bundle: WorkerBundle): Worker {
       try {
         return await app.fetch(request, scope, ctx);
       } finally {
-        // Only now: postgres.js refuses queries once end() was called, and the app's queries
+        // Only now: a pool refuses queries once end() was called, and the app's queries
         // (including onError's audit write for a refused request) are done when fetch returns.
         for (const connection of scope.opened) ctx.waitUntil(connection.close());
       }

@@ -1,6 +1,7 @@
 // Raw HTTP against a test hub, for tests that must control exactly what goes over the wire (hand-made
 // tokens, broken bodies), plus the database look-ups that show what a request did or did not leave.
 import { asc, count, eq } from 'drizzle-orm';
+import { expect } from 'vitest';
 import { auditEntries, matches, registrations } from '../../schema/index';
 import type { AuditEntry } from '../../src/audit/entry';
 import { signPartnerToken } from '../../src/client/token';
@@ -23,8 +24,8 @@ export type Request = {
   token?: string;
   /** A JSON body (sent as application/json). */
   json?: unknown;
-  /** A body sent as is, with `contentType` (default application/json). */
-  raw?: string;
+  /** A body sent as is (text, or bytes that need not be UTF-8), with `contentType` (default application/json). */
+  raw?: string | Uint8Array;
   contentType?: string;
 };
 
@@ -39,7 +40,7 @@ export async function send(hub: TestHub, req: Request): Promise<Sent> {
   const res = await hub.app.request(`http://hub.test${req.path}`, {
     method: req.method ?? (body !== undefined ? 'POST' : 'GET'),
     headers,
-    ...(body !== undefined ? { body } : {}),
+    ...(body !== undefined ? { body: body as BodyInit } : {}),
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null, requestId };
@@ -70,4 +71,46 @@ export async function storedRows(hub: TestHub): Promise<{ registrations: number;
 export async function registrationRow(hub: TestHub, id: string) {
   const [row] = await hub.database.db.select().from(registrations).where(eq(registrations.id, id));
   return row;
+}
+
+export type As = readonly [partner: string, role: string];
+
+export type Refusal = {
+  status: number;
+  /** The problem type, e.g. `/problems/invalid-request`. */
+  type?: string;
+  /** The field the problem must name in `errors`, what it must say about it, and (batches) the item. */
+  field?: string;
+  reason?: RegExp;
+  index?: number;
+  /** The covenant rule a 403 must name. */
+  rule?: string;
+};
+
+/**
+ * A partner's request refused as `want` says: a problem+json, nothing stored, and the attempt in the
+ * audit log under the partner (rejected or denied).
+ */
+export async function expectRefusedAttempt(hub: TestHub, who: As, req: Omit<Request, 'token'>, want: Refusal): Promise<Sent & { token: string; entries: AuditEntry[] }> {
+  const before = await storedRows(hub);
+  const token = await tokenFor(hub, who[0], who[1]);
+  const res = await send(hub, { ...req, token });
+  expect(res.status, JSON.stringify(res.body)).toBe(want.status);
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(res.body).toMatchObject({ status: want.status, ...(want.type ? { type: want.type } : {}) });
+  if (want.field !== undefined) {
+    const named = { field: want.field, reason: expect.stringMatching(want.reason ?? /./), ...(want.index !== undefined ? { index: want.index } : {}) };
+    expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining(named)]));
+  }
+  if (want.rule !== undefined) expect(res.body.rule).toBe(want.rule);
+  expect(await storedRows(hub)).toEqual(before);
+
+  const entries = await auditOf(hub, res.requestId);
+  expect(entries.length).toBeGreaterThan(0);
+  for (const e of entries) {
+    expect(e).toMatchObject({ actorPartner: who[0], actorRole: who[1] });
+    expect(['rejected', 'denied']).toContain(e.outcome);
+  }
+  if (want.rule !== undefined) expect(entries.map((e) => e.rule)).toContain(want.rule);
+  return { ...res, token, entries };
 }

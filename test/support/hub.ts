@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import postgres from 'postgres';
+import pg from 'pg';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { inject } from 'vitest';
@@ -75,6 +75,17 @@ export function partnerKey(partner: string, n = 0) {
   return p;
 }
 
+/** One statement on a PostgreSQL server over a connection of its own (create or drop a database). */
+export async function adminExec(serverUrl: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
 /** A database for one test file: loaded from the migrated snapshot, or a fresh server database. */
 export async function testDatabase(): Promise<Database> {
   if (!DATABASE_URL) {
@@ -83,9 +94,7 @@ export async function testDatabase(): Promise<Database> {
     return openDatabase({ pglite });
   }
   const name = `kenbaar_t_${crypto.randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  const admin = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
+  await adminExec(DATABASE_URL, `create database ${name}`);
   const url = new URL(DATABASE_URL);
   url.pathname = `/${name}`;
   const database = await openDatabase({ url: url.toString(), max: 40 });
@@ -93,9 +102,7 @@ export async function testDatabase(): Promise<Database> {
     ...database,
     close: async () => {
       await database.close();
-      const a = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
-      await a.unsafe(`drop database if exists ${name} with (force)`);
-      await a.end();
+      await adminExec(DATABASE_URL, `drop database if exists ${name} with (force)`);
     },
   };
 }
