@@ -61,8 +61,9 @@ export const registrations = pgTable(
 
 /**
  * The audit log. Writers insert rows with `seq` null inside the transaction of their effect (no
- * shared lock, so commits are not serialised); the sequencer later assigns the gap-free `seq` in
- * insertion order and the RFC 6962 leaf hash, and folds them into the Merkle tree (log_head).
+ * shared lock, so commits are not serialised); the sequencer later assigns committed rows the
+ * gap-free `seq` (in id order among those committed, so in commit order across its runs) and the
+ * RFC 6962 leaf hash, and folds them into the Merkle tree (log_head).
  */
 export const auditEntries = pgTable(
   'audit_entries',
@@ -96,13 +97,17 @@ export const auditEntries = pgTable(
   ],
 );
 
-/** The sequencer's state: tree size, root and the compact right edge of the tree. One row. */
+/**
+ * The sequencer's state: tree size, root and the compact right edge of the tree; and the next feed
+ * position (`seq`) it will give a match notice. One row; its lock is the sequencer's.
+ */
 export const logHead = pgTable('log_head', {
   id: integer('id').primaryKey(),
   size: bigint('size', { mode: 'number' }).notNull(),
   root: text('root').notNull(),
   frontier: jsonb('frontier').$type<string[]>().notNull(),
   updatedAt: ts('updated_at').notNull(),
+  matchesSequenced: bigint('matches_sequenced', { mode: 'number' }).notNull().default(0),
 });
 
 /** Signed tree heads: the trust anchors `audit verify` checks the recomputed tree against. */
@@ -126,11 +131,16 @@ export const usedTokens = pgTable(
   (t) => [index('used_tokens_expires_idx').on(t.expiresAt)],
 );
 
-/** Match notices: `recipient` registered the same subject as `registrationId`'s partner did. */
+/**
+ * Match notices: `recipient` registered the same subject as `registrationId`'s partner did. `seq`,
+ * the notice's position in the feeds, is given by the sequencer after commit (null until then), so
+ * a notice that commits late is never behind a cursor a partner already passed; `id` is not.
+ */
 export const matches = pgTable(
   'matches',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
+    seq: bigint('seq', { mode: 'number' }),
     recipient: text('recipient').notNull(),
     recipientRegistrationId: uuid('recipient_registration_id').notNull(),
     registrationId: uuid('registration_id').notNull(),
@@ -140,7 +150,9 @@ export const matches = pgTable(
   },
   (t) => [
     uniqueIndex('matches_pair_uq').on(t.recipientRegistrationId, t.registrationId),
-    index('matches_recipient_idx').on(t.recipient, t.id),
+    uniqueIndex('matches_seq_uq').on(t.seq),
+    index('matches_unsequenced_idx').on(t.id).where(sql`seq is null`),
+    index('matches_recipient_seq_idx').on(t.recipient, t.seq),
   ],
 );
 

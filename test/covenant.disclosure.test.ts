@@ -8,6 +8,7 @@ import {
   CovenantError,
   FIXED_RULE_IDS,
   decideDisclosureDecision,
+  decideDisclosureRead,
   decideDisclosureRequest,
   decideVisibility,
   disclosureSettings,
@@ -811,6 +812,26 @@ describe('disclosure properties', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('reading a request is never wider than weighing it: outside the requesting organisation and the holder of an approved request, only brokers who may decide it read it', () => {
+    const readerArb = fc.record({ partner: pick(partnerIds), role: pick(roleIds), sub: fc.constant('r') });
+    const aboutArb = fc.record({ requester: pick(partnerIds), holder: pick(partnerIds), purpose: pick(purposeIds), status: fc.constantFrom('pending' as const, 'approved' as const, 'rejected' as const) });
+    fc.assert(
+      fc.property(readerArb, aboutArb, (r, about) => {
+        const d = decideDisclosureRead(c, r, about);
+        expect(fixed.has(d.rule) || c.rules.has(d.rule), d.rule).toBe(true);
+        const involved = c.partners.has(r.partner) && (r.partner === about.requester || (r.partner === about.holder && about.status === 'approved'));
+        expect(d.allowed).toBe(involved || decideDisclosureDecision(c, r, about).allowed);
+      }),
+      { numRuns: 1000 },
+    );
+    // The case the outsider found: the politie's broker, refused when deciding, cannot read either.
+    const about = { requester: 'gemeente', holder: 'verslavingszorg', purpose: PR, status: 'pending' as const };
+    expect(decideDisclosureDecision(c, actor('politie', 'informatiemakelaar'), about).allowed).toBe(false);
+    expect(decideDisclosureRead(c, actor('politie', 'informatiemakelaar'), about)).toMatchObject({ allowed: false, rule: 'deny-by-default' });
+    expect(decideDisclosureRead(c, actor('verslavingszorg', 'professional'), { ...about, status: 'approved' })).toMatchObject({ allowed: true, rule: 'addressed-holder' });
+    expect(decideDisclosureRead(c, actor('gemeente', 'partner-system'), about)).toMatchObject({ allowed: true, rule: 'requesting-organisation' });
   });
 
   it('determinism: the same request gets the same answer from a freshly loaded covenant', () => {

@@ -10,6 +10,7 @@ import {
   generateTestBsn,
   hubPseudonym,
   hubPseudonyms,
+  storedSubject,
   isValidBsn,
   normaliseBsn,
   parseHubKeyring,
@@ -355,6 +356,17 @@ describe('hub keyring', () => {
     expect(out.map((x) => x.version)).toEqual([3, 1, 2]);
     expect(out[0]!.value).toEqual(hubPseudonym(ring.current.key, pp));
     expect(new Set(out.map((x) => toHex(x.value))).size).toBe(3);
+  });
+
+  it('storedSubject: a partner-side subject as stored now (current version) and as it may be stored under every version', () => {
+    const ring = parseHubKeyring(`v3:${k(3)},v1:${k(1)}`);
+    const subject = partnerPseudonym(COVENANT_KEY, '123456782');
+    const stored = storedSubject(ring, subject);
+    expect(stored.version).toBe(3);
+    expect(stored.all).toEqual(hubPseudonyms(ring, parseSubject(subject)).map((p) => toBase64Url(p.value)));
+    expect(stored.current).toBe(stored.all[0]);
+    expect(stored.all).toHaveLength(2);
+    expect(() => storedSubject(ring, '123456782')).toThrow(/looks like a BSN/);
   });
 
   it('hubPseudonyms puts current first even for a hand-built ring', () => {

@@ -11,6 +11,7 @@ export type AuditAction =
   | 'registration.batch'
   | 'lookup'
   | 'match.created'
+  | 'match.feed'
   | 'match.delivered'
   | 'auth.failure'
   | 'request.rejected'

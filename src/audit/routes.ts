@@ -3,20 +3,18 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { decideAction } from '../covenant/index';
 import type { AppEnv } from '../config';
-import { toBase64Url } from '../encoding';
 import { Problem } from '../errors';
 import { problemResponses, queryInt, SubjectSchema } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
-import { hubPseudonyms } from '../pseudonym/hub-key';
-import { parseSubject } from '../pseudonym/pseudonymise';
+import { storedSubject } from '../pseudonym/hub-key';
 import { createCheckpoint } from './checkpoint';
 import { entryView } from './entry';
-import { latestCheckpoint, queryEntries } from './store';
+import { integrate, latestCheckpoint, queryEntries } from './store';
 
 const Entry = z
   .object({
     id: z.number().int(),
-    seq: z.number().int().nullable(),
+    seq: z.number().int().openapi({ description: 'Position in the log (the Merkle leaf index)' }),
     at: z.string(),
     requestId: z.string(),
     actor: z.object({ partner: z.string().nullable(), sub: z.string().nullable(), role: z.string().nullable() }),
@@ -44,12 +42,17 @@ const entriesRoute = createRoute({
   request: {
     query: z.object({
       subject: SubjectSchema.optional(),
-      after: queryInt({}, 0),
+      after: queryInt({}, 0).openapi({ description: 'Cursor: the `next` of the previous page (0: from the start of the log)' }),
       limit: queryInt({ min: 1, max: 1000 }, 100),
     }),
   },
+  description:
+    'Pages in log order (`seq`), which is commit order: an entry is in this feed once the sequencer has given it its position (the hub runs it before answering), so an entry whose transaction commits late appears after the cursor you hold, never behind it. Pass `next` as `after` to continue.',
   responses: {
-    200: { description: 'Entries', content: { 'application/json': { schema: z.object({ entries: z.array(Entry), next: z.number().int() }) } } },
+    200: {
+      description: 'Entries',
+      content: { 'application/json': { schema: z.object({ entries: z.array(Entry), next: z.number().int().openapi({ description: 'The cursor for the next page: the position after the last entry seen' }) }) } },
+    },
     ...problemResponses(400, 401, 403),
   },
 });
@@ -81,20 +84,22 @@ const cpOut = (cp: { size: number; root: string; issuedAt: Date; kid: string; jw
 
 export function auditRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(entriesRoute, async (c) => {
-    const { actor, config } = c.var;
+    const { actor, config, clock, db } = c.var;
     const { subject, after, limit } = c.req.valid('query');
-    const stored = subject ? toBase64Url(hubPseudonyms(config.hubKeys, parseSubject(subject))[0]!.value) : undefined;
+    const stored = subject ? storedSubject(config.hubKeys, subject) : undefined;
     const result = await readThenLog(c, async (q, audit) => {
       const may = decideAction(config.covenant, actor, 'read-audit');
-      await audit({ action: 'audit.read', outcome: may.allowed ? 'allowed' : 'denied', rule: may.rule, subject: stored ?? null, detail: { after, limit } });
+      await audit({ action: 'audit.read', outcome: may.allowed ? 'allowed' : 'denied', rule: may.rule, subject: stored?.current ?? null, detail: { after, limit } });
       if (!may.allowed) return deny(new Problem('forbidden', may.reason, { rule: may.rule }));
       // Art. 16: a partner's privacy officer reads its own organisation's entries; the house's FG
       // (read-audit-all) reads the whole log.
       const all = decideAction(config.covenant, actor, 'read-audit-all').allowed;
-      const rows = await queryEntries(q, { ...(stored ? { subject: stored } : {}), ...(all ? {} : { actorPartner: actor.partner }), afterId: after, limit });
+      // Sequence what has committed (this read's own entry included), then page by position.
+      await integrate(db, clock());
+      const rows = await queryEntries(q, { ...(stored ? { subjects: stored.all } : {}), ...(all ? {} : { actorPartner: actor.partner }), fromSeq: after, limit });
       return {
-        entries: rows.map(entryView),
-        next: rows.length ? rows[rows.length - 1]!.id : after,
+        entries: rows.map((e) => ({ ...entryView(e), seq: e.seq! })),
+        next: rows.length ? rows[rows.length - 1]!.seq! + 1 : after,
       };
     });
     return c.json(result, 200);

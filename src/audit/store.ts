@@ -3,12 +3,15 @@
 // Why two steps: a log head locked until commit would serialise every request's commit (and its
 // fsync) behind one row. Instead writers only INSERT (no shared lock; commits proceed in
 // parallel), and the sequencer, one at a time under the log_head row lock, gives committed entries
-// their gap-free `seq` (id order among what has committed: a late commit is sequenced late) and folds their leaf hashes into the tree. The tree is
-// therefore linear and gap-free over `seq`; an entry is in the log from its commit on and in the
-// signed tree from the next integration (every second on Node, every cron tick on the edge).
-import { and, asc, desc, eq, gt, isNull, lte, sql } from 'drizzle-orm';
+// their gap-free `seq` (id order among what has committed: a late commit is sequenced late) and
+// folds their leaf hashes into the tree. The tree is therefore linear and gap-free over `seq`; an
+// entry is in the log from its commit on, and in the signed tree and the entries feed from the next
+// integration (every second on Node, every cron tick on the edge, and on demand before a feed
+// read). The same run gives match notices their feed position, so both feeds page in commit order.
+import { and, asc, desc, eq, gt, gte, inArray, isNull, sql } from 'drizzle-orm';
 import { auditEntries, checkpoints, logHead } from '../../schema/index';
-import { rowsOf, type Db, type Queryable } from '../db/types';
+import { rowsOf, type Db, type Queryable, type Tx } from '../db/types';
+import { hasUnsequencedMatches, sequenceMatches } from '../matches/repo';
 import { tokenKey } from '../auth/replay';
 import { fromHex, storableJson, toHex } from '../encoding';
 import { appendLeaves, EMPTY_ROOT, frontierRoot, leafHash } from './merkle';
@@ -72,25 +75,38 @@ export async function readHead(q: Queryable): Promise<LogHead> {
   return row ? { size: row.size, root: row.root, frontier: row.frontier } : EMPTY_HEAD;
 }
 
+/** The log_head row, created if need be and locked until the transaction ends: the sequencer's lock. */
+async function lockHead(tx: Tx, now: Date) {
+  await tx
+    .insert(logHead)
+    .values({ id: 1, size: 0, root: EMPTY_HEAD.root, frontier: [], updatedAt: now })
+    .onConflictDoNothing();
+  const [head] = await tx.select().from(logHead).where(eq(logHead.id, 1)).for('update');
+  if (!head) throw new Error('log head missing');
+  return head;
+}
+
 /**
- * Sequence committed entries that have no `seq` yet, in insertion order, up to `max` per call.
- * Safe to run from any number of processes: the log_head row lock lets one integrate at a time.
+ * The sequencer. Under the log_head row lock, gives committed entries that have no `seq` yet theirs,
+ * in insertion order, up to `max` per call, and folds them into the tree; and gives committed match
+ * notices their feed position the same way (sequenceMatches). Both feeds page by these positions,
+ * which are assigned only after commit and only ever grow: a row that commits late is sequenced
+ * late, never behind a cursor. Safe to run from any number of processes: one integrates at a time.
  */
-export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHead & { integrated: number }> {
+export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHead & { integrated: number; notices: number }> {
   return db.transaction(async (tx) => {
-    await tx
-      .insert(logHead)
-      .values({ id: 1, size: 0, root: EMPTY_HEAD.root, frontier: [], updatedAt: now })
-      .onConflictDoNothing();
-    const [head] = await tx.select().from(logHead).where(eq(logHead.id, 1)).for('update');
-    if (!head) throw new Error('log head missing');
+    const head = await lockHead(tx, now);
+    const { sequenced: notices, next: matchesSequenced } = await sequenceMatches(tx, head.matchesSequenced, max);
     const pending = (await tx
       .select()
       .from(auditEntries)
       .where(isNull(auditEntries.seq))
       .orderBy(asc(auditEntries.id))
       .limit(max)) as AuditEntry[];
-    if (pending.length === 0) return { size: head.size, root: head.root, frontier: head.frontier, integrated: 0 };
+    if (pending.length === 0) {
+      if (notices > 0) await tx.update(logHead).set({ matchesSequenced, updatedAt: now }).where(eq(logHead.id, 1));
+      return { size: head.size, root: head.root, frontier: head.frontier, integrated: 0, notices };
+    }
 
     const ids: number[] = [];
     const seqs: number[] = [];
@@ -115,9 +131,9 @@ export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHea
     const frontierHex = frontier.map(toHex);
     await tx
       .update(logHead)
-      .set({ size, root, frontier: frontierHex, updatedAt: now })
+      .set({ size, root, frontier: frontierHex, updatedAt: now, matchesSequenced })
       .where(eq(logHead.id, 1));
-    return { size, root, frontier: frontierHex, integrated: pending.length };
+    return { size, root, frontier: frontierHex, integrated: pending.length, notices };
   });
 }
 
@@ -125,8 +141,22 @@ export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHea
 export async function integrateAll(db: Db, now: Date): Promise<LogHead> {
   for (;;) {
     const r = await integrate(db, now);
-    if (r.integrated === 0) return r;
+    if (r.integrated === 0 && r.notices === 0) return r;
   }
+}
+
+/**
+ * Before a match feed read: give the notices committed so far their positions now, so a partner
+ * does not wait for the sequencer's next run (the audit entries do). Takes the lock only when some
+ * notice is pending.
+ */
+export async function sequenceMatchesNow(db: Db, now: Date): Promise<void> {
+  if (!(await hasUnsequencedMatches(db))) return;
+  await db.transaction(async (tx) => {
+    const head = await lockHead(tx, now);
+    const { sequenced, next } = await sequenceMatches(tx, head.matchesSequenced, 20_000);
+    if (sequenced > 0) await tx.update(logHead).set({ matchesSequenced: next, updatedAt: now }).where(eq(logHead.id, 1));
+  });
 }
 
 export type Checkpoint = { id: number; size: number; root: string; issuedAt: Date; kid: string; jws: string };
@@ -160,20 +190,23 @@ export async function countUnsequenced(q: Queryable): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** Entries for a reader (privacy officer): by subject and/or page. */
+/**
+ * Sequenced entries for a reader (privacy officer), in `seq` order from position `fromSeq` on,
+ * optionally about some stored pseudonyms and/or by one organisation. Entries not yet sequenced are
+ * not yet in this feed.
+ */
 export async function queryEntries(
   q: Queryable,
-  filter: { subject?: string; actorPartner?: string; afterId?: number; limit: number; upToSeq?: number },
+  filter: { subjects?: string[]; actorPartner?: string; fromSeq: number; limit: number },
 ): Promise<AuditEntry[]> {
-  const conds = [];
+  const conds = [gte(auditEntries.seq, filter.fromSeq)];
   if (filter.actorPartner) conds.push(eq(auditEntries.actorPartner, filter.actorPartner));
-  if (filter.subject) conds.push(eq(auditEntries.subject, filter.subject));
-  if (filter.afterId !== undefined) conds.push(gt(auditEntries.id, filter.afterId));
-  if (filter.upToSeq !== undefined) conds.push(lte(auditEntries.seq, filter.upToSeq));
+  // A subject is stored under every hub key version that was current when its entries were written.
+  if (filter.subjects) conds.push(inArray(auditEntries.subject, filter.subjects));
   return (await q
     .select()
     .from(auditEntries)
-    .where(conds.length ? and(...conds) : undefined)
-    .orderBy(asc(auditEntries.id))
+    .where(and(...conds))
+    .orderBy(asc(auditEntries.seq))
     .limit(filter.limit)) as AuditEntry[];
 }

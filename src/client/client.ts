@@ -19,7 +19,7 @@ export type Contact = { function: string; phone?: string; email?: string };
 export type RegistrationInput = { subject: string; category: string; contact: Contact; reference?: string; expiresAt?: string };
 export type KnownBy = { partner: string; partnerName: string; domain: string; contact: Contact; since: string };
 export type LookupResult = { lookupId: string; knownBy: KnownBy[]; decision: { policyVersion: string; rules: string[] } };
-export type MatchNotice = { id: number; at: string; registrationId: string; reference: string | null; knownBy: KnownBy; rule: string };
+export type MatchNotice = { id: number; seq: number; at: string; registrationId: string; reference: string | null; knownBy: KnownBy; rule: string };
 
 export type DisclosureAsk = {
   subject: string;
@@ -48,7 +48,7 @@ export type Disclosure = {
   reviewStatus: 'due' | 'justified' | 'unjustified' | null;
   reviewDueAt: string | null;
   createdAt: string;
-  jws: string;
+  jws: string | null;
 };
 export type DecisionInput = { outcome: 'approve' | 'reject'; categories?: string[]; validUntil?: string; reason?: string };
 

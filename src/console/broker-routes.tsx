@@ -156,15 +156,16 @@ export function brokerRoutes(app: Hono<ConsoleEnv>, rp: (c: Context<ConsoleEnv>)
     });
     const { req, decisions, grant } = page;
     // The justification as the requester signed it, verified again now against their published keys.
+    // (null: sealed with a hub key version no longer configured; the log's hash still pins it.)
     const jws = await unseal(config.hubKeys, req.jws);
     let signed: { sub?: string; justification?: string } = {};
-    let verified = true;
+    let verified = jws !== null;
     try {
-      signed = (await verifySignedBy(jws, config.keyring, req.requester, 'request')) as typeof signed;
+      if (jws) signed = (await verifySignedBy(jws, config.keyring, req.requester, 'request')) as typeof signed;
     } catch {
       verified = false;
     }
-    const { kid } = decodeProtectedHeader(jws);
+    const kid = jws ? decodeProtectedHeader(jws).kid : undefined;
     const purpose = cov.purposes.get(req.purpose);
     const article = purpose ? cov.articles.get(purpose.article) : undefined;
     const review = req.reviewStatus !== null;
@@ -190,7 +191,7 @@ export function brokerRoutes(app: Hono<ConsoleEnv>, rp: (c: Context<ConsoleEnv>)
           <h2>Onderbouwing</h2>
           <p class="justification">{signed.justification ?? '(niet leesbaar)'}</p>
           <p>
-            Ondertekend door <strong>{signed.sub ?? req.requesterSub}</strong> namens <strong>{partnerName(cov, req.requester)}</strong> met sleutel <span class="mono">{kid}</span>:{' '}
+            Ondertekend door <strong>{signed.sub ?? req.requesterSub}</strong> namens <strong>{partnerName(cov, req.requester)}</strong> met sleutel <span class="mono">{kid ?? 'onbekend'}</span>:{' '}
             {verified ? <span class="badge good">handtekening geverifieerd</span> : <span class="badge bad">handtekening klopt niet</span>}
           </p>
         </section>

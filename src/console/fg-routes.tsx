@@ -13,10 +13,10 @@ import { latestCheckpoint, readHead } from '../audit/store';
 import { verifyAuditLog } from '../audit/verify';
 import { decideAction, type Covenant } from '../covenant/index';
 import type { Queryable } from '../db/types';
-import { storedSubjects } from '../disclosures/service';
 import { Problem } from '../errors';
 import { text } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
+import { storedSubject } from '../pseudonym/hub-key';
 import { InvalidSubjectError } from '../pseudonym/pseudonymise';
 import { computeSignals, type Signal } from '../oversight/signals';
 import { reportCsv, subjectAccessReport } from '../oversight/subject-access';
@@ -37,6 +37,7 @@ export const ACTION_NAMES: Record<string, string> = {
   'registration.batch': 'registraties (batch)',
   'match.created': 'match',
   'match.delivered': 'match afgeleverd',
+  'match.feed': 'matches opgehaald',
   'auth.failure': 'mislukte authenticatie',
   'request.rejected': 'geweigerd verzoek',
   'audit.read': 'logboek ingezien',
@@ -236,7 +237,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     let stored: string[];
     try {
       if (!form.success) throw new InvalidSubjectError('not-a-string', 'missing');
-      stored = storedSubjects(config, form.data.subject);
+      stored = storedSubject(config.hubKeys, form.data.subject).all;
     } catch (e) {
       if (!(e instanceof InvalidSubjectError)) throw e;
       throw new Problem('invalid-request', 'Er is geen geldig pseudoniem ontvangen. Gebruik het zoekformulier; het BSN zelf wordt nooit verstuurd.');

@@ -329,6 +329,27 @@ export function decideDisclosureDecision(
   return allow(action.rule, `${broker.partner}/${broker.role} may weigh ${request.requester}'s request to ${request.holder} for "${request.purpose}" (art. 15)`);
 }
 
+/**
+ * May this actor see a disclosure request (list it, read it with its signed justification, see it
+ * overdue)? The requesting organisation sees its own requests; the holder sees them once approved
+ * (it must answer them); any other reader must be a broker who may weigh this very request
+ * ({@link decideDisclosureDecision}): reading is never wider than deciding. Anyone else would learn
+ * whom the holder knows, and the partner-side pseudonym in the justification.
+ */
+export function decideDisclosureRead(
+  c: Covenant,
+  reader: Actor,
+  request: { requester: string; holder: string; purpose: string; status: 'pending' | 'approved' | 'rejected' },
+): Decision {
+  if (reader.partner === request.requester && c.partners.has(reader.partner)) {
+    return allow('requesting-organisation', `${reader.partner} made this request`);
+  }
+  if (reader.partner === request.holder && request.status === 'approved' && c.partners.has(reader.partner)) {
+    return allow('addressed-holder', `${reader.partner} is asked to answer this approved request`);
+  }
+  return decideDisclosureDecision(c, reader, request);
+}
+
 /** The covenant's disclosure settings (validity, retention, approvals, justification minimum). */
 export function disclosureSettings(c: Covenant): DisclosureSettings {
   return c.disclosure;

@@ -10,6 +10,7 @@ export {
   decideMatchNotice,
   decideDisclosureRequest,
   decideDisclosureDecision,
+  decideDisclosureRead,
   disclosureSettings,
   approvalsFor,
   categoryRetention,

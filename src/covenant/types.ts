@@ -45,6 +45,10 @@ export const FIXED_RULE_IDS = [
    * organisation for content, or weighing a request one's own organisation made (art. 15).
    */
   'own-organisation',
+  /** A disclosure request is read by (anyone of) the organisation that made it. */
+  'requesting-organisation',
+  /** An approved disclosure request is read by the holder it is addressed to. */
+  'addressed-holder',
 ] as const;
 export type FixedRuleId = (typeof FIXED_RULE_IDS)[number];
 

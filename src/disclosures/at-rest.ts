@@ -17,10 +17,27 @@ export async function seal(ring: HubKeyring, text: string): Promise<string> {
     .encrypt(storageKey(ring.current));
 }
 
-export async function unseal(ring: HubKeyring, sealed: string): Promise<string> {
-  const { kid } = decodeProtectedHeader(sealed);
-  const key = ring.all.find((k) => `v${k.version}` === kid);
-  if (!key) throw new Error(`sealed with hub key ${String(kid)}, which is no longer configured`);
-  const { plaintext } = await compactDecrypt(sealed, storageKey(key));
-  return new TextDecoder().decode(plaintext);
+/**
+ * The sealed text, opened with the hub key version it names (its `kid`), else with any other
+ * version in the ring; null when no configured version opens it (its version was retired from the
+ * ring). One unreadable seal must never make a listing fail for everyone: the reader gets the
+ * request without its verbatim JWS, and the hash in the log still pins what it said.
+ */
+export async function unseal(ring: HubKeyring, sealed: string): Promise<string | null> {
+  let kid: unknown;
+  try {
+    kid = decodeProtectedHeader(sealed).kid;
+  } catch {
+    return null;
+  }
+  const named = ring.all.filter((k) => `v${k.version}` === kid);
+  for (const key of [...named, ...ring.all.filter((k) => !named.includes(k))]) {
+    try {
+      const { plaintext } = await compactDecrypt(sealed, storageKey(key));
+      return new TextDecoder().decode(plaintext);
+    } catch {
+      // not this version
+    }
+  }
+  return null;
 }

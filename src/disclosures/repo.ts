@@ -1,5 +1,5 @@
 // SQL for the DisclosureRequest aggregate: requests, decisions, grants and hand-overs.
-import { and, asc, eq, isNotNull, isNull, lte, or, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, isNull, lte, or } from 'drizzle-orm';
 import { disclosureDecisions, disclosureGrants, disclosureRequests, handovers } from '../../schema/index';
 import type { Queryable } from '../db/types';
 
@@ -35,8 +35,10 @@ export type RequestFilter = {
   holder?: string;
   requester?: string;
   urgency?: 'regular' | 'emergency';
-  /** Visibility scope of the reader (brokers: none). */
-  scope?: SQL;
+  /** Only requests this partner made or is asked (a reader who is no broker can see no others). */
+  involving?: string;
+  /** Keyset cursor: requests after this one in (createdAt, id) order. */
+  after?: { createdAt: Date; id: string };
   limit: number;
 };
 
@@ -47,9 +49,17 @@ export async function listRequests(q: Queryable, f: RequestFilter): Promise<Disc
     f.holder ? eq(disclosureRequests.holder, f.holder) : undefined,
     f.requester ? eq(disclosureRequests.requester, f.requester) : undefined,
     f.urgency ? eq(disclosureRequests.urgency, f.urgency) : undefined,
-    f.scope,
+    f.involving ? or(eq(disclosureRequests.requester, f.involving), eq(disclosureRequests.holder, f.involving)) : undefined,
+    f.after
+      ? or(gt(disclosureRequests.createdAt, f.after.createdAt), and(eq(disclosureRequests.createdAt, f.after.createdAt), gt(disclosureRequests.id, f.after.id)))
+      : undefined,
   ];
-  return q.select().from(disclosureRequests).where(and(...conds)).orderBy(asc(disclosureRequests.createdAt)).limit(f.limit);
+  return q
+    .select()
+    .from(disclosureRequests)
+    .where(and(...conds))
+    .orderBy(asc(disclosureRequests.createdAt), asc(disclosureRequests.id))
+    .limit(f.limit);
 }
 
 /** Break-glass requests whose review deadline has passed without a review. */

@@ -1,17 +1,16 @@
 // POST /v1/disclosures (request), GET /v1/disclosures (list), GET /v1/disclosures/{id},
 // GET /v1/disclosures/overdue. Decisions: decision-routes.ts; hand-over: handover-routes.ts.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { or, eq, and } from 'drizzle-orm';
-import { disclosureRequests } from '../../schema/index';
-import { decideAction } from '../covenant/index';
+import { decideAction, decideDisclosureRead, type Actor, type Covenant } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
 import { problemResponses, queryInt, text } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
-import { decisionsOf, getRequest, grantOfRequest, insertRequest, listRequests, type GrantRow } from './repo';
+import { storedSubject } from '../pseudonym/hub-key';
+import { decisionsOf, getRequest, grantOfRequest, insertRequest, type GrantRow } from './repo';
 import { CompactJws, DisclosureSchema, GrantSchema, parsePayload, PasskeyProofSchema, RequestPayloadSchema } from './schemas';
 import { seal } from './at-rest';
-import { checkRequest, grantView, holderRegistration, issueGrant, justificationHash, markOverdue, requestView, requestViewWith, storedSubjects } from './service';
+import { checkRequest, grantView, holderRegistration, issueGrant, justificationHash, markOverdue, readable, readableRequests, requestView, requestViewWith, shownDetail } from './service';
 import { verifySignedBy } from './signed';
 
 const HOUR = 3_600_000;
@@ -40,7 +39,9 @@ const listRoute = createRoute({
   method: 'get',
   path: '/v1/disclosures',
   tags: ['Disclosures'],
-  summary: 'Disclosure requests: brokers see all, others their own requests and those addressed to them',
+  summary: 'Disclosure requests you may see: your organisation\'s own, approved ones addressed to it, and those you may decide as a broker',
+  description:
+    'The covenant decides each request as it decides who may weigh it: a broker sees only the requests it may decide (never another organisation\'s request to another holder outside its remit). The read is logged with the ids it showed.',
   security,
   request: {
     query: z.object({
@@ -88,6 +89,15 @@ const getRoute = createRoute({
   },
 });
 
+/**
+ * The rule a listing is logged under: a broker's role rule, else the requesting organisation's
+ * standing. Each request it showed is logged with the rule that let it through (`detail.shown`).
+ */
+function listRule(covenant: Covenant, actor: Actor): string {
+  const broker = decideAction(covenant, actor, 'decide-disclosure');
+  return broker.allowed ? broker.rule : 'requesting-organisation';
+}
+
 export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(createRequest, async (c) => {
     const { actor, config, clock } = c.var;
@@ -100,12 +110,12 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
     if (p.iat * 1000 > now.getTime() + config.limits.clockSkewSeconds * 1000) {
       throw new Problem('invalid-request', 'request.iat: issued in the future', { errors: [{ field: 'request.iat', reason: 'in the future' }] });
     }
-    const stored = storedSubjects(config, p.subject);
+    const stored = storedSubject(config.hubKeys, p.subject);
     const hash = justificationHash(p.justification);
     const covenant = config.covenant;
 
     const result = await unitOfWork(c, async (tx, audit) => {
-      const entry = { action: 'disclosure.requested' as const, subject: stored[0]!, purpose: p.purpose, caseRef: p.caseRef };
+      const entry = { action: 'disclosure.requested' as const, subject: stored.current, purpose: p.purpose, caseRef: p.caseRef };
       const detail = { holder: p.holder, categories: p.categories, legalBasis: p.legalBasis, urgency: p.urgency, justificationHash: hash, jti: p.jti };
       const d = checkRequest(covenant, actor, p);
       if (!d.allowed) {
@@ -117,7 +127,7 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
             : new Problem('forbidden', d.reason, { rule: d.rule, policyVersion: covenant.version, errors: [{ field, reason: d.reason }] }),
         );
       }
-      const reg = await holderRegistration(tx, stored, p.holder, now);
+      const reg = await holderRegistration(tx, stored.all, p.holder, now);
       if (!reg) {
         await audit({ ...entry, outcome: 'rejected', rule: d.rule, detail: { ...detail, reason: 'holder has no active registration of this person' } });
         return deny(new Problem('conflict', `${p.holder} has no active registration of this person: there is nothing to ask it for`, { errors: [{ field: 'request.holder', reason: 'holder does not know the subject' }] }));
@@ -130,7 +140,7 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
         requesterRole: actor.role,
         holder: p.holder,
         holderRegistrationId: reg.id,
-        subject: stored[0]!,
+        subject: stored.current,
         purpose: p.purpose,
         legalBasis: p.legalBasis,
         categories: p.categories,
@@ -168,14 +178,11 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(listRoute, async (c) => {
     const { actor, config } = c.var;
     const filter = c.req.valid('query');
+    const { limit, ...where } = filter;
     const result = await readThenLog(c, async (q, audit) => {
-      const broker = decideAction(config.covenant, actor, 'decide-disclosure');
-      const scope = broker.allowed
-        ? undefined
-        : or(eq(disclosureRequests.requester, actor.partner), and(eq(disclosureRequests.holder, actor.partner), eq(disclosureRequests.status, 'approved')));
-      const rows = await listRequests(q, { ...filter, ...(scope ? { scope } : {}) });
-      await audit({ action: 'disclosure.read', outcome: 'allowed', rule: broker.allowed ? broker.rule : 'own-requests', detail: { filter, count: rows.length } });
-      return { requests: await Promise.all(rows.map((r) => requestView(config, r))) };
+      const shown = await readableRequests(q, config.covenant, actor, where, limit);
+      await audit({ action: 'disclosure.read', outcome: 'allowed', rule: listRule(config.covenant, actor), detail: { filter, shown: shownDetail(shown) } });
+      return { requests: await Promise.all(shown.map((s) => requestView(config, s.row))) };
     });
     return c.json(result, 200);
   });
@@ -184,9 +191,14 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
     const { actor, config, clock } = c.var;
     const result = await unitOfWork(c, async (tx, audit) => {
       const broker = decideAction(config.covenant, actor, 'decide-disclosure');
-      await audit({ action: 'disclosure.read', outcome: broker.allowed ? 'allowed' : 'denied', rule: broker.rule, detail: { list: 'overdue' } });
-      if (!broker.allowed) return deny(new Problem('forbidden', broker.reason, { rule: broker.rule }));
-      return { overdue: await Promise.all((await markOverdue(tx, clock(), audit)).map((r) => requestView(config, r))) };
+      if (!broker.allowed) {
+        await audit({ action: 'disclosure.read', outcome: 'denied', rule: broker.rule, detail: { list: 'overdue' } });
+        return deny(new Problem('forbidden', broker.reason, { rule: broker.rule }));
+      }
+      // Every overdue review is logged as such once, whoever asks; the reader sees only its own share.
+      const shown = readable(config.covenant, actor, await markOverdue(tx, clock(), audit));
+      await audit({ action: 'disclosure.read', outcome: 'allowed', rule: broker.rule, detail: { list: 'overdue', shown: shownDetail(shown) } });
+      return { overdue: await Promise.all(shown.map((s) => requestView(config, s.row))) };
     });
     return c.json(result, 200);
   });
@@ -196,13 +208,12 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
     const { id } = c.req.valid('param');
     const result = await readThenLog(c, async (q, audit) => {
       const req = await getRequest(q, id);
-      const broker = decideAction(config.covenant, actor, 'decide-disclosure');
-      const involved = req && (req.requester === actor.partner || (req.holder === actor.partner && req.status === 'approved'));
-      if (!req || !(broker.allowed || involved)) {
-        await audit({ action: 'disclosure.read', outcome: 'denied', rule: broker.rule, detail: { request: id } });
+      const may = req ? decideDisclosureRead(config.covenant, actor, req) : null;
+      if (!req || !may?.allowed) {
+        await audit({ action: 'disclosure.read', outcome: 'denied', rule: may?.rule ?? 'deny-by-default', detail: { request: id } });
         return deny(new Problem('not-found', 'No disclosure request with this id that you may see'));
       }
-      await audit({ action: 'disclosure.read', outcome: 'allowed', rule: broker.allowed ? broker.rule : 'own-requests', subject: req.subject, purpose: req.purpose, caseRef: req.caseRef, detail: { request: id } });
+      await audit({ action: 'disclosure.read', outcome: 'allowed', rule: may.rule, subject: req.subject, purpose: req.purpose, caseRef: req.caseRef, detail: { request: id } });
       const grant = await grantOfRequest(q, id);
       return {
         request: await requestView(config, req),

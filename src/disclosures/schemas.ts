@@ -63,7 +63,9 @@ export const DisclosureSchema = z
     reviewDueAt: z.string().nullable(),
     createdAt: z.string(),
     closedAt: z.string().nullable(),
-    jws: z.string().openapi({ description: "The requester's signed justification, verbatim" }),
+    jws: z.string().nullable().openapi({
+      description: "The requester's signed justification, verbatim; null only when it was sealed at rest under a hub key version since retired from the ring (justificationHash in the log still pins it)",
+    }),
   })
   .openapi('DisclosureRequest');
 

@@ -3,13 +3,11 @@
 // break-glass with mandatory review. Every step writes its audit entries in its own transaction.
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { AuditInput } from '../audit/entry';
-import { decideDisclosureRequest, type Actor, type Covenant } from '../covenant/index';
+import { decideAction, decideDisclosureRead, decideDisclosureRequest, type Actor, type Covenant } from '../covenant/index';
 import type { HubConfig } from '../config';
 import type { Queryable, Tx } from '../db/types';
-import { toBase64Url, toHex, utf8 } from '../encoding';
+import { toHex, utf8 } from '../encoding';
 import { Problem } from '../errors';
-import { hubPseudonyms } from '../pseudonym/hub-key';
-import { parseSubject } from '../pseudonym/pseudonymise';
 import { findActive } from '../registrations/repo';
 import { unseal } from './at-rest';
 import { grantSubjectRef, signGrant } from './grant';
@@ -17,11 +15,13 @@ import {
   decisionsOf,
   expiredHandovers,
   insertGrant,
+  listRequests,
   overdueReviews,
   updateRequest,
   wipeHandover,
   type DisclosureRequestRow,
   type GrantRow,
+  type RequestFilter,
 } from './repo';
 
 export type Audit = (...entries: AuditInput[]) => Promise<void>;
@@ -43,11 +43,6 @@ export type RequestPayload = {
 };
 
 export const justificationHash = (text: string) => `sha256:${toHex(sha256(utf8(text)))}`;
-
-/** The stored pseudonyms of a partner-side subject, current key version first. */
-export function storedSubjects(config: HubConfig, subject: string): string[] {
-  return hubPseudonyms(config.hubKeys, parseSubject(subject)).map((p) => toBase64Url(p.value));
-}
 
 /** The holder's active registration of this subject, if the holder knows the person at all. */
 export async function holderRegistration(q: Queryable, stored: string[], holder: string, now: Date) {
@@ -163,6 +158,44 @@ export async function markOverdue(tx: Tx, now: Date, audit: Audit): Promise<Disc
   return overdue;
 }
 
+export type Shown = { row: DisclosureRequestRow; rule: string };
+
+/** Of these requests, those the reader may see (decideDisclosureRead), each with its deciding rule. */
+export function readable(covenant: Covenant, reader: Actor, rows: readonly DisclosureRequestRow[]): Shown[] {
+  return rows.flatMap((row) => {
+    const d = decideDisclosureRead(covenant, reader, row);
+    return d.allowed ? [{ row, rule: d.rule }] : [];
+  });
+}
+
+/**
+ * The first `limit` requests matching the filter that the reader may see, oldest first. The
+ * covenant decides each row; SQL only narrows a reader who is no broker to requests naming its own
+ * organisation (it can see no others), and pages on until `limit` visible rows are found.
+ */
+export async function readableRequests(
+  q: Queryable,
+  covenant: Covenant,
+  reader: Actor,
+  filter: Omit<RequestFilter, 'involving' | 'after' | 'limit'>,
+  limit: number,
+): Promise<Shown[]> {
+  const broker = decideAction(covenant, reader, 'decide-disclosure').allowed;
+  const page = Math.max(limit, 100);
+  const shown: Shown[] = [];
+  let after: RequestFilter['after'];
+  for (;;) {
+    const rows = await listRequests(q, { ...filter, ...(broker ? {} : { involving: reader.partner }), ...(after ? { after } : {}), limit: page });
+    shown.push(...readable(covenant, reader, rows));
+    if (shown.length >= limit || rows.length < page) return shown.slice(0, limit);
+    const last = rows[rows.length - 1]!;
+    after = { createdAt: last.createdAt, id: last.id };
+  }
+}
+
+/** What a read of requests logs: which requests it showed, and the rule that let each through. */
+export const shownDetail = (shown: readonly Shown[]) => shown.map((s) => ({ request: s.row.id, rule: s.rule }));
+
 /** Ciphertext past the covenant's relay retention is wiped, undelivered, and that is logged. */
 export async function expireHandovers(tx: Tx, now: Date, audit: Audit): Promise<number> {
   const expired = await expiredHandovers(tx, now);
@@ -181,7 +214,7 @@ export async function requestView(config: HubConfig, r: DisclosureRequestRow) {
   return requestViewWith(r, await unseal(config.hubKeys, r.jws));
 }
 
-export function requestViewWith(r: DisclosureRequestRow, jws: string) {
+export function requestViewWith(r: DisclosureRequestRow, jws: string | null) {
   return {
     id: r.id,
     requester: r.requester,

@@ -2,12 +2,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { decideAction, decidePurpose } from '../covenant/index';
 import type { AppEnv } from '../config';
-import { toBase64Url } from '../encoding';
 import { Problem } from '../errors';
 import { CaseRefSchema, ContactSchema, DecisionSchema, problemResponses, SubjectSchema, text } from '../http/schemas';
 import { deny, readThenLog } from '../http/unit-of-work';
-import { hubPseudonyms } from '../pseudonym/hub-key';
-import { parseSubject } from '../pseudonym/pseudonymise';
+import { storedSubject } from '../pseudonym/hub-key';
 import { findActive } from '../registrations/repo';
 import { decideHits } from './lookup';
 
@@ -55,11 +53,11 @@ export function lookupRoutes(app: OpenAPIHono<AppEnv>) {
     const { subject, purpose, caseRef } = c.req.valid('json');
     const now = clock();
     const lookupId = crypto.randomUUID();
-    const stored = hubPseudonyms(config.hubKeys, parseSubject(subject)).map((p) => toBase64Url(p.value));
+    const stored = storedSubject(config.hubKeys, subject);
     const covenant = config.covenant;
 
     const result = await readThenLog(c, async (q, audit) => {
-      const entry = { action: 'lookup' as const, subject: stored[0]!, purpose, caseRef };
+      const entry = { action: 'lookup' as const, subject: stored.current, purpose, caseRef };
       const may = decideAction(covenant, actor, 'lookup');
       const forPurpose = may.allowed ? decidePurpose(covenant, actor, purpose) : may;
       if (!forPurpose.allowed) {
@@ -71,7 +69,7 @@ export function lookupRoutes(app: OpenAPIHono<AppEnv>) {
           }),
         );
       }
-      const found = await findActive(q, stored, now, actor.partner);
+      const found = await findActive(q, stored.all, now, actor.partner);
       const outcome = decideHits(covenant, actor, purpose, found);
       const rules = [forPurpose.rule, ...outcome.rules];
       await audit({

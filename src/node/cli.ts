@@ -154,7 +154,7 @@ export function buildProgram(settings: () => NodeSettings, setExit: (code: numbe
     .requiredOption('--as <partner>', 'your partner id')
     .option('--role <role>', 'role to act in', 'partner-system')
     .addOption(subOption())
-    .option('--after <id>', 'only notices after this cursor', '0')
+    .option('--after <cursor>', 'only notices after this cursor (0: from the start)', '0')
     .option('--json', 'print JSON')
     .addOption(urlOption())
     .action(run(async (opts: MatchesOptions) => (await commands.lookup()).matchesCommand(settings(), opts)));

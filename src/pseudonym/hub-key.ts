@@ -6,14 +6,16 @@
  *
  *   v2:<base64url key>,v1:<base64url key>
  *
- * The first entry is current (used for new writes); all entries are tried on lookup until
- * re-keying has finished, after which the old version is dropped from the string.
+ * The first entry is current (used for new writes); every read matches all entries
+ * (storedSubject), and a registration moves to the current version when its partner registers it
+ * again. An old version is dropped from the string only when nothing stored under it is needed
+ * any more (a disclosure request sealed under it is then served without its verbatim JWS).
  *
  * HubKeyError messages never contain key material, nor even the rejected entry text: the
  * first thing an operator does with a startup error is paste it into a ticket.
  */
 import { fromBase64Url, toBase64Url } from '../encoding';
-import { MIN_KEY_BYTES, hubPseudonym } from './pseudonymise';
+import { MIN_KEY_BYTES, hubPseudonym, parseSubject } from './pseudonymise';
 
 export type HubKey = { version: number; key: Uint8Array };
 export type HubKeyring = { current: HubKey; all: HubKey[] };
@@ -78,4 +80,19 @@ export function generateHubKeySecret(version = 1): string {
 export function hubPseudonyms(ring: HubKeyring, partnerPseudonym: Uint8Array): { version: number; value: Uint8Array }[] {
   const keys = [ring.current, ...ring.all.filter((k) => k.version !== ring.current.version)];
   return keys.map((k) => ({ version: k.version, value: hubPseudonym(k.key, partnerPseudonym) }));
+}
+
+/**
+ * A partner-side subject (wire form) as the hub stores it: `current` is what new rows get (under
+ * key version `version`); `all` holds its stored pseudonym under every key in the ring, current
+ * first, for every read and every match while a rotation is under way. The one place that turns a
+ * partner's subject into stored pseudonyms: lookups, registrations, disclosures and the audit
+ * search all go through it.
+ * @throws InvalidSubjectError for a subject that is not a canonical 32-byte base64url pseudonym.
+ */
+export type StoredSubject = { current: string; version: number; all: string[] };
+
+export function storedSubject(ring: HubKeyring, subject: string): StoredSubject {
+  const all = hubPseudonyms(ring, parseSubject(subject));
+  return { current: toBase64Url(all[0]!.value), version: all[0]!.version, all: all.map((p) => toBase64Url(p.value)) };
 }

@@ -14,5 +14,5 @@ export {
   MIN_KEY_BYTES,
 } from './pseudonymise';
 export type { InvalidSubjectReason } from './pseudonymise';
-export { parseHubKeyring, generateHubKeySecret, hubPseudonyms, HubKeyError } from './hub-key';
-export type { HubKey, HubKeyring } from './hub-key';
+export { parseHubKeyring, generateHubKeySecret, hubPseudonyms, storedSubject, HubKeyError } from './hub-key';
+export type { HubKey, HubKeyring, StoredSubject } from './hub-key';

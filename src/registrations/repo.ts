@@ -1,5 +1,5 @@
 // SQL for the Registration aggregate.
-import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
 import { registrations, type Contact } from '../../schema/index';
 import { rowsOf, type Queryable } from '../db/types';
 
@@ -47,6 +47,74 @@ export async function upsertRegistrations(
     if (!r) throw new Error('upsert returned no row for an input');
     return { id: r.id, inserted: r.inserted === true || (r.inserted as unknown) === 't', createdAt: new Date(r.created_at) };
   });
+}
+
+/** One (subject, category) a partner registers, with the subject under every hub key version. */
+export type RegistrationKey = { category: string; current: string; version: number; all: string[] };
+
+export type Settled = {
+  /** Registrations that had expired but were not yet ended by the purge: ended now. */
+  ended: { id: string; partner: string; subject: string; category: string }[];
+  /** Active registrations that were under an older hub key version, now under the current one. */
+  rekeyed: Map<string, number>;
+};
+
+/**
+ * Before an upsert, settle what the partner already has of these keys, so that the upsert (which
+ * matches on the current pseudonym among registrations not ended) does the right thing:
+ * a registration that has expired is ended now, as the purge would (registering again makes a new
+ * registration, never revives a lapsed one); an active registration under an older hub key version
+ * is re-keyed to the current pseudonym (registering again renews it, never adds a second active
+ * one). Touches, and locks in id order, only rows that need it; usually there are none.
+ */
+export async function settleExisting(q: Queryable, partner: string, keys: RegistrationKey[], now: Date): Promise<Settled> {
+  const settled: Settled = { ended: [], rekeyed: new Map() };
+  if (keys.length === 0) return settled;
+  const json = JSON.stringify(keys.flatMap((k) => k.all.map((subject) => ({ subject, category: k.category, current: k.current }))));
+  const found = await rowsOf<{ id: string; subject: string; category: string; current: string; key_version: number; expired: boolean }>(
+    q,
+    sql`select r.id, r.subject, r.category, x.current, r.key_version, (r.expires_at <= ${now.toISOString()}::timestamptz) as expired
+          from registrations r
+          join jsonb_to_recordset(${json}::jsonb) as x(subject text, category text, current text) on r.subject = x.subject and r.category = x.category
+         where r.partner = ${partner} and r.ended_at is null and (r.expires_at <= ${now.toISOString()}::timestamptz or r.subject <> x.current)
+         order by r.id
+           for update of r`,
+  );
+  const rows = found.map((r) => ({ ...r, expired: r.expired === true || (r.expired as unknown) === 't' }));
+  const expired = rows.filter((r) => r.expired).map((r) => r.id);
+  if (expired.length) settled.ended = await endExpired(q, now, expired);
+  // At most one row per key moves to the current pseudonym, and only where none is active under it.
+  const moving = new Map<string, (typeof rows)[number]>();
+  for (const r of rows) {
+    const key = `${r.current}\u0000${r.category}`;
+    if (!r.expired && !moving.has(key)) moving.set(key, r);
+  }
+  if (moving.size) {
+    const version = keys[0]!.version;
+    const rekeyed = await rowsOf<{ id: string }>(
+      q,
+      sql`update registrations r set subject = x.current, key_version = ${version}
+            from jsonb_to_recordset(${JSON.stringify([...moving.values()].map((r) => ({ id: r.id, current: r.current })))}::jsonb) as x(id uuid, current text)
+           where r.id = x.id
+             and not exists (select 1 from registrations c where c.partner = r.partner and c.category = r.category and c.subject = x.current and c.ended_at is null)
+          returning r.id`,
+    );
+    const from = new Map([...moving.values()].map((r) => [r.id, Number(r.key_version)]));
+    for (const { id } of rekeyed) settled.rekeyed.set(id, from.get(id)!);
+  }
+  return settled;
+}
+
+/**
+ * End registrations whose expiry has passed (all of them, or only `ids`), as of their expiry: the
+ * purge's first step, and a re-registration's. Returns what it ended, for the audit entries.
+ */
+export async function endExpired(q: Queryable, now: Date, ids?: string[]) {
+  return q
+    .update(registrations)
+    .set({ endedAt: sql`${registrations.expiresAt}`, endReason: 'expired' })
+    .where(and(isNull(registrations.endedAt), lte(registrations.expiresAt, now), ids ? inArray(registrations.id, ids) : undefined))
+    .returning({ id: registrations.id, partner: registrations.partner, subject: registrations.subject, category: registrations.category });
 }
 
 /** Active, unexpired registrations of these stored pseudonyms, other than `excludePartner`'s. */

@@ -21,7 +21,7 @@ const RegistrationInput = z
 const RegistrationOutput = z
   .object({
     id: z.uuid(),
-    created: z.boolean().openapi({ description: 'false when an active registration already existed and was renewed' }),
+    created: z.boolean().openapi({ description: 'false when an active, unexpired registration already existed and was renewed' }),
     category: z.string(),
     since: z.string(),
     expiresAt: z.string(),
@@ -43,7 +43,8 @@ const createOne = createRoute({
   path: '/v1/registrations',
   tags: ['Registrations'],
   summary: 'Register that your organisation is involved with a subject',
-  description: 'Idempotent per (partner, subject, category): registering again renews the contact and expiry.',
+  description:
+    'Idempotent per (partner, subject, category) while the registration is active and unexpired: registering again renews the contact and expiry (the same id and `since`). After it expired or ended, registering again makes a new registration.',
   security,
   request: { body: { required: true, content: { 'application/json': { schema: RegistrationInput } } } },
   responses: {

@@ -3,12 +3,10 @@
 import { decideRegistration, maxExpiry, type Actor, type Covenant } from '../covenant/index';
 import type { AuditInput } from '../audit/entry';
 import type { Tx } from '../db/types';
-import { toBase64Url } from '../encoding';
 import { matchNotices, type MatchSide } from '../matches/match';
 import { insertMatches } from '../matches/repo';
-import { hubPseudonyms, type HubKeyring } from '../pseudonym/hub-key';
-import { parseSubject } from '../pseudonym/pseudonymise';
-import { findActive, upsertRegistrations, type Contact } from './repo';
+import { storedSubject, type HubKeyring } from '../pseudonym/hub-key';
+import { findActive, settleExisting, upsertRegistrations, type Contact, type Settled } from './repo';
 
 export type RegistrationItem = {
   subject: string;
@@ -74,12 +72,14 @@ export async function register(
   for (const item of items) unique.set(`${item.subject}\u0000${item.category}`, item);
   const list = [...unique.values()];
 
-  const pseudonyms = list.map((i) => hubPseudonyms(hubKeys, parseSubject(i.subject)).map((p) => ({ v: p.version, s: toBase64Url(p.value) })));
+  const stored = list.map((i) => storedSubject(hubKeys, i.subject));
+  // An expired registration is ended, not revived; one under an older hub key version is re-keyed.
+  const settled = await settleExisting(tx, actor.partner, stored.map((s, i) => ({ ...s, category: list[i]!.category })), now);
   const rows = list.map((item, i) => ({
     id: crypto.randomUUID(),
     partner: actor.partner,
-    subject: pseudonyms[i]![0]!.s,
-    keyVersion: pseudonyms[i]![0]!.v,
+    subject: stored[i]!.current,
+    keyVersion: stored[i]!.version,
     category: item.category,
     contact: item.contact,
     reference: item.reference ?? null,
@@ -91,7 +91,7 @@ export async function register(
 
   // Matches: the same subject (under any hub key version) registered by another partner.
   const indexOf = new Map<string, number>();
-  pseudonyms.forEach((ps, i) => ps.forEach((p) => indexOf.set(p.s, i)));
+  stored.forEach((s, i) => s.all.forEach((p) => indexOf.set(p, i)));
   const others = await findActive(tx, [...indexOf.keys()], now, actor.partner);
   const pairs: { fresh: MatchSide; other: MatchSide }[] = [];
   for (const o of others) {
@@ -108,13 +108,14 @@ export async function register(
   others.forEach((o) => subjectOfRegistration.set(o.id, o.subject));
 
   await audit(
+    ...expiryEntries(settled.ended),
     ...upserted.map<AuditInput>((u, i) => ({
       action: u.inserted ? 'registration.create' : 'registration.renew',
       outcome: 'allowed',
       rule: list[i]!.rule,
       subject: rows[i]!.subject,
       caseRef: list[i]!.reference ?? null,
-      detail: { registrationId: u.id, category: list[i]!.category, expiresAt: list[i]!.expiresAt.toISOString() },
+      detail: { registrationId: u.id, category: list[i]!.category, expiresAt: list[i]!.expiresAt.toISOString(), ...rekeyedFrom(settled, u.id) },
     })),
     ...created.map<AuditInput>((m) => ({
       action: 'match.created',
@@ -127,3 +128,16 @@ export async function register(
 
   return upserted.map((u, i) => ({ id: u.id, created: u.inserted, since: u.createdAt, expiresAt: list[i]!.expiresAt, item: list[i]! }));
 }
+
+/** The log entries for registrations ended because they expired (by the purge, or on re-registering). */
+export function expiryEntries(ended: Settled['ended']): AuditInput[] {
+  return ended.map((r) => ({
+    action: 'registration.end',
+    outcome: 'ok',
+    rule: 'retention',
+    subject: r.subject,
+    detail: { registrationId: r.id, partner: r.partner, category: r.category, reason: 'expired' },
+  }));
+}
+
+const rekeyedFrom = (settled: Settled, id: string) => (settled.rekeyed.has(id) ? { rekeyedFromKeyVersion: settled.rekeyed.get(id)! } : {});

@@ -4,7 +4,7 @@
 // (3) forgets used token ids that can no longer be replayed, (4) wipes relayed ciphertext past the
 // relay retention and logs break-glass reviews that are overdue. It logs what it did in the same
 // transaction. Audit entries are not purged: the log is append-only and kept at least five years.
-import { and, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, inArray, isNotNull, lte, or } from 'drizzle-orm';
 import { matches, registrations } from '../../schema/index';
 import { appendAudit } from '../audit/store';
 import type { AuditInput } from '../audit/entry';
@@ -12,6 +12,8 @@ import type { Covenant } from '../covenant/index';
 import type { Db } from '../db/types';
 import { forgetExpiredTokenIds } from '../auth/replay';
 import { expireHandovers, markOverdue } from '../disclosures/service';
+import { endExpired } from '../registrations/repo';
+import { expiryEntries } from '../registrations/service';
 
 export type PurgeReport = { expired: number; removed: number; matchesRemoved: number; tokenIdsForgotten: number; handoversExpired: number; reviewsOverdue: number };
 
@@ -20,11 +22,7 @@ const DAY_MS = 86_400_000;
 export async function purge(db: Db, covenant: Covenant, now: Date): Promise<PurgeReport> {
   const archiveCutoff = new Date(now.getTime() - covenant.retention.archiveRetentionDays * DAY_MS);
   return db.transaction(async (tx) => {
-    const expired = await tx
-      .update(registrations)
-      .set({ endedAt: sql`${registrations.expiresAt}`, endReason: 'expired' })
-      .where(and(isNull(registrations.endedAt), lte(registrations.expiresAt, now)))
-      .returning({ id: registrations.id, partner: registrations.partner, subject: registrations.subject, category: registrations.category });
+    const expired = await endExpired(tx, now);
 
     const removed = await tx
       .delete(registrations)
@@ -51,13 +49,7 @@ export async function purge(db: Db, covenant: Covenant, now: Date): Promise<Purg
 
     const report: PurgeReport = { expired: expired.length, removed: removed.length, matchesRemoved, tokenIdsForgotten, handoversExpired, reviewsOverdue };
     const entries: AuditInput[] = [
-      ...expired.map<AuditInput>((r) => ({
-        action: 'registration.end',
-        outcome: 'ok',
-        rule: 'retention',
-        subject: r.subject,
-        detail: { registrationId: r.id, partner: r.partner, category: r.category, reason: 'expired' },
-      })),
+      ...expiryEntries(expired),
       ...removed.map<AuditInput>((r) => ({
         action: 'purge',
         outcome: 'ok',

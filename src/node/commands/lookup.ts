@@ -83,7 +83,7 @@ export type MatchesOptions = { as: string; role: string; sub?: string; after: st
 
 export async function matchesCommand(settings: NodeSettings, opts: MatchesOptions): Promise<number> {
   const after = Number(opts.after);
-  if (!Number.isInteger(after) || after < 0) throw new CliError(EXIT_USAGE, '--after must be a notice id (0 or more)');
+  if (!Number.isInteger(after) || after < 0) throw new CliError(EXIT_USAGE, '--after must be a feed cursor (0 or more: the value a previous run said to continue with)');
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
   const notices: MatchNotice[] = [];
   let cursor = after;
