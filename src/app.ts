@@ -1,7 +1,8 @@
 // The one Hono app, for every runtime. A request goes:
 //   inject (config, db, clock, request id) -> authenticate (/v1) -> wellFormedQuery -> jsonBody (size, type, parse)
 //   -> route (zod validation -> covenant decision -> unitOfWork: effect + audit in one transaction)
-//   -> onError (problem+json; a refused authenticated request is audit-logged there)
+//   -> onError (problem+json: 503 + Retry-After when the database is away, 500 only for a bug;
+//      a refused authenticated request is audit-logged there; the server log gets codes and ids)
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { Context } from 'hono';
@@ -12,14 +13,16 @@ import { handoverRoutes } from './disclosures/handover-routes';
 import { disclosureRoutes } from './disclosures/routes';
 import { authenticate } from './auth/middleware';
 import type { AppEnv, Deps } from './config';
+import { classifyDbError, errorCode, isDatabaseError } from './db/errors';
 import { Problem, problemResponse } from './errors';
 import { inject, jsonBody, wellFormedQuery } from './http/middleware';
-import { fieldErrors, fieldName } from './http/schemas';
+import { fieldErrors, fieldName, ProblemSchema } from './http/schemas';
+import { codeLocation } from './log';
 import { recordRejection } from './http/unit-of-work';
 import { lookupRoutes } from './lookups/routes';
 import { matchRoutes } from './matches/routes';
 import { registrationRoutes } from './registrations/routes';
-import { systemRoutes } from './system/routes';
+import { DATABASE_FREE_PATHS, systemRoutes } from './system/routes';
 import { consoleApp, type ConsoleOptions } from './console/index';
 
 export type DepsProvider = (c: Context<AppEnv>) => Deps | Promise<Deps>;
@@ -61,6 +64,8 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   handoverRoutes(app);
   if (options.console) app.route('/console', consoleApp(options.console) as never);
 
+  documentUnavailable(app);
+
   app.openAPIRegistry.registerComponent('securitySchemes', 'partnerJwt', {
     type: 'http',
     scheme: 'bearer',
@@ -84,29 +89,57 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   });
 
   app.onError(async (err, c) => {
-    let problem: Problem;
-    if (err instanceof Problem) problem = err;
-    else if (err instanceof HTTPException && err.status < 500) {
-      problem = new Problem(err.status === 413 ? 'payload-too-large' : 'invalid-request', err.message);
-    } else {
-      console.error(`[${c.var.requestId}] ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-      problem = new Problem('internal', 'The request failed; nothing was answered');
-    }
+    const log = c.var.log;
+    let problem = toProblem(err, c);
     // A refused request of an authenticated partner is an access attempt: log it (and burn its jti).
     if (problem.status >= 400 && problem.status < 500 && c.get('actor') && !c.get('audited')) {
       try {
         problem = await recordRejection(c, problem);
       } catch (e) {
-        console.error(`[${c.var.requestId}] could not log a rejected request: ${String(e)}`);
-        problem = new Problem('audit-unavailable');
+        log('error', 'request.rejection-not-logged', { requestId: c.var.requestId, code: errorCode(e) });
+        problem = classifyDbError(e)?.kind === 'unavailable' ? new Problem('database-unavailable') : new Problem('audit-unavailable');
       }
     }
     const headers: Record<string, string> = { 'x-request-id': c.var.requestId ?? '' };
     if (problem.status === 401) headers['www-authenticate'] = 'Bearer realm="kenbaar"';
+    if (problem.status === 503) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
     return problemResponse(problem, c.req.path, headers);
   });
 
   return app;
+}
+
+/** What a 503 tells the client to wait before trying again. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** In the API document: every route that needs the database may answer 503 database-unavailable. */
+function documentUnavailable(app: OpenAPIHono<AppEnv>) {
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== 'route' || DATABASE_FREE_PATHS.includes(def.route.path)) continue;
+    def.route.responses[503] ??= {
+      description: `The database is unavailable (\`/problems/database-unavailable\`), or the audit log could not be written (\`/problems/audit-unavailable\`); nothing was stored. Retry after the seconds in Retry-After (${RETRY_AFTER_SECONDS}).`,
+      headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait before trying again' } },
+      content: { 'application/problem+json': { schema: ProblemSchema } },
+    };
+  }
+}
+
+/**
+ * Any error as a problem. The server log gets its code and the request id only: a database error's
+ * message and stack quote the failed query's parameters (pseudonyms, contacts, references).
+ */
+function toProblem(err: unknown, c: Context<AppEnv>): Problem {
+  if (err instanceof Problem) return err;
+  if (err instanceof HTTPException && err.status < 500) {
+    return new Problem(err.status === 413 ? 'payload-too-large' : 'invalid-request', err.message);
+  }
+  const failure = classifyDbError(err);
+  if (failure) {
+    c.var.log('warn', 'database.unavailable', { requestId: c.var.requestId, code: failure.code });
+    return new Problem('database-unavailable');
+  }
+  c.var.log('error', 'request.failed', { requestId: c.var.requestId, code: errorCode(err), where: isDatabaseError(err) ? [] : codeLocation(err) });
+  return new Problem('internal', 'The request failed; nothing was answered');
 }
 
 export type App = ReturnType<typeof createApp>;

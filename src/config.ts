@@ -3,6 +3,7 @@
 import type { JSONWebKeySet, JWK } from 'jose';
 import type { Covenant, Actor } from './covenant/index';
 import type { Db } from './db/types';
+import type { Logger } from './log';
 import type { HubKeyring } from './pseudonym/hub-key';
 import { partnerKeyring, type PartnerKeyring } from './auth/keyring';
 
@@ -45,13 +46,15 @@ export type HubConfig = {
 
 export type Clock = () => Date;
 
-export type Deps = { config: HubConfig; db: Db; clock: Clock };
+/** `log`: the server log (codes and ids only, src/log.ts); JSON lines on stderr when not given. */
+export type Deps = { config: HubConfig; db: Db; clock: Clock; log?: Logger };
 
 export type AppEnv = {
   Variables: {
     config: HubConfig;
     db: Db;
     clock: Clock;
+    log: Logger;
     requestId: string;
     /** Set by the auth middleware once the partner token verified. */
     actor: Actor;

@@ -19,6 +19,7 @@ export const PROBLEMS = {
   'batch-rejected': { status: 422, title: 'The batch was refused; nothing was stored' },
   'audit-unavailable': { status: 503, title: 'The audit log could not be written; nothing was answered' },
   'internal': { status: 500, title: 'Internal error' },
+  'database-unavailable': { status: 503, title: 'The database is unavailable; nothing was stored or answered. Try again later' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemType = keyof typeof PROBLEMS;

@@ -23,6 +23,7 @@ describe(`system routes (${dbKind})`, () => {
       ['/v1/lookups', 'post'],
       ['/v1/matches', 'get'],
       ['/health', 'get'],
+      ['/livez', 'get'],
     ] as const) {
       expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
     }

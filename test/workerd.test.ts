@@ -7,7 +7,6 @@
 // module, so src/worker/bundled.gen.ts (what `npm run worker:build` ships) is left alone.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +25,7 @@ import { generateSigningKeySecret } from '../src/signing';
 import { buildWorkerConfig } from '../src/worker/config';
 import type { ExecutionContext, WorkerEnv } from '../src/worker/env';
 import { CRON_JOBS, createWorker } from '../src/worker/worker';
+import { freePort } from './support/cluster';
 import { adminExec } from './support/hub';
 import { contact, person } from './support/people';
 
@@ -33,17 +33,6 @@ const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
 const HUB_ID = 'urn:kenbaar:hub:workerd-test';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** A fresh, migrated database on the server; `drop` removes it again. */
 async function freshDatabase(serverUrl: string): Promise<{ url: string; database: Database; drop: () => Promise<void> }> {
@@ -238,6 +227,23 @@ describe('the Worker’s configuration', () => {
     const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
     const crons = /^crons\s*=\s*(\[.*\])\s*$/m.exec(toml);
     expect(JSON.parse(crons![1]!)).toEqual(Object.keys(CRON_JOBS));
+  });
+
+  it('with its database unreachable: 503 database-unavailable with Retry-After, and /livez still 200', async () => {
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const worker = createWorker(bundle);
+      const e = await env();
+      for (const [path, init] of [['/health', {}], ['/v1/lookups', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }]] as const) {
+        const res = await worker.fetch(new Request(`http://hub.test${path}`, init), e, ctx());
+        expect(res.status, path).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('5');
+        expect(((await res.json()) as { type: string }).type).toBe('/problems/database-unavailable');
+      }
+      expect((await worker.fetch(new Request('http://hub.test/livez'), e, ctx())).status).toBe(200);
+    } finally {
+      quiet.mockRestore();
+    }
   });
 
   it('builds from the bundle and the secrets', async () => {

@@ -16,7 +16,7 @@ import type { Db } from './types';
 export type DbTimeouts = {
   /** Opening a connection, and waiting for a free one in the pool. */
   connectMs: number;
-  /** One statement, enforced by the server (SQLSTATE 57014); the client gives up `statementMs + 5 s` later. */
+  /** One statement, enforced by the server (SQLSTATE 57014); the client gives up `statementMs + 5 s` later. 0: no limit (migrations). */
   statementMs: number;
   /** A transaction left idle, enforced by the server (its locks are released). */
   idleInTransactionMs: number;
@@ -34,6 +34,8 @@ export type PgOptions = {
   connectionString: string;
   max: number;
   timeouts?: Partial<DbTimeouts>;
+  /** Name parameterised statements so each is prepared once per connection (default true). */
+  prepare?: boolean;
   /** Told once per connection failure outside a query (the query's own error goes to its caller). */
   onConnectionError?: (err: unknown) => void;
 };
@@ -63,16 +65,37 @@ type QueryConfig = { text: string; name?: string };
 
 export function openPgPool(opts: PgOptions): PgDatabase {
   const t = { ...DEFAULT_DB_TIMEOUTS, ...opts.timeouts };
-  const nameFor = statementNamer();
+  const nameFor = opts.prepare === false ? () => undefined : statementNamer();
   const onError = opts.onConnectionError ?? (() => {});
 
   class Client extends pg.Client {
+    #release: ((err?: Error | boolean) => void) | undefined;
+
     constructor(config: pg.ClientConfig) {
       super(config);
-      // A checked-out connection that breaks between queries emits 'error'; unhandled, that would
-      // end the process. Its next query fails instead, and the pool discards it on release.
-      this.on('error', onError);
+      // A checked-out connection that breaks emits 'error'; unhandled, that would end the process.
+      // It goes back to the pool at once, which discards it: drizzle's pool transaction sends BEGIN
+      // before its try/finally, so a connection that breaks during BEGIN would never be released,
+      // and a few outages would leave the pool with no connections at all.
+      this.on('error', (err) => {
+        onError(err);
+        this.#release?.(err);
+      });
     }
+
+    /** Set by the pool at each checkout; made idempotent, since the 'error' handler may release first. */
+    get release() {
+      return this.#release;
+    }
+    set release(fn) {
+      let done = false;
+      this.#release = fn && ((err) => {
+        if (done) return;
+        done = true;
+        fn(err);
+      });
+    }
+
     override query(config: unknown, ...rest: unknown[]): never {
       // Only statements with parameters: the rest (BEGIN, COMMIT, migrations' DDL) gain nothing.
       const values = rest[0];
@@ -91,7 +114,7 @@ export function openPgPool(opts: PgOptions): PgDatabase {
     connectionTimeoutMillis: t.connectMs,
     statement_timeout: t.statementMs,
     idle_in_transaction_session_timeout: t.idleInTransactionMs,
-    query_timeout: t.statementMs + CLIENT_GRACE_MS,
+    ...(t.statementMs > 0 ? { query_timeout: t.statementMs + CLIENT_GRACE_MS } : {}),
     keepAlive: true,
   });
   // An idle pooled connection that breaks (the server shut down) is reported here and discarded.

@@ -4,19 +4,23 @@ import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, Deps } from '../config';
 import { untrustedText } from '../encoding';
 import { Problem } from '../errors';
+import { jsonLogger } from '../log';
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Puts config, db and clock into the context. The provider may build them per request (workerd). */
+/** Puts config, db, clock and log into the context. The provider may build them per request (workerd). */
 export function inject(provide: (c: Context<AppEnv>) => Deps | Promise<Deps>): MiddlewareHandler<AppEnv> {
+  const stderr = jsonLogger();
   return async (c, next) => {
+    c.set('log', stderr);
+    const given = c.req.header('x-request-id');
+    c.set('requestId', given && /^[\w.:-]{1,100}$/.test(given) ? given : crypto.randomUUID());
     const deps = await provide(c);
     c.set('config', deps.config);
     c.set('db', deps.db);
     c.set('clock', deps.clock);
+    if (deps.log) c.set('log', deps.log);
     c.set('audited', false);
-    const given = c.req.header('x-request-id');
-    c.set('requestId', given && /^[\w.:-]{1,100}$/.test(given) ? given : crypto.randomUUID());
     await next();
     c.header('x-request-id', c.var.requestId);
   };

@@ -9,6 +9,7 @@ import { claimTokenId } from '../auth/replay';
 import { AuthError } from '../auth/token';
 import type { AppEnv } from '../config';
 import type { Queryable, Tx } from '../db/types';
+import { classifyDbError, errorCode } from '../db/errors';
 import { untrustedText } from '../encoding';
 import { Problem } from '../errors';
 
@@ -52,6 +53,9 @@ export async function readThenLog<T>(c: Context<AppEnv>, work: (q: Queryable, au
 
 type Audit = (...entries: AuditInput[]) => Promise<void>;
 
+/** Attempts of one unit of work when PostgreSQL aborts it as a deadlock or serialisation failure. */
+export const MAX_ATTEMPTS = 4;
+
 async function run<T, Q extends Queryable>(
   c: Context<AppEnv>,
   within: (fn: (q: Q) => Promise<T | Denial>) => Promise<T | Denial>,
@@ -60,9 +64,8 @@ async function run<T, Q extends Queryable>(
   const ctx = auditContext(c);
   const token = c.get('token');
   const actor = c.get('actor');
-  let result: T | Denial;
-  try {
-    result = await within(async (q) => {
+  const attempt = () =>
+    within(async (q) => {
       // The token's jti is taken by the statement that writes the request's first audit entries.
       let claim: TokenClaim | undefined = token ? { jti: token.jti, partner: actor.partner, exp: token.exp } : undefined;
       const audit: Audit = async (...entries) => {
@@ -70,9 +73,9 @@ async function run<T, Q extends Queryable>(
         try {
           fresh = await appendAudit(q, ctx, entries, claim);
         } catch (cause) {
-          // Only the error code goes to the log: a database message can quote row values.
-          const code = (cause as { code?: unknown; cause?: { code?: unknown } })?.code ?? (cause as { cause?: { code?: unknown } })?.cause?.code;
-          throw new AuditUnavailable(`database error ${String(code ?? (cause instanceof Error ? cause.name : 'unknown'))}`);
+          // An unreachable database is the database's problem, not the log's: onError answers 503.
+          if (classifyDbError(cause)) throw cause;
+          throw new AuditUnavailable(errorCode(cause));
         }
         if (!fresh) throw new Replayed();
         if (entries.length > 0) claim = undefined;
@@ -82,10 +85,13 @@ async function run<T, Q extends Queryable>(
       if (claim && !(await claimTokenId(q, claim))) throw new Replayed();
       return out;
     });
+  let result: T | Denial;
+  try {
+    result = await retrying(c, attempt);
   } catch (e) {
     if (e instanceof Replayed) throw await replayed(c);
     if (e instanceof AuditUnavailable) {
-      console.error(`[${c.var.requestId}] audit append failed, request refused: ${e.message}`);
+      c.var.log('error', 'audit.append-failed', { requestId: c.var.requestId, code: e.message });
       throw new Problem('audit-unavailable');
     }
     throw e;
@@ -93,6 +99,25 @@ async function run<T, Q extends Queryable>(
   c.set('audited', true);
   if (result instanceof Denial) throw result.problem;
   return result;
+}
+
+/**
+ * Runs the transaction again when PostgreSQL aborted it as a deadlock (40P01) or serialisation
+ * failure (40001): everything it did was rolled back, the token's jti included, so a new attempt is
+ * the same request. After MAX_ATTEMPTS the failure goes to onError, which answers 503.
+ */
+async function retrying<R>(c: Context<AppEnv>, attempt: () => Promise<R>): Promise<R> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      const failure = classifyDbError(e);
+      if (failure?.kind !== 'retry' || n >= MAX_ATTEMPTS) throw e;
+      c.var.log('info', 'transaction.retry', { requestId: c.var.requestId, code: failure.code, attempt: n });
+      // Jittered backoff, so the transactions that collided do not collide again.
+      await new Promise((r) => setTimeout(r, 5 * 2 ** n * (0.5 + Math.random())));
+    }
+  }
 }
 
 /** Auth failures have no actor we can trust: what the token claimed goes into `detail` only. */

@@ -4,6 +4,7 @@ import { matches, registrations } from '../../schema/index';
 import { rowsOf, type Queryable } from '../db/types';
 import type { MatchNotice } from './match';
 
+/** In key order, like upsertRegistrations: concurrent writers of overlapping pairs cannot deadlock. */
 export async function insertMatches(
   q: Queryable,
   notices: MatchNotice[],
@@ -19,6 +20,7 @@ export async function insertMatches(
     sql`insert into matches (recipient, recipient_registration_id, registration_id, rule, covenant_version, created_at)
         select x.recipient, x.recipient_registration_id, x.registration_id, x.rule, ${covenantVersion}, ${now.toISOString()}::timestamptz
           from jsonb_to_recordset(${json}::jsonb) as x(recipient text, recipient_registration_id uuid, registration_id uuid, rule text)
+         order by x.recipient_registration_id, x.registration_id
         on conflict do nothing
         returning id, recipient, recipient_registration_id, registration_id, rule`,
   );

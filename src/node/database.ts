@@ -24,13 +24,15 @@ export type DatabaseOptions =
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if ('url' in opts) {
-    const pg = openPgPool({ connectionString: opts.url, max: opts.max ?? 20, timeouts: opts.timeouts, onConnectionError: opts.onConnectionError });
+    // Migrations on a connection of their own without the statement timeout: building an index on
+    // a large table may take longer than any request should.
+    const migrating = openPgPool({ connectionString: opts.url, max: 1, timeouts: { ...opts.timeouts, statementMs: 0 } });
     try {
-      await migratePostgres(pg.db as never, { migrationsFolder: MIGRATIONS_DIR });
-    } catch (e) {
-      await pg.close();
-      throw e;
+      await migratePostgres(migrating.db as never, { migrationsFolder: MIGRATIONS_DIR });
+    } finally {
+      await migrating.close();
     }
+    const pg = openPgPool({ connectionString: opts.url, max: opts.max ?? 20, timeouts: opts.timeouts, onConnectionError: opts.onConnectionError });
     return { db: pg.db, kind: 'postgres', close: pg.close };
   }
   const client = opts.pglite ?? new PGlite(opts.dataDir);

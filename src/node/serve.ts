@@ -1,5 +1,7 @@
 // Node edge: serve the app over HTTP, and run the log's background work: sequence new audit entries
-// every second, sign a checkpoint every minute, purge by the covenant's retention every hour.
+// every second, sign a checkpoint every minute, purge by the covenant's retention every hour. While
+// the database is away the jobs fail quietly (one log line per job when it starts, one when it ends)
+// and the server keeps answering: 503 on every route that needs the database, 200 on /livez.
 import { serve, type ServerType } from '@hono/node-server';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -7,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { createApp, type App } from '../app';
 import { createCheckpoint } from '../audit/checkpoint';
 import { integrateAll } from '../audit/store';
+import { classifyDbError, errorCode } from '../db/errors';
+import { jsonLogger, type Logger } from '../log';
 import type { Clock, HubConfig } from '../config';
 import { purge } from '../retention/purge';
 import { readConsoleAssets } from './console-assets';
@@ -34,16 +38,20 @@ export type Running = { server: ServerType; url: string; stop: () => Promise<voi
 export type Schedule = { integrateMs: number; checkpointMs: number; purgeMs: number };
 export const DEFAULT_SCHEDULE: Schedule = { integrateMs: 1000, checkpointMs: 60_000, purgeMs: 3_600_000 };
 
-export function startBackgroundWork(database: Database, config: HubConfig, clock: Clock, schedule: Schedule = DEFAULT_SCHEDULE) {
+export function startBackgroundWork(database: Database, config: HubConfig, clock: Clock, schedule: Schedule = DEFAULT_SCHEDULE, log: Logger = jsonLogger()) {
   const busy = new Set<string>();
-  // One run of each job at a time; a failure is reported and retried at the next tick.
+  // Jobs failing now: an outage is one line per job when it starts and one when it ends.
+  const failing = new Set<string>();
+  // One run of each job at a time; a failure is retried at the next tick.
   const job = (name: string, fn: () => Promise<unknown>) => async () => {
     if (busy.has(name)) return;
     busy.add(name);
     try {
       await fn();
+      if (failing.delete(name)) log('info', 'job.recovered', { job: name });
     } catch (e) {
-      console.error(`[kenbaar] ${name} failed: ${e instanceof Error ? e.message : String(e)}`);
+      if (!failing.has(name)) log(classifyDbError(e) ? 'warn' : 'error', 'job.failed', { job: name, code: errorCode(e) });
+      failing.add(name);
     } finally {
       busy.delete(name);
     }
@@ -63,12 +71,13 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
 export async function startServer(
   database: Database,
   config: HubConfig,
-  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; consoleOrigin?: string },
+  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; log?: Logger; consoleOrigin?: string },
 ): Promise<Running> {
   const clock = opts.clock ?? (() => new Date());
-  const app = createApp(() => ({ config, db: database.db, clock }), { docsAssetsBase: DOCS_ASSETS, console: { assets: readConsoleAssets(), origin: opts.consoleOrigin } });
+  const log = opts.log ?? jsonLogger();
+  const app = createApp(() => ({ config, db: database.db, clock, log }), { docsAssetsBase: DOCS_ASSETS, console: { assets: readConsoleAssets(), origin: opts.consoleOrigin } });
   serveDocsAssets(app);
-  const stopWork = startBackgroundWork(database, config, clock, opts.schedule);
+  const stopWork = startBackgroundWork(database, config, clock, opts.schedule, log);
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s));
   });

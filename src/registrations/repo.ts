@@ -10,6 +10,9 @@ export type NewRegistration = typeof registrations.$inferInsert;
  * Insert or renew (idempotent per partner, subject, category among active registrations), all rows
  * in one statement with the rows as one JSON parameter. Returns, in input order, the id and whether
  * the row is new. The caller passes each (subject, category) once.
+ *
+ * Rows are written in key order, whatever the input order: two concurrent batches of one partner
+ * with overlapping subjects then take their row locks in the same order and cannot deadlock.
  */
 export async function upsertRegistrations(
   q: Queryable,
@@ -36,6 +39,7 @@ export async function upsertRegistrations(
         select x.id, x.partner, x.subject, x.key_version, x.category, x.contact, x.reference, x.registered_by, x.created_at, x.expires_at
           from jsonb_to_recordset(${json}::jsonb) as x(id uuid, partner text, subject text, key_version int, category text, contact jsonb,
                                                      reference text, registered_by text, created_at timestamptz, expires_at timestamptz)
+         order by x.subject, x.category
         on conflict (partner, subject, category) where ended_at is null
         do update set contact = excluded.contact, reference = excluded.reference, expires_at = excluded.expires_at, registered_by = excluded.registered_by
         returning id, subject, category, created_at, (xmax = 0) as inserted`,

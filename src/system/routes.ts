@@ -1,22 +1,37 @@
-// Unauthenticated system routes: health, the hub's public keys, problem type descriptions.
+// Unauthenticated system routes: readiness (/health) and liveness (/livez), the hub's public keys,
+// problem type descriptions.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import type { AppEnv } from '../config';
+import { errorCode } from '../db/errors';
 import { Problem, PROBLEMS, type ProblemType } from '../errors';
 import { problemResponses } from '../http/schemas';
+
+/** The routes that answer without the database (all others answer 503 while it is away). */
+export const DATABASE_FREE_PATHS: readonly string[] = ['/livez', '/.well-known/jwks.json', '/problems/{type}'];
 
 const health = createRoute({
   method: 'get',
   path: '/health',
   tags: ['System'],
-  summary: 'Liveness and the covenant in force',
+  summary: 'Readiness: the database answers; and the covenant in force',
+  description: 'For a load balancer or orchestrator: 503 (`/problems/database-unavailable`, with Retry-After) while the database does not answer, so no requests are sent here.',
   responses: {
     200: {
-      description: 'Healthy',
+      description: 'Ready',
       content: { 'application/json': { schema: z.object({ status: z.literal('ok'), covenant: z.string(), covenantVersion: z.string(), database: z.literal('ok') }) } },
     },
     ...problemResponses(503),
   },
+});
+
+const livez = createRoute({
+  method: 'get',
+  path: '/livez',
+  tags: ['System'],
+  summary: 'Liveness: the process answers (the database is not asked)',
+  description: 'For a supervisor that restarts a hung process: 200 as long as the process serves HTTP, also while the database is away (that is /health).',
+  responses: { 200: { description: 'Alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } } },
 });
 
 const jwks = createRoute({
@@ -43,12 +58,15 @@ export function systemRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(health, async (c) => {
     try {
       await c.var.db.execute(sql`select 1`);
-    } catch {
-      throw new Problem('audit-unavailable', 'The database does not answer');
+    } catch (e) {
+      c.var.log('warn', 'health.database-unavailable', { code: errorCode(e) });
+      throw new Problem('database-unavailable', 'The database does not answer');
     }
     const cov = c.var.config.covenant;
     return c.json({ status: 'ok' as const, covenant: cov.id, covenantVersion: cov.version, database: 'ok' as const }, 200);
   });
+
+  app.openapi(livez, (c) => c.json({ status: 'ok' as const }, 200));
 
   app.openapi(jwks, (c) => c.json({ keys: c.var.config.signer.published as Record<string, unknown>[] }, 200));
 

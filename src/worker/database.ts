@@ -10,7 +10,8 @@ import type { Db } from '../db/types';
 export type Connection = { db: Db; close: () => Promise<void> };
 
 export function connect(hyperdrive: Hyperdrive): Connection {
-  // A Worker invocation may hold at most 6 open connections.
-  const { db, close } = openPgPool({ connectionString: hyperdrive.connectionString, max: 5 });
+  // A Worker invocation may hold at most 6 open connections. Its connections live for one
+  // invocation and Hyperdrive pools per transaction: preparing statements would not pay off.
+  const { db, close } = openPgPool({ connectionString: hyperdrive.connectionString, max: 5, prepare: false });
   return { db, close };
 }

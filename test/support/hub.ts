@@ -11,6 +11,7 @@ import { createApp, type App } from '../../src/app';
 import { HubClient, type Identity } from '../../src/client/client';
 import { buildHubConfig, type HubConfig, type Limits } from '../../src/config';
 import type { Covenant } from '../../src/covenant/index';
+import type { Logger } from '../../src/log';
 import { readConsoleAssets } from '../../src/node/console-assets';
 import { loadCovenantDir } from '../../src/node/covenant-fs';
 import { openDatabase, type Database } from '../../src/node/database';
@@ -128,17 +129,20 @@ export type TestHubOptions = {
   extraPartnerKeys?: Record<string, JWK[]>;
   /** Limits other than the defaults (e.g. a small maxBodyBytes to test 413 cheaply). */
   limits?: Partial<Limits>;
+  /** The server log (default: JSON lines on stderr); a test passes one to capture and scan it. */
+  log?: Logger;
   /** Mount the web console at /console (with `http`, open it at http://localhost:<port>). */
   console?: boolean;
 };
 
-export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> {
+/** A hub configuration: the covenant, every partner's test keys, fresh hub secrets. */
+export async function testHubConfig(opts: Pick<TestHubOptions, 'covenant' | 'extraPartnerKeys' | 'limits'> = {}): Promise<HubConfig> {
   const covenant = opts.covenant ?? demoCovenant();
   const partnerKeys = new Map<string, { keys: JWK[] }>();
   for (const p of covenant.partners.keys()) {
     partnerKeys.set(p, { keys: [(await partnerKey(p)).publicJwk, (await partnerEncryptionKey(p)).publicJwk, ...(opts.extraPartnerKeys?.[p] ?? [])] });
   }
-  const config = buildHubConfig({
+  return buildHubConfig({
     ...(opts.limits ? { limits: opts.limits } : {}),
     hubId: 'urn:kenbaar:hub:test',
     covenant,
@@ -146,9 +150,18 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
     hubKeys: parseHubKeyring(generateHubKeySecret(1)),
     signer: await parseSigningKeys(await generateSigningKeySecret()),
   });
+}
+
+/** A professional of a partner in a role, signing with the partner's test key. */
+export async function testIdentity(partner: string, role: string, sub = `${partner}-user`): Promise<Identity> {
+  return { key: { partner, jwk: (await partnerKey(partner)).privateJwk }, sub, role };
+}
+
+export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> {
+  const config = await testHubConfig(opts);
   const database = await testDatabase();
   const clock = testClock();
-  const app = createApp(() => ({ config, db: database.db, clock }), opts.console ? { console: { assets: readConsoleAssets() } } : {});
+  const app = createApp(() => ({ config, db: database.db, clock, ...(opts.log ? { log: opts.log } : {}) }), opts.console ? { console: { assets: readConsoleAssets() } } : {});
   // In-process by default (fast); over real HTTP on 127.0.0.1 when asked (end-to-end tests).
   let baseUrl = 'http://hub.test';
   let fetchImpl = ((input: RequestInfo | URL, init?: RequestInit) => app.request(String(input), init)) as typeof fetch;
@@ -161,11 +174,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
     baseUrl = `http://127.0.0.1:${address.port}`;
     fetchImpl = fetch;
   }
-  const identity = async (partner: string, role: string, sub = `${partner}-user`): Promise<Identity> => ({
-    key: { partner, jwk: (await partnerKey(partner)).privateJwk },
-    sub,
-    role,
-  });
+  const identity = testIdentity;
   return {
     app,
     database,
