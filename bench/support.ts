@@ -174,8 +174,8 @@ export type Hub = {
  * The hub in a child process. `nodeArgs`: e.g. ['--cpu-prof', '--cpu-prof-dir=...'] to profile it
  * under load; `serverArgs`: bench/server.ts options (--integrate-ms).
  */
-export async function spawnHub(env: Record<string, string>, nodeArgs: string[] = [], serverArgs: string[] = []): Promise<Hub> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench', 'server.ts'), ...serverArgs], {
+export async function spawnHub(env: Record<string, string>, nodeArgs: string[] = [], serverArgs: string[] = [], script = 'server.ts'): Promise<Hub> {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench', script), ...serverArgs], {
     cwd: ROOT,
     // The child needs PATH and friends; the hub's own settings are the overrides above.
     env: { ...process.env, ...env },
@@ -421,7 +421,7 @@ const CLK_TCK = (() => {
 })();
 
 /** utime + stime of a process, in seconds (0 when it is gone). */
-function processCpu(pid: number): number {
+export function processCpu(pid: number): number {
   const t = processTimes(pid);
   return t.user + t.system;
 }
@@ -493,16 +493,22 @@ async function postgresPids(database: string): Promise<number[]> {
  * (an autovacuum worker, a new pool connection) are counted in full; ones that come and go between
  * the two looks are missed and show up as "others".
  */
-export async function cpuMeter(database: string, hubPid?: number): Promise<{ stop: () => Promise<CpuUse> }> {
+export async function cpuMeter(database: string, hubPid?: number | number[]): Promise<{ stop: () => Promise<CpuUse> }> {
   const before = new Map((await postgresPids(database)).map((pid) => [pid, processCpu(pid)]));
-  const hub0 = hubPid ? processTimes(hubPid) : { user: 0, system: 0 };
+  // Several pids: a hub of several processes (serve --workers), summed.
+  const hubTimes = () =>
+    [hubPid ?? []].flat().reduce((acc, pid) => {
+      const t = processTimes(pid);
+      return { user: acc.user + t.user, system: acc.system + t.system };
+    }, { user: 0, system: 0 });
+  const hub0 = hubTimes();
   const client0 = process.cpuUsage();
   const m0 = machineCpu();
   return {
     stop: async () => {
       const m1 = machineCpu();
       const c = process.cpuUsage(client0);
-      const hub1 = hubPid ? processTimes(hubPid) : { user: 0, system: 0 };
+      const hub1 = hubTimes();
       const hubSeconds = hub1.user - hub0.user + (hub1.system - hub0.system);
       const hubKernelShare = hubSeconds > 0 ? (hub1.system - hub0.system) / hubSeconds : 0;
       const pids = new Set([...before.keys(), ...(await postgresPids(database))]);

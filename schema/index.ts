@@ -50,11 +50,13 @@ export const registrations = pgTable(
     endReason: text('end_reason'),
   },
   (t) => [
-    // Idempotency: one active registration per (partner, subject, category).
+    // Idempotency: one active registration per (partner, subject, category). Subject first, because
+    // this is also the lookup's index (active registrations of a subject): its leading column is the
+    // lookup's equality, so no planner, with or without statistics, prefers a scan of another index
+    // (test/plan.test.ts). ON CONFLICT (partner, subject, category) infers it whatever the order.
     uniqueIndex('registrations_active_uq')
-      .on(t.partner, t.subject, t.category)
+      .on(t.subject, t.partner, t.category)
       .where(sql`ended_at is null`),
-    index('registrations_subject_idx').on(t.subject),
     index('registrations_expires_idx').on(t.expiresAt),
   ],
 );
@@ -180,6 +182,8 @@ export const disclosureRequests = pgTable(
     urgency: text('urgency').$type<'regular' | 'emergency'>().notNull(),
     rule: text('rule').notNull(),
     approvalsNeeded: integer('approvals_needed').notNull(),
+    /** Whom the approvals must come from, as the covenant said when the request was made. */
+    approvers: text('approvers').$type<'distinct-partners' | 'distinct-brokers'>().notNull().default('distinct-partners'),
     status: text('status').$type<'pending' | 'approved' | 'rejected'>().notNull(),
     /** Break-glass only: the retrospective review. */
     reviewStatus: text('review_status').$type<'due' | 'justified' | 'unjustified'>(),

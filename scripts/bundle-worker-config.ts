@@ -1,16 +1,24 @@
-// Build step for the Cloudflare Worker: workerd has no file system, so the covenant files, the
-// partners' public keys and the console's assets are compiled into a module the Worker imports (src/worker/bundled.gen.ts,
-// git-ignored). Both are validated here, so a broken covenant or a private key in keys/ fails the
-// build instead of the first request. Sources: KENBAAR_COVENANT_DIR (default policies/zvh-demo)
-// and KENBAAR_KEYS_DIR (default keys/), read through src/node/env.ts like `kenbaar serve` does.
+// Build step for the Cloudflare Worker (wrangler.toml `[build]`, so every `wrangler deploy` and
+// `wrangler dev` runs it): workerd has no file system, so the covenant files, the partners' public
+// keys and the console's assets are compiled into a module the Worker imports
+// (src/worker/bundled.gen.ts, git-ignored). Covenant and keys are validated here, so a broken
+// covenant or a private key fails the build instead of the first request. Sources:
+// KENBAAR_COVENANT_DIR (default policies/zvh-demo) and KENBAAR_KEYS_DIR, read through
+// src/node/env.ts. The partner keys come only from configuration: without KENBAAR_KEYS_DIR none are
+// bundled (every partner token is refused), never the development keys that happen to lie in keys/
+// (`npm run worker:dev` sets KENBAAR_KEYS_DIR=keys on purpose).
+// It also copies the Swagger UI files of the installed (exactly pinned) swagger-ui-dist into the
+// Worker's static assets (dist/worker-assets, wrangler.toml `[assets]`), so /docs loads no CDN.
 //
 //   tsx scripts/bundle-worker-config.ts [--out <file>]
 //
 // --out writes elsewhere (the workerd test bundles temporary keys without touching src/worker).
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCovenant } from '../src/covenant/index';
+import { DOCS_ASSETS_BASE, SWAGGER_FILES } from '../src/docs-assets';
 import { readCovenantDir } from '../src/node/covenant-fs';
 import { readSettings } from '../src/node/env';
 import { readConsoleAssets } from '../src/node/console-assets';
@@ -19,14 +27,26 @@ import { ROOT } from '../src/node/paths';
 
 export const DEFAULT_OUT = resolve(ROOT, 'src/worker/bundled.gen.ts');
 
-export type BundleSources = { covenantDir: string; keysDir: string };
+/** The Worker's static assets (wrangler.toml `[assets] directory`). */
+export const ASSETS_DIR = resolve(ROOT, 'dist/worker-assets');
+
+export type BundleSources = { covenantDir: string; keysDir: string | undefined };
 export type BundleReport = { out: string; covenant: string; covenantVersion: string; partnersWithKeys: string[]; partnersWithoutKeys: string[] };
+
+/** Copy the pinned Swagger UI files into the Worker's assets, under the path /docs loads them from. */
+export function copyDocsAssets(assetsDir: string = ASSETS_DIR): string {
+  const from = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+  const to = join(assetsDir, DOCS_ASSETS_BASE, 'swagger-ui-dist');
+  mkdirSync(to, { recursive: true });
+  for (const file of Object.keys(SWAGGER_FILES)) copyFileSync(join(from, file), join(to, file));
+  return to;
+}
 
 /** Validate the covenant and keys in `sources` and write the module to `out`. */
 export function bundleWorkerConfig(sources: BundleSources, out: string = DEFAULT_OUT): BundleReport {
   const covenantFiles = readCovenantDir(sources.covenantDir);
   const covenant = loadCovenant(covenantFiles); // throws CovenantError naming file and place
-  const keys = readPartnerKeys(sources.keysDir); // throws on a private key or a non-JWKS file
+  const keys = sources.keysDir ? readPartnerKeys(sources.keysDir) : new Map(); // throws on a private key or a non-JWKS file
   const unknown = [...keys.keys()].filter((p) => !covenant.partners.has(p));
   if (unknown.length) {
     throw new Error(`${sources.keysDir}: keys for partners the covenant does not name: ${unknown.join(', ')}`);
@@ -59,13 +79,16 @@ export function bundleWorkerConfig(sources: BundleSources, out: string = DEFAULT
 function main() {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
   const settings = readSettings();
-  const report = bundleWorkerConfig(settings, values.out ? resolve(values.out) : DEFAULT_OUT);
+  const report = bundleWorkerConfig({ covenantDir: settings.covenantDir, keysDir: settings.keysDirFromEnv }, values.out ? resolve(values.out) : DEFAULT_OUT);
+  const assets = copyDocsAssets();
   console.log(
-    `bundled covenant ${report.covenant} ${report.covenantVersion} and keys of ${report.partnersWithKeys.length} partner(s) into ${relative(process.cwd(), report.out)}`,
+    `bundled covenant ${report.covenant} ${report.covenantVersion} and keys of ${report.partnersWithKeys.length} partner(s) into ${relative(process.cwd(), report.out)}; Swagger UI into ${relative(process.cwd(), assets)}`,
   );
   // Not fatal: a partner without keys simply cannot authenticate yet.
-  if (report.partnersWithoutKeys.length) {
-    console.warn(`warning: no public keys in ${settings.keysDir} for: ${report.partnersWithoutKeys.join(', ')} (\`kenbaar keys generate <partner>\`)`);
+  if (!settings.keysDirFromEnv) {
+    console.warn('warning: KENBAAR_KEYS_DIR is not set: no partner keys bundled, every partner token will be refused (set it to the directory of your partners\' public <partner>.jwks.json)');
+  } else if (report.partnersWithoutKeys.length) {
+    console.warn(`warning: no public keys in ${settings.keysDirFromEnv} for: ${report.partnersWithoutKeys.join(', ')}`);
   }
 }
 

@@ -2,10 +2,11 @@
 // the Hono context by app.ts: no module-level singletons, no process.env in the core.
 import type { JSONWebKeySet, JWK } from 'jose';
 import type { Covenant, Actor } from './covenant/index';
-import type { Db } from './db/types';
+import type { Db, RawQuery } from './db/types';
 import type { Logger } from './log';
 import type { HubKeyring } from './pseudonym/hub-key';
 import { partnerKeyring, type PartnerKeyring } from './auth/keyring';
+import type { SignatureCheck } from './auth/signature';
 
 /** Public keys of each partner system, by partner id (keys/<partner>.jwks.json). */
 export type PartnerKeys = ReadonlyMap<string, JSONWebKeySet>;
@@ -39,6 +40,8 @@ export type HubConfig = {
   partnerKeys: PartnerKeys;
   /** Derived from partnerKeys by buildHubConfig: key sets imported once. */
   keyring: PartnerKeyring;
+  /** How token signatures are checked: injected by the runtime's edge (default WebCrypto). */
+  signatureCheck?: SignatureCheck;
   hubKeys: HubKeyring;
   signer: HubSigner;
   limits: Limits;
@@ -46,13 +49,17 @@ export type HubConfig = {
 
 export type Clock = () => Date;
 
-/** `log`: the server log (codes and ids only, src/log.ts); JSON lines on stderr when not given. */
-export type Deps = { config: HubConfig; db: Db; clock: Clock; log?: Logger };
+/**
+ * `raw`: the edge's fixed-statement runner for the lookup path (without it, drizzle runs the same
+ * statements); `log`: the server log (codes and ids only, src/log.ts), JSON lines on stderr when not given.
+ */
+export type Deps = { config: HubConfig; db: Db; raw?: RawQuery; clock: Clock; log?: Logger };
 
 export type AppEnv = {
   Variables: {
     config: HubConfig;
     db: Db;
+    raw: RawQuery | undefined;
     clock: Clock;
     log: Logger;
     requestId: string;
@@ -67,7 +74,7 @@ export type AppEnv = {
 export function buildHubConfig(input: Omit<HubConfig, 'keyring' | 'limits'> & { limits?: Partial<Limits> }): HubConfig {
   return {
     ...input,
-    keyring: partnerKeyring(input.partnerKeys),
+    keyring: partnerKeyring(input.partnerKeys, input.signatureCheck),
     limits: { ...DEFAULT_LIMITS, ...input.limits },
   };
 }

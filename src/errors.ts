@@ -18,6 +18,7 @@ export const PROBLEMS = {
   'conflict': { status: 409, title: 'Conflict' },
   'batch-rejected': { status: 422, title: 'The batch was refused; nothing was stored' },
   'audit-unavailable': { status: 503, title: 'The audit log could not be written; nothing was answered' },
+  'hub-misconfigured': { status: 503, title: 'The hub is not configured: a secret or binding is missing or invalid' },
   'internal': { status: 500, title: 'Internal error' },
   'database-unavailable': { status: 503, title: 'The database is unavailable; nothing was stored or answered. Try again later' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -21,10 +21,10 @@ describe(`audit log (${dbKind})`, () => {
    * What an attacker with superuser rights on the database does: bypass the append-only triggers
    * (session_replication_role = replica) and rewrite the log. audit verify must still catch it.
    */
-  const tamper = (statement: SQL) =>
+  const tamper = <T = Record<string, unknown>>(statement: SQL) =>
     db().transaction(async (tx) => {
       await tx.execute(sql`set local session_replication_role = replica`);
-      await tx.execute(statement);
+      return rowsOf<T>(tx, statement);
     });
 
   beforeAll(async () => {
@@ -189,10 +189,11 @@ describe(`audit log (${dbKind})`, () => {
     it('an inserted entry is named', async () => {
       const target = mid();
       const last = snapshot[snapshot.length - 1]!;
-      // Make room by shifting the tail, then insert a forged entry with a consistent leaf hash.
+      // Make room by shifting the tail, then insert a forged entry with a consistent leaf hash (the
+      // database refuses an INSERT with seq set, so past the triggers, as a superuser would).
       await tamper(sql`update audit_entries set seq = seq + 1000000 where seq >= ${target.seq}`);
       await tamper(sql`update audit_entries set seq = seq - 999999 where seq >= 1000000`);
-      const [inserted] = await rowsOf<{ id: number }>(db(), sql`
+      const [inserted] = await tamper<{ id: number }>(sql`
         insert into audit_entries (seq, at, request_id, action, outcome, covenant_version, actor_partner, actor_sub, actor_role, purpose)
         values (${target.seq}, now(), 'forged', 'lookup', 'allowed', ${hub.config.covenant.version}, 'politie', 'x', 'professional', 'procesregie-casus-op-maat')
         returning id::int as id`);
@@ -258,8 +259,9 @@ describe(`audit log (${dbKind})`, () => {
   });
 
 
+  /** Put a removed row back as it was, seq and leaf hash included: past the triggers, as `tamper`. */
   async function reinsert(r: Record<string, unknown>) {
-    await db().execute(sql`
+    await tamper(sql`
       insert into audit_entries (id, seq, leaf_hash, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
       values (${r.id}, ${r.seq}, ${r.leaf_hash}, ${new Date(r.at as string | Date).toISOString()}::timestamptz, ${r.request_id}, ${r.actor_partner}, ${r.actor_sub}, ${r.actor_role}, ${r.action}, ${r.subject}, ${r.purpose}, ${r.case_ref}, ${r.outcome}, ${r.rule}, ${r.covenant_version}, ${r.detail === null ? null : JSON.stringify(r.detail)}::jsonb)`);
   }

@@ -1,9 +1,12 @@
-// The `kenbaar` command as a user runs it: a separate process through bin/kenbaar.js, started from
-// another working directory, judged by exit code, stdout and stderr.
+// The `kenbaar` command as a user runs it, judged by exit code, stdout and stderr. Commands run
+// in-process through `main(args, io)` with their own streams and environment (a CLI launch through
+// a process costs seconds on a loaded machine); the last block runs the compiled launcher as a
+// real process, to prove that the `kenbaar` binary itself works.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { PGlite } from '@electric-sql/pglite';
@@ -11,25 +14,28 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { HubClient } from '../src/client/client';
 import { loadCovenantDir } from '../src/node/covenant-fs';
 import { openDatabase } from '../src/node/database';
-import { EXIT_DATA, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE } from '../src/node/cli';
+import { EXIT_DATA, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main } from '../src/node/cli';
 import { demoClock } from '../src/node/demo';
 import { readSettings } from '../src/node/env';
 import { loadConfig } from '../src/node/hub';
 import { readPrivateKey } from '../src/node/keys';
 import { startServer } from '../src/node/serve';
-import { toBase64Url } from '../src/encoding';
+import { importJWK, type JWK } from 'jose';
+import { fromBase64, toBase64Url } from '../src/encoding';
+import { generateHubKeySecret, parseHubKeyring } from '../src/pseudonym/hub-key';
 import { generateTestBsn, partnerPseudonym } from '../src/pseudonym/index';
+import { generateSigningKeySecret, parseSigningKeys } from '../src/signing';
 import { purge } from '../src/retention/purge';
 import { testDatabase } from './support/hub';
 
-const BIN = fileURLToPath(new URL('../bin/kenbaar.js', import.meta.url));
-const COVENANT_DIR = fileURLToPath(new URL('../policies/zvh-demo', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const COVENANT_DIR = join(ROOT, 'policies', 'zvh-demo');
 const tmp = mkdtempSync(join(tmpdir(), 'kenbaar-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const COVENANT_KEY = new Uint8Array(32).map((_, i) => 255 - i * 3);
 
-/** A child environment that touches nothing of the repository: every directory is a temp one. */
+/** An environment that touches nothing of the repository: every directory is a temp one. */
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
@@ -48,18 +54,31 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 type Run = { code: number | null; stdout: string; stderr: string };
 
-function kenbaar(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // cwd: a directory outside the repository, to prove the launcher does not depend on it.
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp, env: cliEnv(opts.env) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(opts.input ?? '');
-  });
+/** A stream that keeps what is written to it. */
+function collector(): Writable & { text: string } {
+  const out = new Writable({
+    write(chunk: Buffer | string, _enc, done) {
+      out.text += chunk.toString();
+      done();
+    },
+  }) as Writable & { text: string };
+  out.text = '';
+  return out;
+}
+
+/** `kenbaar …args`, in this process, with its own stdin, stdout, stderr and environment. */
+async function kenbaar(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
+  const stdout = collector();
+  const stderr = collector();
+  const code = await main(args, { stdin: Readable.from([opts.input ?? '']), stdout, stderr, env: cliEnv(opts.env) });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** A PGlite data directory from a snapshot the test run made (test/support/global-setup.ts). */
+async function dataDirFrom(snapshot: 'pgliteSnapshot' | 'pgliteEmptySnapshot', dataDir: string) {
+  const pglite = new PGlite(dataDir, { loadDataDir: new Blob([readFileSync(inject(snapshot))]) });
+  await pglite.waitReady;
+  return pglite;
 }
 
 describe.concurrent('kenbaar CLI', () => {
@@ -139,10 +158,70 @@ describe.concurrent('kenbaar CLI', () => {
     expect(r.stderr).not.toContain('123456789');
   });
 
-  it('audit verify exits 0 on an intact log (temp PGlite data dir) and 1 once an entry is altered', async () => {
-    // A data directory from the migrated snapshot, with one real audit entry (a purge run) in it.
-    const dataDir = join(tmp, 'data');
-    const seeded = await openDatabase({ pglite: new PGlite(dataDir, { loadDataDir: new Blob([readFileSync(inject('pgliteSnapshot'))]) }) });
+  it('keys generate makes a key only for a partner the covenant names; token only for a role the covenant gives that partner', async () => {
+    const env = { KENBAAR_LOCAL_DIR: join(tmp, 'token-local'), KENBAAR_KEYS_DIR: join(tmp, 'token-keys'), KENBAAR_COVENANT_DIR: COVENANT_DIR };
+    const typo = await kenbaar(['keys', 'generate', 'politei'], { env });
+    expect(typo.code).toBe(EXIT_USAGE);
+    expect(typo.stderr).toContain('"politei" is not a partner of covenant');
+    expect(typo.stderr).toMatch(/its partners: .*politie/);
+    expect(existsSync(join(env.KENBAAR_KEYS_DIR, 'politei.jwks.json'))).toBe(false);
+
+    const made = await kenbaar(['keys', 'generate', 'politie'], { env });
+    expect(made.code).toBe(EXIT_OK);
+    expect(existsSync(join(env.KENBAAR_KEYS_DIR, 'politie.jwks.json'))).toBe(true);
+
+    const ok = await kenbaar(['token', '--as', 'politie', '--role', 'professional'], { env });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(EXIT_OK);
+    expect(ok.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+
+    // Politie has no procesregisseur under the covenant: the hub would refuse such a token.
+    const refused = await kenbaar(['token', '--as', 'politie', '--role', 'procesregisseur'], { env });
+    expect(refused.code).toBe(EXIT_USAGE);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain('the covenant does not give politie the role "procesregisseur"');
+    expect(refused.stderr).toContain('its roles: partner-system, professional, informatiemakelaar, privacy-officer');
+  });
+
+  it('register names the categories the covenant lets the partner register when a line has none, and sends nothing', async () => {
+    const r = await kenbaar(['register', '-', '--as', 'politie', '--contact-function', 'Wijkagent', '--contact-email', 'wijkagent@politie.example', '--url', 'http://127.0.0.1:9'], {
+      input: 'bsn,category\n111222333,\n',
+      env: { KENBAAR_COVENANT_DIR: COVENANT_DIR },
+    });
+    expect(r.code).toBe(EXIT_DATA);
+    expect(r.stderr).toContain('stdin: line 2: no category');
+    expect(r.stderr).toContain('the covenant lets you register: politie-betrokkenheid');
+    expect(r.stderr).toContain('nothing was sent');
+  });
+
+});
+
+// Commands that open the hub's own database. Each PGlite open is about a second of CPU, several
+// under load: these run one at a time, not concurrently with each other.
+describe('kenbaar on the hub\'s database', () => {
+  it('db migrate applies the schema to a new database and says how far it is', async () => {
+    const dataDir = join(tmp, 'migrate-data');
+    await (await dataDirFrom('pgliteEmptySnapshot', dataDir)).close(); // initialised, no tables yet
+    const r = await kenbaar(['db', 'migrate'], { env: { KENBAAR_DATA_DIR: dataDir } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(EXIT_OK);
+    const journal = JSON.parse(readFileSync(join(ROOT, 'schema', 'migrations', 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+    expect(r.stdout).toBe(`PGlite in ${dataDir}: schema up to date (${journal.entries.length} migrations, the last ${journal.entries.at(-1)!.tag})\n`);
+    expect(existsSync(join(dataDir, 'kenbaar.lock'))).toBe(false); // released for the hub
+    const pglite = new PGlite(dataDir);
+    try {
+      const applied = await pglite.query<{ n: number }>('select count(*)::int as n from drizzle.__drizzle_migrations');
+      expect(applied.rows[0]!.n).toBe(journal.entries.length);
+    } finally {
+      await pglite.close();
+    }
+  });
+
+  // One data directory through both tests: a snapshot with one real audit entry (a purge run).
+  const auditDir = join(tmp, 'data');
+
+  it('audit checkpoint signs the log and audit verify exits 0 on it', async () => {
+    const seeded = await openDatabase({ pglite: await dataDirFrom('pgliteSnapshot', auditDir) });
     await purge(seeded.db, loadCovenantDir(COVENANT_DIR), new Date());
     await seeded.close();
 
@@ -156,8 +235,10 @@ describe.concurrent('kenbaar CLI', () => {
     expect(ok.code).toBe(EXIT_OK);
     expect(ok.stdout).toMatch(/entries\s+1 sequenced/);
     expect(ok.stdout).toMatch(/checkpoints\s+1 signed/);
+  });
 
-    const database = await openDatabase({ dataDir });
+  it('audit verify exits 1 and names the entry once it is altered past the append-only trigger', async () => {
+    const database = await openDatabase({ dataDir: auditDir });
     // As an attacker with superuser rights would: past the append-only trigger.
     await database.db.transaction(async (tx) => {
       await tx.execute(sql`set local session_replication_role = replica`);
@@ -217,7 +298,8 @@ describe('kenbaar disclose against a running hub', () => {
     const first = await run([...broker, '--sub', 'im-een']);
     expect(first.code).toBe(EXIT_OK);
     expect(first.stdout).toMatch(/status\s+pending: 2 approvals/);
-    const second = await run([...broker, '--sub', 'im-twee', '--json']);
+    // Four eyes are two organisations': the house's informatiemakelaar and the holder's.
+    const second = await run(['decide', id, '--as', 'verslavingszorg', '--role', 'informatiemakelaar', '--approve', '--sub', 'im-vz', '--json']);
     expect(second.code).toBe(EXIT_OK);
     expect(JSON.parse(second.stdout)).toMatchObject({ request: { status: 'approved' }, grant: { categories: ['behandelrelatie', 'contactgegevens-behandelaar'] } });
 
@@ -250,8 +332,168 @@ describe('kenbaar disclose against a running hub', () => {
     const review = await run(['decide', glass.id, ...im, '--approve', '--reason', 'Terecht: acuut gevaar.']);
     expect(review.code).toBe(EXIT_OK);
     expect(review.stdout).toMatch(/review\s+justified/);
-    const none = await run(['overdue', ...im]);
+    // Without --url, the hub is KENBAAR_URL.
+    const none = await kenbaar(['disclose', 'overdue', ...im], { env: { ...env, KENBAAR_URL: url } });
     expect(none.stdout).toBe('No break-glass review is overdue.\n');
     expect(none.code).toBe(EXIT_OK);
+  });
+});
+
+// The binary itself, as real processes: the launcher (bin/kenbaar.js) on the compiled build that
+// the test run made (test/support/global-setup.ts), started from a directory outside the
+// repository; and the production server, stopped by a service manager's SIGTERM.
+describe('the kenbaar binary', () => {
+  type Child = Run & { signal: NodeJS.Signals | null };
+  const BIN = join(ROOT, 'bin', 'kenbaar.js');
+  const COMPILED = join(ROOT, 'dist', 'node', 'cli.js');
+
+  function spawnNode(args: string[], env: NodeJS.ProcessEnv, onStdout: (text: string, kill: (s: NodeJS.Signals) => void) => void = () => {}): Promise<Child> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, args, { cwd: tmp, env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        onStdout(stdout, (s) => child.kill(s));
+      });
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+      child.stdin.end();
+    });
+  }
+
+  it('bin/kenbaar.js runs the compiled CLI from any directory: policy check finds the covenant', async () => {
+    const r = await spawnNode([BIN, 'policy', 'check'], cliEnv());
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.stdout).toContain(loadCovenantDir(COVENANT_DIR).version);
+    expect(r.stdout).toContain(`in     ${COVENANT_DIR}`);
+  });
+
+  it('npm start and npm run start:prod exec node: the SIGTERM a service manager sends npm reaches the hub', () => {
+    // npm signals its child, the shell running the script; a shell does not pass it on (a hub kept
+    // running after `npm start` was stopped). With exec, node is that child.
+    const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(scripts.start).toBe('exec node bin/kenbaar.js serve');
+    expect(scripts['start:prod']).toBe('exec env NODE_ENV=production node dist/node/cli.js serve');
+  });
+
+  it('the production server (node dist/node/cli.js serve) stops on SIGTERM with exit 0 after its final checkpoint', async () => {
+    const dataDir = join(tmp, 'prod-data');
+    await (await dataDirFrom('pgliteSnapshot', dataDir)).close();
+    const env = cliEnv({
+      NODE_ENV: 'production',
+      KENBAAR_DATA_DIR: dataDir,
+      KENBAAR_KEYS_DIR: join(tmp, 'prod-keys'),
+      KENBAAR_HUB_KEY: generateHubKeySecret(1),
+      KENBAAR_SIGNING_KEY: await generateSigningKeySecret(),
+      PORT: '0',
+    });
+    delete env.KENBAAR_COVENANT_KEY; // the hub never has it
+    let signalled = false;
+    const r = await spawnNode([COMPILED, 'serve'], env, (stdout, kill) => {
+      if (!signalled && stdout.includes('Stop with Ctrl-C.')) {
+        signalled = true;
+        kill('SIGTERM');
+      }
+    });
+    expect({ code: r.code, signal: r.signal, stderr: r.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect(r.stdout).toMatch(/kenbaar hub listening on http:\/\/127\.0\.0\.1:\d+/);
+    expect(r.stdout).toContain('mode      production');
+    expect(r.stdout).toContain('SIGTERM: stopping');
+    // The final checkpoint holds the start's covenant.loaded entry: nothing left outside a signed head.
+    expect(r.stdout).toMatch(/^final checkpoint #\d+ signed over 1 entries; database closed$/m);
+  });
+});
+
+// Production secrets: made and rotated in the formats the hub reads, to files (0600) or stdout.
+describe('kenbaar secrets', () => {
+  const env = { KENBAAR_COVENANT_DIR: COVENANT_DIR };
+  const dir = join(tmp, 'secrets');
+
+  /** An Ed25519 note signer key `PRIVATE+KEY+<origin>+<id>+<base64(0x01 || seed)>` as its parts. */
+  const LOG_SIGNER = /^PRIVATE\+KEY\+([^+]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]{44,})$/;
+  const LOG_VERIFIER = /^([^+]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]{44,})$/;
+
+  it('generate prints NAME=value lines the hub accepts: keyring, signing key, log key', async () => {
+    const r = await kenbaar(['secrets', 'generate'], { env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(EXIT_OK);
+    // NAME=value lines; the signing key's JSON in single quotes (env files and shells strip them).
+    const vars = Object.fromEntries(r.stdout.trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).replace(/^'(.*)'$/, '$1')]));
+    expect(r.stdout).toMatch(/^KENBAAR_SIGNING_KEY='\[\{.*\}\]'$/m);
+    expect(Object.keys(vars)).toEqual(['KENBAAR_HUB_KEY', 'KENBAAR_SIGNING_KEY', 'KENBAAR_LOG_KEY', 'KENBAAR_LOG_ORIGIN']);
+    expect(parseHubKeyring(vars.KENBAAR_HUB_KEY!).current.version).toBe(1);
+    expect((await parseSigningKeys(vars.KENBAAR_SIGNING_KEY!)).published).toHaveLength(1);
+    const [, origin, id] = LOG_SIGNER.exec(vars.KENBAAR_LOG_KEY!)!;
+    expect(origin).toBe(vars.KENBAAR_LOG_ORIGIN);
+    expect(origin).toBe(`kenbaar.example/${loadCovenantDir(COVENANT_DIR).id}`);
+    expect(id).toMatch(/^[0-9a-f]{8}$/);
+    const only = await kenbaar(['secrets', 'generate', '--only', 'hub-key'], { env });
+    expect(only.stdout).toMatch(/^v1:[\w-]{43}\n$/);
+  });
+
+  it('generate --out-dir writes mode-0600 files, never overwrites, and refuses a directory inside the repository', async () => {
+    const inRepo = await kenbaar(['secrets', 'generate', '--out-dir', join(ROOT, '.kenbaar', 'prod')], { env });
+    expect(inRepo.code).toBe(EXIT_USAGE);
+    expect(inRepo.stderr).toContain('keep secrets out of the repository');
+    expect(existsSync(join(ROOT, '.kenbaar', 'prod'))).toBe(false);
+
+    const r = await kenbaar(['secrets', 'generate', '--out-dir', dir, '--log-origin', 'zvh.example/log'], { env });
+    expect(r.code).toBe(EXIT_OK);
+    for (const file of ['hub-key', 'signing-key.json', 'log-key']) expect(statSync(join(dir, file)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'log-key'), 'utf8')).toMatch(/^PRIVATE\+KEY\+zvh\.example\/log\+/);
+    const again = await kenbaar(['secrets', 'generate', '--out-dir', dir], { env });
+    expect(again.code).toBe(EXIT_USAGE);
+    expect(again.stderr).toContain('nothing written');
+  });
+
+  it('rotate puts a new key first and keeps the old ones: hub keyring v2 before v1, retired signing and log keys public only', async () => {
+    const before = (file: string) => readFileSync(join(dir, file), 'utf8').trim();
+    const oldRing = before('hub-key');
+    const oldSigning = JSON.parse(before('signing-key.json')) as JWK[];
+    const oldLog = before('log-key');
+    for (const secret of ['hub-key', 'signing-key', 'log-key']) {
+      const r = await kenbaar(['secrets', 'rotate', secret, '--dir', dir], { env });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(EXIT_OK);
+    }
+
+    const ring = parseHubKeyring(before('hub-key'));
+    expect(ring.current.version).toBe(2);
+    expect(before('hub-key').endsWith(`,${oldRing}`)).toBe(true);
+
+    const signing = JSON.parse(before('signing-key.json')) as JWK[];
+    expect(signing).toHaveLength(2);
+    expect(typeof signing[0]!.d).toBe('string');
+    expect(signing[1]).toEqual(Object.fromEntries(Object.entries(oldSigning[0]!).filter(([k]) => k !== 'd')));
+    const signer = await parseSigningKeys(before('signing-key.json'));
+    expect(signer.kid).toBe(signing[0]!.kid);
+    expect(signer.published.map((k) => k.kid)).toEqual([signing[0]!.kid, oldSigning[0]!.kid]);
+
+    // The retired log key is now a verifier key with the old key id, and verifies what the old key signed.
+    const [fresh, retired, ...rest] = before('log-key').split(',');
+    expect(rest).toEqual([]);
+    expect(fresh).toMatch(LOG_SIGNER);
+    const [, oldOrigin, oldId, oldSeed] = LOG_SIGNER.exec(oldLog)!;
+    const [, name, id, pub] = LOG_VERIFIER.exec(retired!)!;
+    expect([name, id]).toEqual([oldOrigin, oldId]);
+    const x = toBase64Url(fromBase64(pub!).slice(1));
+    const d = toBase64Url(fromBase64(oldSeed!).slice(1));
+    const message = new TextEncoder().encode('zvh.example/log\n1\nroot\n');
+    const privateKey = await importJWK({ kty: 'OKP', crv: 'Ed25519', x, d }, 'EdDSA');
+    const signature = await crypto.subtle.sign('Ed25519', privateKey as CryptoKey, message);
+    const publicKey = await crypto.subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x }, 'Ed25519', false, ['verify']);
+    expect(await crypto.subtle.verify('Ed25519', publicKey, signature, message)).toBe(true);
+  });
+
+  it('rotate without --dir reads the current value from the environment and prints the new one, for wrangler secret put', async () => {
+    const r = await kenbaar(['secrets', 'rotate', 'hub-key'], { env: { ...env, KENBAAR_HUB_KEY: 'v3:' + toBase64Url(new Uint8Array(32).fill(7)) } });
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.stdout).toMatch(/^v4:[\w-]{43},v3:[\w-]{43}\n$/);
+    const none = await kenbaar(['secrets', 'rotate', 'signing-key'], { env });
+    expect(none.code).toBe(78);
+    expect(none.stderr).toContain('set KENBAAR_SIGNING_KEY');
   });
 });

@@ -28,7 +28,8 @@ describe.runIf(haveChromium)('console: the informatiemakelaar decides with a pas
     hub = await startTestHub({ http: true, console: true });
     browser = await launchBrowser();
     bakker = await enrolled(hub, browser, 'zorg-en-veiligheidshuis', 'informatiemakelaar', 'Fatima Bakker');
-    yilmaz = await enrolled(hub, browser, 'zorg-en-veiligheidshuis', 'informatiemakelaar', 'Deniz Yilmaz');
+    // Four eyes are two organisations: the house's informatiemakelaar and the holder's.
+    yilmaz = await enrolled(hub, browser, 'verslavingszorg', 'informatiemakelaar', 'Deniz Yilmaz');
   });
   afterAll(async () => {
     await browser?.close();
@@ -43,7 +44,7 @@ describe.runIf(haveChromium)('console: the informatiemakelaar decides with a pas
     return request;
   }
 
-  it('two informatiemakelaars approve with four eyes; the grant is issued for what both allowed, and each signature re-verifies offline', async () => {
+  it('two informatiemakelaars of two organisations approve with four eyes; the grant is issued for what both allowed, and each signature re-verifies offline', async () => {
     const request = await askVerslavingszorg('ZVH-2026-0301');
     const { page } = bakker;
     await page.goto(`${consoleBase(hub)}/console/verzoeken`);
@@ -95,14 +96,14 @@ describe.runIf(haveChromium)('console: the informatiemakelaar decides with a pas
     await (await hub.as('veilig-thuis', 'partner-system')).register({ subject: family.subject, category: 'huiselijk-geweld-melding', contact: contact('Veilig Thuis') });
     const agent = await hub.as('politie', 'professional', 'agent-8');
     const { request } = await agent.requestDisclosure({ subject: family.subject, holder: 'veilig-thuis', purpose: 'acuut-veiligheidsrisico', legalBasis: 'avg-6-1-d', categories: ['huiselijk-geweld-meldingen'], caseRef: 'PL-2026-0303', justification: 'Melding 112: dreiging aan de deur, we willen weten of er eerdere meldingen zijn.', urgency: 'emergency' });
-    const { page } = yilmaz;
+    const { page } = bakker;
     await page.goto(`${consoleBase(hub)}/console/verzoeken?urgency=emergency`);
     expect(await page.locator('tr', { hasText: 'PL-2026-0303' }).locator('.badge.warn').textContent()).toMatch(/toetsing binnen 24 uur/);
     hub.clock.advance(25 * 3_600_000);
     // A day later the session has long passed its idle timeout: sign in again.
     await page.reload();
     expect(await page.locator('.notice').textContent()).toMatch(/automatisch uitgelogd/);
-    await signIn(yilmaz, '/console/verzoeken?urgency=emergency');
+    await signIn(bakker, '/console/verzoeken?urgency=emergency');
     const row = page.locator('tr.overdue', { hasText: 'PL-2026-0303' });
     expect(await row.locator('.badge.bad', { hasText: 'te laat' }).count()).toBe(1);
     await row.locator('a').click();

@@ -4,6 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -15,20 +16,24 @@ import { EXIT_DATA, EXIT_OK } from '../src/node/commands/exit';
 const tmp = mkdtempSync(join(tmpdir(), 'kenbaar-staff-'));
 const saved = { ...process.env };
 
-/** Run `kenbaar <args>` in this process; stdout and stderr as text. */
+/** A stream that keeps what is written to it. */
+function collector(): Writable & { text: string } {
+  const out = new Writable({
+    write(chunk: Buffer | string, _enc, done) {
+      out.text += chunk.toString();
+      done();
+    },
+  }) as Writable & { text: string };
+  out.text = '';
+  return out;
+}
+
+/** Run `kenbaar <args>` in this process, with its own streams; stdout and stderr as text. */
 async function kenbaar(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(['node', 'kenbaar', ...args]), out, err };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
+  const stdout = collector();
+  const stderr = collector();
+  const code = await main(args, { stdin: Readable.from(['']), stdout, stderr, env: process.env });
+  return { code, out: stdout.text, err: stderr.text };
 }
 
 describe('kenbaar staff (the console\'s people)', () => {

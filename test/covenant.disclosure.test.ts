@@ -117,11 +117,11 @@ describe('Den Ouden: the procesregisseur asks verslavingszorg about the mother (
     const d = decideDisclosureDecision(c, actor('politie', 'informatiemakelaar'), { requester: 'gemeente', holder: 'verslavingszorg', purpose: PR });
     expect(d).toMatchObject({ allowed: false, rule: 'deny-by-default' });
   });
-  it("the house's FG, the procesregisseur and verslavingszorg (no broker) may not decide requests", () => {
+  it("the house's FG, the procesregisseur and the woningcorporatie (no broker) may not decide requests", () => {
     const about = { requester: 'gemeente', holder: 'verslavingszorg', purpose: PR };
     expect(decideDisclosureDecision(c, actor('zorg-en-veiligheidshuis', 'zvh-privacy-officer'), about)).toMatchObject({ allowed: false, rule: 'action-not-permitted' });
     expect(decideDisclosureDecision(c, procesregisseur, about)).toMatchObject({ allowed: false, rule: 'action-not-permitted' });
-    expect(decideDisclosureDecision(c, actor('verslavingszorg', 'informatiemakelaar'), about)).toMatchObject({ allowed: false, rule: 'role-not-held' });
+    expect(decideDisclosureDecision(c, actor('woningcorporatie', 'informatiemakelaar'), about)).toMatchObject({ allowed: false, rule: 'role-not-held' });
   });
   it("a holder's own informatiemakelaar may weigh requests made of it (the politie, asked by the gemeente)", () => {
     const d = decideDisclosureDecision(c, actor('politie', 'informatiemakelaar'), { requester: 'gemeente', holder: 'politie', purpose: PR });
@@ -191,6 +191,7 @@ describe('Den Ouden: break the glass at night (art. 11a, 15b)', () => {
       maxCiphertextBytes: 1024 * 1024,
       defaultApprovals: 1,
       specialApprovals: 2,
+      approvers: 'distinct-partners',
       brokerPartners: new Set(['zorg-en-veiligheidshuis']),
     });
   });
@@ -421,8 +422,8 @@ describe('the disclosure table in `kenbaar policy check`', () => {
   it('is printed after the visibility matrix, with the deny rules', () => {
     const text = formatVisibilityMatrix(c);
     expect(text).toMatch(/^Disclosure of content \(art\. 15\)/m);
-    expect(text).toMatch(/^DX-PR-01\s+GEM \/ procesregisseur\s+GGZ, VZ\s+behandelrelatie\*, contactgegevens-behandelaar\s+2\s+—$/m);
-    expect(text).toMatch(/^DX-AV-01\s+POL \/ professional\s+VT\s+.*\s+1–2\s+professional$/m);
+    expect(text).toMatch(/^DX-PR-01\s+GEM \/ procesregisseur\s+GGZ, VZ\s+behandelrelatie\*, contactgegevens-behandelaar\s+2 orgs\s+—$/m);
+    expect(text).toMatch(/^DX-AV-01\s+POL \/ professional\s+VT\s+.*\s+1–2 orgs\s+professional$/m);
     expect(text).toMatch(/^ {2}DXD-ZORG-POLITIE: /m);
   });
 });
@@ -636,10 +637,10 @@ describe('broken disclosure sections name the file, the path and the reason', ()
     },
     {
       name: 'a broker partner without brokers',
-      input: () => mutate(D, (d) => d.disclosure.brokerPartners.push('ggz')),
+      input: () => mutate(D, (d) => d.disclosure.brokerPartners.push('woningcorporatie')),
       file: D,
       path: 'disclosure.brokerPartners[1]',
-      reason: 'partner "ggz" holds no role that may decide-disclosure',
+      reason: 'partner "woningcorporatie" holds no role that may decide-disclosure',
     },
     {
       name: 'an unknown broker partner',
@@ -861,7 +862,8 @@ describe('disclosure properties', () => {
     fc.assert(
       fc.property(extraArb, ({ k, categories, legalBasis, glass }) => {
         const widened = loadCovenant(
-          mutate(D, (d) =>
+          mutate(D, (d) => {
+            d.disclosure.approvers = 'distinct-brokers'; // any holder, one that has brokers or not
             d.disclosureRules.unshift({
               id: 'DX-GEN-01',
               effect: 'allow',
@@ -874,8 +876,8 @@ describe('disclosure properties', () => {
               legalBasis,
               approvals: 2,
               ...(glass ? { breakGlass: { roles: [k.role] } } : {}),
-            }),
-          ),
+            });
+          }),
         );
         for (const x of denied) {
           for (const urgency of ['regular', 'emergency'] as const) {

@@ -224,10 +224,10 @@ describe('broken covenants name the file, the path and the reason', () => {
     },
     {
       name: 'a requester role the partner does not hold',
-      input: () => mutate('purposes.yaml', (d) => d.purposes[1].requesters[0].roles.push('informatiemakelaar')),
+      input: () => mutate('purposes.yaml', (d) => d.purposes[1].requesters[0].roles.push('procesregisseur')),
       file: 'purposes.yaml',
       path: 'purposes[1].requesters[0].roles[1]',
-      reason: 'partner "wijkteam-jeugd" does not hold role "informatiemakelaar"',
+      reason: 'partner "wijkteam-jeugd" does not hold role "procesregisseur"',
     },
     {
       name: 'a requester role that may not look up',

@@ -40,7 +40,7 @@ describe(`system routes (${dbKind})`, () => {
 
   it('health names the covenant version in force', async () => {
     const res = await hub.app.request('/health');
-    expect(await res.json()).toEqual({ status: 'ok', covenant: hub.config.covenant.id, covenantVersion: hub.config.covenant.version, database: 'ok' });
+    expect(await res.json()).toEqual({ status: 'ok', covenant: hub.config.covenant.id, covenantVersion: hub.config.covenant.version, database: 'ok', hashing: 'native' });
   });
 
   it('publishes the hub signing key, public part only', async () => {

@@ -4,7 +4,7 @@
 //
 // Needs DATABASE_URL (a PostgreSQL server whose user may create databases); skipped without it.
 // Partner keys and hub secrets are generated for this run and bundled into a temporary entry
-// module, so src/worker/bundled.gen.ts (what `npm run worker:build` ships) is left alone.
+// module (wrangler.toml's [build] still regenerates src/worker/bundled.gen.ts, unused here).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,11 +16,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditEntries, checkpoints } from '../schema/index';
 import { bundleWorkerConfig } from '../scripts/bundle-worker-config';
 import { verifyCheckpointJws } from '../src/audit/checkpoint';
+import { verifyAuditLog } from '../src/audit/verify';
 import { HubClient, type Identity } from '../src/client/client';
 import { DEFAULT_COVENANT_DIR, readCovenantDir } from '../src/node/covenant-fs';
 import { openDatabase, type Database } from '../src/node/database';
 import { generatePartnerKey } from '../src/node/keys';
-import { generateHubKeySecret } from '../src/pseudonym/hub-key';
+import { generateHubKeySecret, parseHubKeyring } from '../src/pseudonym/hub-key';
+import { hubPseudonym, parseSubject } from '../src/pseudonym/pseudonymise';
+import { toBase64Url } from '../src/encoding';
 import { generateSigningKeySecret } from '../src/signing';
 import { buildWorkerConfig } from '../src/worker/config';
 import type { ExecutionContext, WorkerEnv } from '../src/worker/env';
@@ -60,6 +63,7 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
   let output = '';
   let baseUrl: string;
   let signingJwk: JWK;
+  let hubKeySecret: string;
   const identities = new Map<string, JWK>();
 
   const client = (partner: string, role: string, sub: string) => {
@@ -97,7 +101,8 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
     const signingSecret = await generateSigningKeySecret();
     signingJwk = JSON.parse(signingSecret) as JWK;
     const secrets = join(dir, 'secrets.env');
-    writeFileSync(secrets, `KENBAAR_HUB_KEY=${generateHubKeySecret(1)}\nKENBAAR_SIGNING_KEY='${signingSecret}'\n`, { mode: 0o600 });
+    hubKeySecret = generateHubKeySecret(1);
+    writeFileSync(secrets, `KENBAAR_HUB_KEY=${hubKeySecret}\nKENBAAR_SIGNING_KEY='${signingSecret}'\n`, { mode: 0o600 });
 
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
@@ -149,7 +154,8 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
 
   it('serves health for the bundled covenant, and the hub signing key (public part only)', async () => {
     const health = (await (await fetch(`${baseUrl}/health`)).json()) as Record<string, unknown>;
-    expect(health).toMatchObject({ status: 'ok', covenant: 'zvh-veenstreek-noord-2026', database: 'ok' });
+    // nodejs_compat gives workerd native SHA-256/HMAC (BoringSSL): the sequencer and pseudonymiser use it.
+    expect(health).toMatchObject({ status: 'ok', covenant: 'zvh-veenstreek-noord-2026', database: 'ok', hashing: 'native' });
 
     const jwks = (await (await fetch(`${baseUrl}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
     expect(jwks.keys).toHaveLength(1);
@@ -169,6 +175,15 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
     const options = await fetch(`${baseUrl}/console/inloggen/opties`, { method: 'POST', headers: { 'content-type': 'application/json', origin: baseUrl } });
     expect(options.status).toBe(200);
     expect(((await options.json()) as { options: { userVerification: string } }).options.userVerification).toBe('required');
+  });
+
+  it('serves /docs with the pinned Swagger UI from its static assets, no CDN', async () => {
+    const page = await (await fetch(`${baseUrl}/docs`)).text();
+    expect(page).toContain('/docs/assets/swagger-ui-dist/swagger-ui-bundle.js');
+    expect(page).not.toMatch(/cdn\.jsdelivr\.net|unpkg\.com/);
+    const js = await fetch(`${baseUrl}/docs/assets/swagger-ui-dist/swagger-ui-bundle.js`);
+    expect(js.status).toBe(200);
+    expect(await js.text()).toBe(readFileSync(join(ROOT, 'node_modules', 'swagger-ui-dist', 'swagger-ui-bundle.js'), 'utf8'));
   });
 
   it('a registration, then the procesregisseur’s lookup, both audit-logged; the cron signs a checkpoint and purges', async () => {
@@ -192,6 +207,8 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
     expect(registration).toMatchObject({ actorPartner: 'verslavingszorg', outcome: 'allowed' });
     expect(lookup).toMatchObject({ actorPartner: 'gemeente', actorRole: 'procesregisseur', purpose: 'procesregie-casus-op-maat', outcome: 'allowed' });
     expect(lookup!.subject).toEqual(registration!.subject);
+    // workerd's native HMAC gives the hub pseudonym Node computes with the same hub key.
+    expect(registration!.subject).toBe(toBase64Url(hubPseudonym(parseHubKeyring(hubKeySecret).current.key, parseSubject(p.subject))));
 
     // The per-minute cron: everything so far sequenced, and a checkpoint the hub's JWKS verifies.
     expect(await q.select().from(checkpoints)).toHaveLength(0);
@@ -203,6 +220,8 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
     expect(cp!.size).toBe(sequenced.length);
     const jwks = (await (await fetch(`${baseUrl}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
     expect(await verifyCheckpointJws(cp!.jws, jwks.keys)).toMatchObject({ iss: HUB_ID, size: cp!.size, root: cp!.root });
+    // The tree workerd's sequencer hashed is the tree Node's verifier recomputes.
+    expect(await verifyAuditLog(q, jwks.keys)).toMatchObject({ ok: true, entries: cp!.size, problems: [] });
 
     // The hourly cron: the purge ran and logged its summary.
     await scheduled('0 * * * *');
@@ -260,7 +279,8 @@ describe('the Worker’s configuration', () => {
       () => undefined,
       (x: unknown) => x,
     );
-    expect(err).toMatchObject({ name: 'HubKeyError' });
+    expect(err).toMatchObject({ name: 'WorkerConfigError' });
+    expect((err as Error).message).toMatch(/^KENBAAR_HUB_KEY: /);
     expect((err as Error).message).not.toContain('tooshort');
   });
 
@@ -270,15 +290,33 @@ describe('the Worker’s configuration', () => {
     await expect(buildWorkerConfig(await env(), { ...bundle, covenantFiles: {} })).rejects.toThrow(/no covenant files were bundled/);
   });
 
-  it('a bad secret fails every request with a 500 and one logged cause (built once per isolate)', async () => {
+  it('missing secrets (a first `wrangler dev` without .dev.vars): every route answers 503 naming them, not 500', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const worker = createWorker(bundle);
+      const e = await env({ KENBAAR_HUB_KEY: undefined as never, KENBAAR_SIGNING_KEY: '' });
+      for (const path of ['/health', '/v1/lookups', '/openapi.json']) {
+        const res = await worker.fetch(new Request(`http://hub.test${path}`), e, ctx());
+        expect(res.status).toBe(503);
+        expect(res.headers.get('content-type')).toBe('application/problem+json');
+        const problem = (await res.json()) as { type: string; detail: string; instance: string };
+        expect(problem).toMatchObject({ type: '/problems/hub-misconfigured', instance: path });
+        expect(problem.detail).toMatch(/missing Worker bindings: KENBAAR_HUB_KEY, KENBAAR_SIGNING_KEY \(secrets: `wrangler secret put <NAME>`, or \.dev\.vars/);
+      }
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it('a bad secret fails every request with a 503 naming it and one logged cause (built once per isolate)', async () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
       const worker = createWorker(bundle);
       const e = await env({ KENBAAR_SIGNING_KEY: '{"kty":"OKP"}' });
       for (let i = 0; i < 2; i++) {
         const res = await worker.fetch(new Request('http://hub.test/health'), e, ctx());
-        expect(res.status).toBe(500);
-        expect(((await res.json()) as { type: string }).type).toBe('/problems/internal');
+        expect(res.status).toBe(503);
+        expect((await res.json()) as object).toMatchObject({ type: '/problems/hub-misconfigured', detail: expect.stringMatching(/^KENBAAR_SIGNING_KEY: /) });
       }
       const causes = errors.mock.calls.filter(([m]) => String(m).startsWith('[kenbaar] configuration failed'));
       expect(causes).toHaveLength(1);

@@ -19,8 +19,8 @@
  * our own sequencer with data it holds). Functions that *verify* never throw: they get
  * attacker-controlled input and answer `false` for anything they cannot verify.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import { equalBytes } from '../encoding';
+import { sha256 } from '../hashing';
 
 /** Byte length of every hash in the tree. */
 export const HASH_SIZE = 32;
@@ -41,7 +41,7 @@ const LEAF_PREFIX = new Uint8Array([0x00]);
 /** RFC 6962 §2.1 leaf hash: SHA-256(0x00 || data). */
 export function leafHash(data: Uint8Array): Uint8Array {
   // Streaming avoids copying potentially large leaf data just to prepend one byte.
-  return sha256.create().update(LEAF_PREFIX).update(data).digest();
+  return sha256(LEAF_PREFIX, data);
 }
 
 // One reusable buffer for interior nodes: building a tree hashes ~n nodes, and

@@ -10,7 +10,7 @@
 // read). The same run gives match notices their feed position, so both feeds page in commit order.
 import { and, asc, desc, eq, gt, gte, inArray, isNull, sql } from 'drizzle-orm';
 import { auditEntries, checkpoints, logHead } from '../../schema/index';
-import { rowsOf, type Db, type Queryable, type Tx } from '../db/types';
+import { rowsOf, statement, type Db, type Queryable, type RawQuery, type Tx } from '../db/types';
 import { hasUnsequencedMatches, sequenceMatches } from '../matches/repo';
 import { tokenKey } from '../auth/replay';
 import { fromHex, storableJson, toHex } from '../encoding';
@@ -20,14 +20,28 @@ import { leafInput, type AuditContext, type AuditEntry, type AuditInput } from '
 /** A token's id, taken together with the first audit entries of its request (see unitOfWork). */
 export type TokenClaim = { jti: string; partner: string; exp: Date };
 
+const ENTRIES = `insert into audit_entries (at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
+    select $1::timestamptz, $2::text, $3::text, $4::text, $5::text, x.action, x.subject, x.purpose, x.case_ref, x.outcome, x.rule, $6::text, x.detail
+      from rows from (jsonb_to_recordset($7::jsonb) as (action text, subject text, purpose text, case_ref text, outcome text, rule text, detail jsonb))
+           with ordinality as x(action, subject, purpose, case_ref, outcome, rule, detail, n)`;
+
+/** Entries only. */
+const APPEND_SQL = `${ENTRIES} order by x.n`;
+
+/** Entries, only when the same statement could take the token's jti (a replay writes nothing). */
+const APPEND_CLAIMING_SQL = `with claimed as (
+      insert into used_tokens (jti, partner, expires_at) values ($8::text, $9::text, $10::timestamptz) on conflict do nothing returning 1)
+    ${ENTRIES} where exists (select 1 from claimed) order by x.n returning id`;
+
 /**
  * Append entries in ONE statement, whatever their number: the rows travel as a single JSON
- * parameter (the same on PGlite and node-postgres, and far cheaper to build than a multi-row VALUES).
- * With `claim`, the same statement also takes the token's jti; when the jti was used before it
- * writes nothing and returns false (a replay), so claiming costs no extra round trip.
+ * parameter (far cheaper to build than a multi-row VALUES), in one of two fixed texts. With `claim`,
+ * the same statement also takes the token's jti; when the jti was used before it writes nothing and
+ * returns false (a replay), so claiming costs no extra round trip. `q` is a transaction (drizzle) or,
+ * for a request whose only write is its entries, the edge's RawQuery (no query building).
  */
 export async function appendAudit(
-  q: Queryable,
+  q: Queryable | RawQuery,
   ctx: AuditContext,
   inputs: readonly AuditInput[],
   claim?: TokenClaim,
@@ -45,24 +59,17 @@ export async function appendAudit(
       detail: i.detail ?? null,
     })),
   );
-  const entries = sql`
-    insert into audit_entries (at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
-    select ${ctx.at.toISOString()}::timestamptz, ${ctx.requestId}, ${ctx.actor?.partner ?? null}, ${ctx.actor?.sub ?? null}, ${ctx.actor?.role ?? null},
-           x.action, x.subject, x.purpose, x.case_ref, x.outcome, x.rule, ${ctx.covenantVersion}, x.detail
-      from rows from (jsonb_to_recordset(${rows}::jsonb) as (action text, subject text, purpose text, case_ref text, outcome text, rule text, detail jsonb))
-           with ordinality as x(action, subject, purpose, case_ref, outcome, rule, detail, n)`;
+  const params = [ctx.at.toISOString(), ctx.requestId, ctx.actor?.partner ?? null, ctx.actor?.sub ?? null, ctx.actor?.role ?? null, ctx.covenantVersion, rows];
   if (!claim) {
-    await q.execute(sql`${entries} order by x.n`);
+    await statement(q, APPEND_SQL, params);
     return true;
   }
-  const written = await rowsOf<{ id: unknown }>(
-    q,
-    sql`with claimed as (
-          insert into used_tokens (jti, partner, expires_at)
-          values (${tokenKey(claim.partner, claim.jti)}, ${claim.partner}, ${claim.exp.toISOString()}::timestamptz)
-          on conflict do nothing returning 1)
-        ${entries} where exists (select 1 from claimed) order by x.n returning id`,
-  );
+  const written = await statement<{ id: unknown }>(q, APPEND_CLAIMING_SQL, [
+    ...params,
+    tokenKey(claim.partner, claim.jti),
+    claim.partner,
+    claim.exp.toISOString(),
+  ]);
   return written.length > 0;
 }
 

@@ -1,12 +1,15 @@
 // Partner authentication (RFC 7519 / RFC 7523 style bearer assertion): every call carries a
 // short-lived JWT signed by the partner system's own key. We decide the key by (iss, kid) ourselves
 // and pin the algorithms, so `alg: none` and HMAC-with-a-public-key confusion cannot get in.
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+// The signature is checked by the runtime's injected SignatureCheck (src/auth/signature.ts); the
+// claims by jose's own claim-set validation, the same on every runtime.
+import { decodeJwt, decodeProtectedHeader, errors, UnsecuredJWT, type JWTPayload } from 'jose';
 import type { Actor } from '../covenant/index';
-import { isWellFormedText, untrustedText } from '../encoding';
+import { fromBase64Url, isWellFormedText, untrustedText, utf8 } from '../encoding';
 import type { PartnerKeyring } from './keyring';
+import { keyFits, PARTNER_ALGS, type PartnerAlg } from './signature';
 
-export const PARTNER_ALGS = ['ES256', 'EdDSA'] as const;
+export { PARTNER_ALGS };
 
 /** A token is a few hundred bytes; anything near this is not one of ours, and is not decoded. */
 export const MAX_TOKEN_LENGTH = 8192;
@@ -87,8 +90,7 @@ export async function verifyPartnerToken(
     throw new AuthError('unsupported-alg', `Algorithm ${String(header.alg)} is not accepted; use ES256 or EdDSA`, claimed);
   }
   const iss = claimed.iss;
-  const keySet = iss ? keyring.keySet(iss) : undefined;
-  if (!iss || !keySet) throw new AuthError('unknown-issuer', 'The token issuer is not a partner of this covenant', claimed);
+  if (!iss || !keyring.keySet(iss)) throw new AuthError('unknown-issuer', 'The token issuer is not a partner of this covenant', claimed);
   if (!claimed.kid) throw new AuthError('unknown-kid', 'The token names no key (kid)', claimed);
   if (!keyring.owns(iss, claimed.kid)) {
     throw keyring.ownerOf(claimed.kid)
@@ -96,16 +98,9 @@ export async function verifyPartnerToken(
       : new AuthError('unknown-kid', `Key ${claimed.kid} is not a registered key of ${iss}`, claimed);
   }
 
-  let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+  let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, keySet, {
-      algorithms: [...PARTNER_ALGS],
-      issuer: iss,
-      audience: policy.audience,
-      currentDate: policy.now,
-      clockTolerance: policy.clockSkewSeconds,
-      requiredClaims: ['exp', 'iat', 'jti', 'sub'],
-    }));
+    payload = await verifiedClaims(token, header, keyring, claimed.kid, iss, policy);
   } catch (e) {
     if (e instanceof errors.JWTExpired) throw new AuthError('expired', 'The token has expired', claimed);
     if (e instanceof errors.JWTClaimValidationFailed) {
@@ -139,4 +134,42 @@ export async function verifyPartnerToken(
     jti,
     exp: new Date(exp * 1000),
   };
+}
+
+const UNSECURED_HEADER = 'eyJhbGciOiJub25lIn0'; // base64url of {"alg":"none"}
+
+/**
+ * What jose's jwtVerify does, with the signature step swapped for the runtime's check: a compact JWS
+ * without `crit` or `b64` extensions, a signature the named key makes with the named algorithm, then
+ * jose's claim-set validation (UnsecuredJWT.decode runs the same validateClaimsSet on the payload,
+ * once the signature over it has verified). Throws jose's errors, so the caller maps one set.
+ */
+async function verifiedClaims(
+  token: string,
+  header: ReturnType<typeof decodeProtectedHeader>,
+  keyring: PartnerKeyring,
+  kid: string,
+  iss: string,
+  policy: TokenPolicy,
+): Promise<JWTPayload> {
+  const parts = token.split('.');
+  if (parts.length !== 3 || header.crit !== undefined || header.b64 !== undefined) throw new errors.JWSInvalid('not a plain compact JWS');
+  let signature: Uint8Array;
+  try {
+    signature = fromBase64Url(parts[2]!);
+  } catch {
+    throw new errors.JWSInvalid('the signature is not base64url');
+  }
+  const key = keyring.signingKey(kid)!;
+  const alg = header.alg as PartnerAlg;
+  if (!keyFits(key, alg, signature) || !(await keyring.checkSignature(key, alg, utf8(`${parts[0]}.${parts[1]}`), signature))) {
+    throw new errors.JWSSignatureVerificationFailed();
+  }
+  return UnsecuredJWT.decode(`${UNSECURED_HEADER}.${parts[1]}.`, {
+    issuer: iss,
+    audience: policy.audience,
+    currentDate: policy.now,
+    clockTolerance: policy.clockSkewSeconds,
+    requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+  }).payload;
 }

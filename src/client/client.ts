@@ -2,6 +2,7 @@
 // end-to-end tests. One fresh token per call (the hub refuses a replayed jti).
 import type { ProblemBody } from '../errors';
 import { CompactEncrypt, compactDecrypt, importJWK, type JWK } from 'jose';
+import { DOCUMENT_TYPES, type DocumentKind } from '../disclosures/signed';
 import { signDocument, signPartnerToken, type PartnerSigningKey } from './token';
 
 export type Identity = { key: PartnerSigningKey; sub: string; role: string };
@@ -19,6 +20,7 @@ export type Contact = { function: string; phone?: string; email?: string };
 export type RegistrationInput = { subject: string; category: string; contact: Contact; reference?: string; expiresAt?: string };
 export type KnownBy = { partner: string; partnerName: string; domain: string; contact: Contact; since: string };
 export type LookupResult = { lookupId: string; knownBy: KnownBy[]; decision: { policyVersion: string; rules: string[] } };
+export type FamilyLookupResult = { familyId: string; results: (LookupResult & { subject: string })[] };
 export type MatchNotice = { id: number; seq: number; at: string; registrationId: string; reference: string | null; knownBy: KnownBy; rule: string };
 
 export type DisclosureAsk = {
@@ -43,6 +45,8 @@ export type Disclosure = {
   urgency: 'regular' | 'emergency';
   status: 'pending' | 'approved' | 'rejected';
   approvalsNeeded: number;
+  /** distinct-partners: each approval from another organisation. */
+  approvers: 'distinct-partners' | 'distinct-brokers';
   rule: string;
   justificationHash: string;
   reviewStatus: 'due' | 'justified' | 'unjustified' | null;
@@ -94,6 +98,11 @@ export class HubClient {
     return this.call<LookupResult>('POST', '/v1/lookups', { subject, purpose, caseRef });
   }
 
+  /** A household's members (up to 20) for one purpose and case, in one call: one answer per subject, in order. */
+  lookupFamily(subjects: string[], purpose: string, caseRef: string) {
+    return this.call<FamilyLookupResult>('POST', '/v1/lookups/family', { subjects, purpose, caseRef });
+  }
+
   matches(after = 0, limit = 100) {
     return this.call<{ matches: MatchNotice[]; next: number }>('GET', `/v1/matches?after=${after}&limit=${limit}`);
   }
@@ -102,10 +111,15 @@ export class HubClient {
     return this.call<{ size: number; root: string; issuedAt: string; kid: string; jws: string }>('POST', '/v1/audit/checkpoints');
   }
 
+  /** A signed document of `kind` for this hub, by this identity, signed now. */
+  private signed(kind: DocumentKind, content: Record<string, unknown>): Promise<string> {
+    const claims = { aud: this.audience, sub: this.identity.sub, iat: Math.floor(this.clock().getTime() / 1000), jti: crypto.randomUUID() };
+    return signDocument(this.identity.key, { ...claims, ...content }, DOCUMENT_TYPES[kind]);
+  }
+
   /** Sign the justification with this partner's key and send it. */
   async requestDisclosure(ask: DisclosureAsk) {
-    const payload = { sub: this.identity.sub, iat: Math.floor(this.clock().getTime() / 1000), jti: crypto.randomUUID(), urgency: 'regular', ...ask };
-    const request = await signDocument(this.identity.key, payload, 'kenbaar-disclosure-request+jws');
+    const request = await this.signed('request', { urgency: 'regular', ...ask });
     return this.call<{ request: Disclosure; grant: Grant | null }>('POST', '/v1/disclosures', { request });
   }
 
@@ -119,8 +133,7 @@ export class HubClient {
   }
 
   async decide(id: string, input: DecisionInput) {
-    const payload = { sub: this.identity.sub, iat: Math.floor(this.clock().getTime() / 1000), jti: crypto.randomUUID(), request: id, ...input };
-    const decision = await signDocument(this.identity.key, payload, 'kenbaar-disclosure-decision+jws');
+    const decision = await this.signed('decision', { request: id, ...input });
     return this.call<{ decision: { id: string; kind: 'decision' | 'review'; outcome: string }; request: Disclosure; grant: Grant | null }>('POST', `/v1/disclosures/${id}/decisions`, { decision });
   }
 

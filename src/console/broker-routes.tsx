@@ -12,7 +12,7 @@ import { recordDecision, type DecisionPayload } from '../disclosures/decision';
 import { decisionsOf, getRequest, grantOfRequest, openForBrokers, type DisclosureRequestRow } from '../disclosures/repo';
 import { unseal } from '../disclosures/at-rest';
 import { markOverdue } from '../disclosures/service';
-import { verifySignedBy } from '../disclosures/signed';
+import { verifyDocument } from '../disclosures/signed';
 import { Problem } from '../errors';
 import { text } from '../http/schemas';
 import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
@@ -161,7 +161,8 @@ export function brokerRoutes(app: Hono<ConsoleEnv>, rp: (c: Context<ConsoleEnv>)
     let signed: { sub?: string; justification?: string } = {};
     let verified = jws !== null;
     try {
-      if (jws) signed = (await verifySignedBy(jws, config.keyring, req.requester, 'request')) as typeof signed;
+      // As of when the hub received it: its freshness was checked then, its signature is checked again now.
+      if (jws) signed = (await verifyDocument(config, req.requester, 'request', jws, req.createdAt)) as typeof signed;
     } catch {
       verified = false;
     }
@@ -389,7 +390,7 @@ export function brokerRoutes(app: Hono<ConsoleEnv>, rp: (c: Context<ConsoleEnv>)
       if (!(e instanceof PasskeyError)) throw e;
       return fail(c, id, e.reason, 'De handtekening hoort niet bij dit besluit of kon niet worden geverifieerd. Er is niets vastgelegd.');
     }
-    const p: DecisionPayload = { sub: parsed.sub, iat: parsed.iat, jti: parsed.jti, request: id, outcome: parsed.outcome, categories: parsed.categories, validUntil: parsed.validUntil, reason: parsed.reason };
+    const p: DecisionPayload = { aud: config.hubId, sub: parsed.sub, iat: parsed.iat, jti: parsed.jti, request: id, outcome: parsed.outcome, categories: parsed.categories, validUntil: parsed.validUntil, reason: parsed.reason };
     await unitOfWork(appContext(c), async (tx, audit) => {
       const out = await recordDecision(tx, audit, { config, actor, now }, id, p, { passkey: passkeyProof(body.data.decision, body.data.response as never) });
       await touchCredential(tx, credential.id, counter, now);

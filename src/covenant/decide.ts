@@ -4,6 +4,7 @@
 import type {
   Action,
   Actor,
+  Approvers,
   Covenant,
   Decision,
   DisclosureDecision,
@@ -193,7 +194,7 @@ function addDays(from: Date, days: number): Date {
 type DisclosureField = NonNullable<DisclosureDecision['field']>;
 
 function refuse(rule: FixedRuleId | string, reason: string, field?: DisclosureField): DisclosureDecision {
-  return { allowed: false, rule, reason, approvalsNeeded: 0, breakGlass: false, ...(field ? { field } : {}) };
+  return { allowed: false, rule, reason, approvalsNeeded: 0, approvers: 'distinct-partners', breakGlass: false, ...(field ? { field } : {}) };
 }
 
 /**
@@ -279,12 +280,15 @@ export function decideDisclosureRequest(c: Covenant, actor: Actor, req: Disclosu
     rule = glass;
   }
   const approvalsNeeded = approvalsFor(c, rule, categories);
-  const how = req.urgency === 'emergency' ? `at once (break the glass), ${approvalsNeeded} review(s) afterwards` : `after ${approvalsNeeded} approval(s)`;
+  const approvers = approversFor(c, rule);
+  const from = approvalsNeeded > 1 && approvers === 'distinct-partners' ? ' of distinct organisations' : '';
+  const how = req.urgency === 'emergency' ? `at once (break the glass), ${approvalsNeeded} review(s) afterwards` : `after ${approvalsNeeded} approval(s)${from}`;
   return {
     allowed: true,
     rule: rule.id,
     reason: `${rule.description} (art. ${rule.article}); ${how}`,
     approvalsNeeded,
+    approvers,
     breakGlass: req.urgency === 'emergency',
   };
 }
@@ -301,17 +305,34 @@ export function approvalsFor(c: Covenant, rule: DisclosureRule, categories: Iter
 }
 
 /**
+ * Whom a request under `rule` needs its approvals from: the rule's `approvers`, else the settings'.
+ * Exported for the policy table, like {@link approvalsFor}.
+ */
+export function approversFor(c: Covenant, rule: DisclosureRule): Approvers {
+  return rule.approvers ?? c.disclosure.approvers;
+}
+
+/** A request as a broker's decision sees it; `decided` and `approvers` only once it exists. */
+export type RequestUnderDecision = {
+  requester: string;
+  holder: string;
+  purpose: string;
+  /** Whom the request's approvals must come from (as decided when it was made). */
+  approvers?: Approvers;
+  /** The organisations whose brokers already decided (this kind) on the request. */
+  decided?: readonly string[];
+};
+
+/**
  * May this informatiemakelaar weigh (approve, reject or review) a request that `request.requester`
  * made of `request.holder`? The broker holds a role that may decide-disclosure; is not of the
  * requesting organisation (art. 15: no one weighs their own organisation's request); and is of a
  * partner the covenant names as broker (the house) or of the holder itself, which answers for its
- * own content. Anyone else would learn whom the holder knows without any rule granting it.
+ * own content. Anyone else would learn whom the holder knows without any rule granting it. Where
+ * the approvals must come from distinct organisations, an organisation decides once: a second
+ * `sub` of the same partner is the same key, so the hub cannot tell it is another person.
  */
-export function decideDisclosureDecision(
-  c: Covenant,
-  broker: Actor,
-  request: { requester: string; holder: string; purpose: string },
-): Decision {
+export function decideDisclosureDecision(c: Covenant, broker: Actor, request: RequestUnderDecision): Decision {
   const action = decideAction(c, broker, 'decide-disclosure');
   if (!action.allowed) return action;
   if (!c.partners.has(request.requester)) return deny('unknown-partner', `unknown requester partner "${request.requester}"`);
@@ -324,6 +345,12 @@ export function decideDisclosureDecision(
     return deny(
       'deny-by-default',
       `an informatiemakelaar of ${broker.partner} may weigh only requests made of ${broker.partner} itself; the house's brokers (${[...c.disclosure.brokerPartners].join(', ')}) weigh the rest`,
+    );
+  }
+  if (request.approvers === 'distinct-partners' && request.decided?.includes(broker.partner)) {
+    return deny(
+      'four-eyes',
+      `${broker.partner} already decided on this request; its other approvals must come from other organisations (art. 15a)`,
     );
   }
   return allow(action.rule, `${broker.partner}/${broker.role} may weigh ${request.requester}'s request to ${request.holder} for "${request.purpose}" (art. 15)`);

@@ -13,6 +13,8 @@ export {
   decideDisclosureRead,
   disclosureSettings,
   approvalsFor,
+  approversFor,
+  type RequestUnderDecision,
   categoryRetention,
   maxExpiry,
   clampExpiry,
@@ -29,11 +31,12 @@ export {
   type MatrixRow,
   type PurposeMatrix,
 } from './matrix';
-export { ACTIONS, DOMAINS, FIXED_RULE_IDS } from './types';
+export { ACTIONS, APPROVERS, DOMAINS, FIXED_RULE_IDS } from './types';
 export type {
   Oversight,
   Action,
   Actor,
+  Approvers,
   Article,
   AveLevel,
   Category,

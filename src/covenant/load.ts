@@ -9,10 +9,10 @@
 //   4. coherence of the built covenant that only its decisions can tell (a disclosure grant for a
 //      holder the visibility rules never let the requester see).
 import { parseDocument } from 'yaml';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import type { z } from 'zod';
 import { decideVisibility } from './decide';
+import { toHex } from '../encoding';
+import { sha256 } from '../hashing';
 import { CovenantError, type CovenantProblem } from './errors';
 import {
   covenantFileSchema,
@@ -86,14 +86,12 @@ export function loadCovenant(files: Readonly<Record<string, string>>): Covenant 
  */
 export function covenantVersion(files: Readonly<Record<string, string>>): string {
   const enc = new TextEncoder();
-  const h = sha256.create();
+  const parts: Uint8Array[] = [];
   for (const name of Object.keys(files).sort()) {
     const body = enc.encode(files[name] ?? '');
-    h.update(enc.encode(`${name}\n${body.length}\n`));
-    h.update(body);
-    h.update(enc.encode('\n'));
+    parts.push(enc.encode(`${name}\n${body.length}\n`), body, enc.encode('\n'));
   }
-  return `sha256:${bytesToHex(h.digest())}`;
+  return `sha256:${toHex(sha256(...parts))}`;
 }
 
 // --- pass 1: syntax and shape ---------------------------------------------------------------
@@ -441,6 +439,8 @@ function crossCheck(m: Merged): Checked {
   }
 
   // --- disclosure of content (art. 15) ---
+  const decides = (p: string): boolean =>
+    partners.get(p)?.v.roles.some((role) => roles.get(role)?.v.actions.includes('decide-disclosure')) ?? false;
   const disclosure = m.disclosure[0];
   for (const extra of m.disclosure.slice(1)) at(extra, '', `disclosure is already defined in ${disclosure?.file}`);
   if (disclosure === undefined) {
@@ -458,8 +458,7 @@ function crossCheck(m: Merged): Checked {
     }
     d.brokerPartners.forEach((p, j) => {
       if (!knownPartner(disclosure, `brokerPartners[${j}]`, p)) return;
-      const decides = partners.get(p)?.v.roles.some((role) => roles.get(role)?.v.actions.includes('decide-disclosure'));
-      if (!decides) at(disclosure, `brokerPartners[${j}]`, `partner "${p}" holds no role that may decide-disclosure`);
+      if (!decides(p)) at(disclosure, `brokerPartners[${j}]`, `partner "${p}" holds no role that may decide-disclosure`);
     });
   }
 
@@ -476,6 +475,38 @@ function crossCheck(m: Merged): Checked {
     knownArticle(s, `subjectAccess.deferrals[${i}].article`, d.article);
     allKnown(knownPartner, s, `subjectAccess.deferrals[${i}].partners`, d.partners);
   });
+
+  /**
+   * Four eyes across organisations must be reachable: for every requester and holder a rule names,
+   * enough organisations may weigh the request (the house's and the holder's brokers, never the
+   * requester's); and a rule that may be asked special data cannot settle for distinct brokers of
+   * one organisation where the settings want distinct partners.
+   */
+  const checkApprovers = (s: Sourced<unknown>, v: RawDisclosureRule & { effect: 'allow' }, d: RawDisclosureSettings): void => {
+    const special = v.categories.find(isSpecial);
+    if (v.approvers === 'distinct-brokers' && d.approvers === 'distinct-partners' && special !== undefined) {
+      at(s, 'approvers', `may not be distinct-brokers: special category "${special}" may be asked, and the settings want approvals from distinct partners`);
+    }
+    if ((v.approvers ?? d.approvers) !== 'distinct-partners') return;
+    const needed = v.approvals ?? (special !== undefined ? d.specialApprovals : d.defaultApprovals);
+    const holders = [...partners.values()].filter(
+      (p) => (!v.holder.partners || v.holder.partners.includes(p.v.id)) && (!v.holder.domains || v.holder.domains.includes(p.v.domain)),
+    );
+    for (const requester of v.requester.partners) {
+      for (const holder of holders) {
+        if (holder.v.id === requester) continue;
+        const weighers = new Set([...d.brokerPartners, holder.v.id].filter((p) => p !== requester && decides(p)));
+        if (weighers.size < needed) {
+          at(
+            s,
+            v.approvals !== undefined ? 'approvals' : 'categories',
+            `needs ${needed} approvals from distinct partners, but only ${weighers.size} may weigh a request of ${requester} to ${holder.v.id} (${[...weighers].join(', ') || 'none'}): give ${holder.v.id} a role that may decide-disclosure, or add a broker partner`,
+          );
+          return;
+        }
+      }
+    }
+  };
 
   for (const s of m.disclosureRules) {
     const v = s.v;
@@ -512,6 +543,7 @@ function crossCheck(m: Merged): Checked {
     v.breakGlass?.roles.forEach((role, j) => {
       if (!v.requester.roles.includes(role)) at(s, `breakGlass.roles[${j}]`, `role "${role}" is not one of the rule's requester roles`);
     });
+    if (disclosure !== undefined && requesterOk && categoriesOk) checkApprovers(s, v, disclosure.v);
     if (v.approvals !== undefined && disclosure !== undefined) {
       // An override may only raise what the settings demand, so four eyes on special data hold
       // whatever the rules say.
@@ -629,6 +661,7 @@ function build(m: Merged, checked: Checked, files: string[], version: string): C
           categories: new Set(v.categories),
           legalBasis: v.legalBasis,
           approvals: v.approvals ?? null,
+          approvers: v.approvers ?? null,
           breakGlass: v.breakGlass ? { roles: new Set(v.breakGlass.roles) } : null,
         }
       : {
@@ -643,6 +676,7 @@ function build(m: Merged, checked: Checked, files: string[], version: string): C
           ...(v.categories ? { categories: new Set(v.categories) } : {}),
           legalBasis: [],
           approvals: null,
+          approvers: null,
           breakGlass: null,
         },
   );

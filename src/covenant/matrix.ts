@@ -3,8 +3,8 @@
 // same decideVisibility the hub uses, so the table cannot drift from the behaviour. Followed by a
 // short disclosure table (who may ask whom for which content), whose approvals come from the
 // same approvalsFor the disclosure decision uses.
-import { approvalsFor, decideVisibility } from './decide';
-import type { Covenant, Decision } from './types';
+import { approvalsFor, approversFor, decideVisibility } from './decide';
+import type { Approvers, Covenant, Decision } from './types';
 
 /**
  * - `visible`: the requester learns this holder's registrations in at least one category;
@@ -110,6 +110,8 @@ export type DisclosureTableRow = {
   categories: readonly { id: string; special: boolean }[];
   /** Approvals for the least and the most a request may ask (same when the rule fixes them). */
   approvals: { min: number; max: number };
+  /** Whom the approvals must come from (distinct organisations, or distinct brokers). */
+  approvers: Approvers;
   /** Requester roles that may break the glass; empty when none. */
   breakGlass: readonly string[];
 };
@@ -132,10 +134,23 @@ export function disclosureTable(c: Covenant): DisclosureTableRow[] {
           .map((p) => p.id),
         categories,
         approvals: { min: plain.length > 0 ? approvalsFor(c, r, plain) : max, max },
+        approvers: approversFor(c, r),
         breakGlass: [...(r.breakGlass?.roles ?? [])],
       },
     ];
   });
+}
+
+const APPROVERS_TEXT: Record<Approvers, string> = {
+  'distinct-partners': 'each from another organisation ("orgs")',
+  'distinct-brokers': 'several may be of one organisation ("brokers")',
+};
+
+/** `1`, `2 orgs`, `1–2 orgs` (distinct organisations), or `2 brokers` (one organisation may do). */
+function formatApprovals(r: DisclosureTableRow): string {
+  const n = r.approvals.min === r.approvals.max ? String(r.approvals.max) : `${r.approvals.min}–${r.approvals.max}`;
+  if (r.approvals.max < 2) return n;
+  return `${n} ${r.approvers === 'distinct-partners' ? 'orgs' : 'brokers'}`;
 }
 
 function formatDisclosureTable(c: Covenant): string[] {
@@ -148,7 +163,7 @@ function formatDisclosureTable(c: Covenant): string[] {
     `${r.requester.partners.map(short).join(', ')} / ${r.requester.roles.join(', ')}`,
     r.holders.map(short).join(', '),
     r.categories.map((k) => `${k.id}${k.special ? '*' : ''}`).join(', '),
-    r.approvals.min === r.approvals.max ? String(r.approvals.max) : `${r.approvals.min}–${r.approvals.max}`,
+    formatApprovals(r),
     r.breakGlass.length > 0 ? r.breakGlass.join(', ') : '—',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]?.length ?? 0)) + 2);
@@ -156,7 +171,8 @@ function formatDisclosureTable(c: Covenant): string[] {
   const lines = [
     'Disclosure of content (art. 15): who may ask whom for what, after a lookup showed the holder knows the person',
     `Approvals: ${s.defaultApprovals}, or ${s.specialApprovals} when a special category is asked, by informatiemakelaars of ` +
-      `${[...s.brokerPartners].join(', ')} or the holder, never the requester's own; grants last ${s.grantValidityHours} h.`,
+      `${[...s.brokerPartners].join(', ')} or the holder, never the requester's own, ${APPROVERS_TEXT[s.approvers]}; ` +
+      `grants last ${s.grantValidityHours} h.`,
     `Break glass: a grant at once for ${s.breakGlassValidityMinutes} min, the same approvals due as a review within ${s.reviewDeadlineHours} h. ` +
       `Justification at least ${s.minJustificationLength} characters.`,
   ];

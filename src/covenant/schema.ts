@@ -3,7 +3,7 @@
 // A file may hold any of the sections; list sections from several files are concatenated, so a
 // large covenant can split e.g. its visibility rules over several files.
 import { z } from 'zod';
-import { ACTIONS, DOMAINS } from './types';
+import { ACTIONS, APPROVERS, DOMAINS } from './types';
 
 /** Partner, role, purpose and category ids: kebab-case, so they read well in URLs and logs. */
 export const idSchema = z
@@ -120,6 +120,7 @@ const disclosureSettingsSchema = z.strictObject({
   maxCiphertextBytes: positive('bytes'),
   defaultApprovals: positive('approvals'),
   specialApprovals: positive('approvals'),
+  approvers: z.enum(APPROVERS),
   brokerPartners: ids,
 });
 
@@ -182,6 +183,7 @@ const disclosureRuleSchema = z.discriminatedUnion('effect', [
     categories: ids,
     legalBasis: ids,
     approvals: positive('approvals').optional(),
+    approvers: z.enum(APPROVERS).optional(),
     breakGlass: z.strictObject({ roles: ids }).optional(),
   }),
   z.strictObject({

@@ -18,6 +18,15 @@ export const ACTIONS = [
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
+/**
+ * Whom a request's approvals must come from. `distinct-partners`: each from another organisation
+ * (four eyes the hub can verify: it tells partners apart by their keys, but the `sub` of a person
+ * is whatever the partner's key signs). `distinct-brokers`: distinct (partner, sub) pairs, so two
+ * people of one organisation count twice on that organisation's word.
+ */
+export const APPROVERS = ['distinct-partners', 'distinct-brokers'] as const;
+export type Approvers = (typeof APPROVERS)[number];
+
 /** AVE escalation level (Aanpak ter Voorkoming van Escalatie). */
 export type AveLevel = 1 | 2 | 3 | 4;
 
@@ -45,6 +54,11 @@ export const FIXED_RULE_IDS = [
    * organisation for content, or weighing a request one's own organisation made (art. 15).
    */
   'own-organisation',
+  /**
+   * Approvals must come from distinct organisations (`approvers: distinct-partners`) and the
+   * broker's organisation already decided on this request.
+   */
+  'four-eyes',
   /** A disclosure request is read by (anyone of) the organisation that made it. */
   'requesting-organisation',
   /** An approved disclosure request is read by the holder it is addressed to. */
@@ -79,6 +93,8 @@ export type DisclosureRequest = {
  */
 export type DisclosureDecision = Decision & {
   approvalsNeeded: number;
+  /** Whom the approvals must come from (the deciding rule's, else the settings'). */
+  approvers: Approvers;
   breakGlass: boolean;
   field?: 'holder' | 'purpose' | 'legalBasis' | 'categories' | 'urgency' | 'justification';
 };
@@ -174,6 +190,8 @@ export type DisclosureSettings = {
   defaultApprovals: number;
   /** Approvals when any requested category is special (four eyes). */
   specialApprovals: number;
+  /** Whom approvals must come from where a rule does not say. */
+  approvers: Approvers;
   /**
    * Partners whose informatiemakelaars may weigh any request (the house); besides them only the
    * holder's own, and never the requester's organisation's.
@@ -204,6 +222,8 @@ export type DisclosureRule = {
   legalBasis: readonly string[];
   /** Allow rules: approvals needed whatever is asked (only ever more than the settings say). */
   approvals: number | null;
+  /** Allow rules: whom the approvals must come from, where the rule says (else the settings). */
+  approvers: Approvers | null;
   /** Allow rules: the requester roles that may ask with urgency `emergency` (break the glass). */
   breakGlass: { roles: ReadonlySet<string> } | null;
 };

@@ -10,7 +10,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as schema from '../../schema/index';
-import type { Db } from './types';
+import type { Db, RawQuery } from './types';
 
 /** How long anything may wait on the database, in milliseconds. Documented in README and ARCHITECTURE. */
 export type DbTimeouts = {
@@ -40,7 +40,7 @@ export type PgOptions = {
   onConnectionError?: (err: unknown) => void;
 };
 
-export type PgDatabase = { db: Db; pool: pg.Pool; close: () => Promise<void> };
+export type PgDatabase = { db: Db; pool: pg.Pool; raw: RawQuery; close: () => Promise<void> };
 
 /**
  * drizzle sends every query unnamed, so PostgreSQL parses and plans each statement anew. Our
@@ -120,5 +120,8 @@ export function openPgPool(opts: PgOptions): PgDatabase {
   // An idle pooled connection that breaks (the server shut down) is reported here and discarded.
   pool.on('error', onError);
   const db = drizzle(pool, { schema }) as unknown as Db;
-  return { db, pool, close: () => pool.end() };
+  // The hot paths' fixed statements: named (prepared once per connection), pg's own type parsing.
+  const raw: RawQuery = async <T>(text: string, values: readonly unknown[]) =>
+    (await pool.query({ text, values: values as unknown[], ...(values.length ? { name: nameFor(text) } : {}) })).rows as T[];
+  return { db, pool, raw, close: () => pool.end() };
 }

@@ -1,7 +1,7 @@
 // The database as the core sees it: a drizzle Postgres database, whichever driver is behind it
 // (PGlite embedded; node-postgres on Node and over Hyperdrive in workerd: src/db/postgres.ts).
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
-import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
+import { sql, type ExtractTablesWithRelations, type SQL } from 'drizzle-orm';
 import type * as schema from '../../schema/index';
 
 export type Schema = typeof schema;
@@ -9,6 +9,22 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
 /** Anything that runs queries: the database or an open transaction. */
 export type Queryable = Db | Tx;
+
+/**
+ * A fixed statement sent as is: constant text with `$n` parameters, rows back, no query building.
+ * Injected by the edges (node-postgres prepares each text once per connection). The hot paths use it
+ * outside transactions; inside one they go through drizzle with the same text (`statement`).
+ */
+export type RawQuery = <T>(text: string, params: readonly unknown[]) => Promise<T[]>;
+
+/** Run a fixed statement: straight to the driver when given a RawQuery, else through drizzle. */
+export async function statement<T>(q: Queryable | RawQuery, text: string, params: readonly unknown[]): Promise<T[]> {
+  if (typeof q === 'function') return q<T>(text, params);
+  // The same text as a drizzle SQL: its chunks between `$n`, each `$n` bound to params[n - 1].
+  const chunks = text.split(/\$(\d+)/);
+  const parts: SQL[] = chunks.map((chunk, i) => (i % 2 === 0 ? sql.raw(chunk) : sql`${params[Number(chunk) - 1]}`));
+  return rowsOf<T>(q, sql.join(parts));
+}
 
 /** Raw SQL rows (PGlite and node-postgres both answer `{ rows }`). */
 export async function rowsOf<T>(q: Queryable, query: SQL): Promise<T[]> {

@@ -3,13 +3,12 @@
 // clear (only its own keyed pseudonym). So the verbatim JWS is sealed at rest: JWE `dir` + A256GCM
 // with a key derived from the hub key (HMAC, domain-separated), and opened only to answer readers
 // the route allows. A database thief without the hub key learns nothing from it.
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { compactDecrypt, CompactEncrypt, decodeProtectedHeader } from 'jose';
 import { utf8 } from '../encoding';
+import { hmacSha256 } from '../hashing';
 import type { HubKey, HubKeyring } from '../pseudonym/hub-key';
 
-const storageKey = (k: HubKey) => hmac(sha256, k.key, utf8('kenbaar:v1:at-rest'));
+const storageKey = (k: HubKey) => hmacSha256(k.key, utf8('kenbaar:v1:at-rest'));
 
 export async function seal(ring: HubKeyring, text: string): Promise<string> {
   return new CompactEncrypt(utf8(text))

@@ -8,7 +8,7 @@ import { problemResponses } from '../http/schemas';
 import { unitOfWork } from '../http/unit-of-work';
 import { recordDecision } from './decision';
 import { CompactJws, DisclosureSchema, GrantSchema, parsePayload, DecisionPayloadSchema } from './schemas';
-import { verifySignedBy } from './signed';
+import { verifyDocument } from './signed';
 
 const decideRoute = createRoute({
   method: 'post',
@@ -16,7 +16,7 @@ const decideRoute = createRoute({
   tags: ['Disclosures'],
   summary: 'Decide on a request (brokers): approve, possibly narrowing categories or validity, or reject with a reason',
   description:
-    'The body carries a compact JWS signed with your partner key, payload {sub, iat, jti, request, outcome, categories?, validUntil?, reason?}. Final and immutable. On a break-glass request this is its retrospective review.',
+    'The body carries a compact JWS signed with your partner key, protected header typ "kenbaar-disclosure-decision+jws", payload {aud (this hub\'s id), sub, iat (now), jti, request, outcome, categories?, validUntil?, reason?}. Final and immutable. On a break-glass request this is its retrospective review.',
   security: [{ partnerJwt: [] }],
   request: {
     params: z.object({ id: z.uuid() }),
@@ -37,7 +37,7 @@ export function decisionRoutes(app: OpenAPIHono<AppEnv>) {
     const now = clock();
     const { id } = c.req.valid('param');
     const { decision: jws } = c.req.valid('json');
-    const p = parsePayload(DecisionPayloadSchema, await verifySignedBy(jws, config.keyring, actor.partner, 'decision'), 'decision');
+    const p = parsePayload(DecisionPayloadSchema, await verifyDocument(config, actor.partner, 'decision', jws, now), 'decision');
     if (p.sub !== actor.sub) {
       throw new Problem('forbidden', 'decision.sub: the signed decision names another person than the token', { rule: 'signer-not-actor', errors: [{ field: 'decision.sub', reason: 'differs from the token sub' }] });
     }

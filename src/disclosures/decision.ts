@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import type { DecisionPayloadSchema } from './schemas';
 import { Problem } from '../errors';
 import { deny, type Denial } from '../http/unit-of-work';
-import { grantOfRequest, insertDecision, lockRequest, pendingHandoverOfRequest, revokeGrant, updateRequest, wipeHandover, type GrantRow } from './repo';
+import { decisionsOf, grantOfRequest, insertDecision, lockRequest, pendingHandoverOfRequest, revokeGrant, updateRequest, wipeHandover, type GrantRow } from './repo';
 import { concludeIfApproved, grantView, requestView, type Audit } from './service';
 
 const HOUR = 3_600_000;
@@ -40,12 +40,15 @@ export async function recordDecision(
   const kind = req.reviewStatus !== null ? ('review' as const) : ('decision' as const);
   const action = kind === 'review' ? ('disclosure.reviewed' as const) : ('disclosure.decided' as const);
   const entry = { action, subject: req.subject, purpose: req.purpose, caseRef: req.caseRef };
-  const may = decideDisclosureDecision(config.covenant, actor, { requester: req.requester, holder: req.holder, purpose: req.purpose });
+  const closed = kind === 'review' ? req.reviewStatus !== 'due' : req.status !== 'pending';
+  // Who already decided matters only while the request is open (four eyes across organisations);
+  // a closed one takes no decision from anyone who may weigh it (409 below).
+  const decided = closed ? [] : (await decisionsOf(tx, id)).filter((d) => d.kind === kind).map((d) => d.broker);
+  const may = decideDisclosureDecision(config.covenant, actor, { requester: req.requester, holder: req.holder, purpose: req.purpose, approvers: req.approvers, decided });
   if (!may.allowed) {
     await audit({ ...entry, outcome: 'denied', rule: may.rule, detail: { request: id, outcome: p.outcome, reason: may.reason } });
     return deny(new Problem('forbidden', may.reason, { rule: may.rule }));
   }
-  const closed = kind === 'review' ? req.reviewStatus !== 'due' : req.status !== 'pending';
   if (closed) {
     await audit({ ...entry, outcome: 'rejected', rule: may.rule, detail: { request: id, outcome: p.outcome, reason: `already ${kind === 'review' ? req.reviewStatus : req.status}` } });
     return deny(new Problem('conflict', `This request is already ${kind === 'review' ? `reviewed (${req.reviewStatus})` : req.status}: a decision is final`));

@@ -1,10 +1,9 @@
 // Disclosure grants: JWTs the hub signs with its signing key. A holder verifies one offline with
 // jose and the hub's JWKS (/.well-known/jwks.json) alone; nothing else of ours is needed.
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { createLocalJWKSet, jwtVerify, SignJWT, type JWK } from 'jose';
 import type { HubSigner } from '../config';
 import { toBase64Url, utf8 } from '../encoding';
+import { hmacSha256 } from '../hashing';
 
 export const GRANT_TYP = 'kenbaar-grant+jwt';
 
@@ -28,7 +27,7 @@ export type GrantClaims = {
 };
 
 export function grantSubjectRef(hubKey: Uint8Array, grantId: string, storedSubject: string): string {
-  return toBase64Url(hmac(sha256, hubKey, utf8(`kenbaar:v1:grant:${grantId}:${storedSubject}`)));
+  return toBase64Url(hmacSha256(hubKey, utf8(`kenbaar:v1:grant:${grantId}:${storedSubject}`)));
 }
 
 export async function signGrant(signer: HubSigner, hubId: string, g: GrantClaims): Promise<string> {

@@ -11,7 +11,7 @@ import { decisionsOf, getRequest, grantOfRequest, insertRequest, type GrantRow }
 import { CompactJws, DisclosureSchema, GrantSchema, parsePayload, PasskeyProofSchema, RequestPayloadSchema } from './schemas';
 import { seal } from './at-rest';
 import { checkRequest, grantView, holderRegistration, issueGrant, justificationHash, markOverdue, readable, readableRequests, requestView, requestViewWith, shownDetail } from './service';
-import { verifySignedBy } from './signed';
+import { verifyDocument } from './signed';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -23,7 +23,7 @@ const createRequest = createRoute({
   tags: ['Disclosures'],
   summary: 'Ask a partner for content, on a signed justification',
   description:
-    'The body carries a compact JWS signed with your partner key, payload {sub, iat, jti, subject, holder, purpose, legalBasis, categories, caseRef, justification, urgency}. Stored verbatim. urgency "emergency" is break-glass: a short grant at once, reviewed afterwards.',
+    'The body carries a compact JWS signed with your partner key, protected header typ "kenbaar-disclosure-request+jws", payload {aud (this hub\'s id), sub, iat (now), jti, subject, holder, purpose, legalBasis, categories, caseRef, justification, urgency}. Stored verbatim (sealed at rest). urgency "emergency" is break-glass: a short grant at once, reviewed afterwards.',
   security,
   request: { body: { required: true, content: { 'application/json': { schema: z.strictObject({ request: CompactJws }).openapi('DisclosureRequestInput') } } } },
   responses: {
@@ -103,12 +103,9 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
     const { actor, config, clock } = c.var;
     const now = clock();
     const { request: jws } = c.req.valid('json');
-    const p = parsePayload(RequestPayloadSchema, await verifySignedBy(jws, config.keyring, actor.partner, 'request'), 'request');
+    const p = parsePayload(RequestPayloadSchema, await verifyDocument(config, actor.partner, 'request', jws, now), 'request');
     if (p.sub !== actor.sub) {
       throw new Problem('forbidden', 'request.sub: the signed request names another professional than the token', { rule: 'signer-not-actor', errors: [{ field: 'request.sub', reason: 'differs from the token sub' }] });
-    }
-    if (p.iat * 1000 > now.getTime() + config.limits.clockSkewSeconds * 1000) {
-      throw new Problem('invalid-request', 'request.iat: issued in the future', { errors: [{ field: 'request.iat', reason: 'in the future' }] });
     }
     const stored = storedSubject(config.hubKeys, p.subject);
     const hash = justificationHash(p.justification);
@@ -152,6 +149,7 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
         urgency: p.urgency,
         rule: d.rule,
         approvalsNeeded: d.approvalsNeeded,
+        approvers: d.approvers,
         status: (d.breakGlass ? 'approved' : 'pending') as 'approved' | 'pending',
         reviewStatus: d.breakGlass ? ('due' as const) : null,
         reviewDueAt: d.breakGlass ? new Date(now.getTime() + covenant.disclosure.reviewDeadlineHours * HOUR) : null,
@@ -163,7 +161,7 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
         await audit({ ...entry, outcome: 'rejected', rule: d.rule, detail: { ...detail, reason: 'jti already used for a request' } });
         return deny(new Problem('conflict', 'request.jti: this signed request was already submitted', { errors: [{ field: 'request.jti', reason: 'reused' }] }));
       }
-      await audit({ ...entry, outcome: 'allowed', rule: d.rule, detail: { ...detail, request: id, approvalsNeeded: d.approvalsNeeded } });
+      await audit({ ...entry, outcome: 'allowed', rule: d.rule, detail: { ...detail, request: id, approvalsNeeded: d.approvalsNeeded, approvers: d.approvers } });
       let grant: GrantRow | null = null;
       if (d.breakGlass) {
         await audit({ ...entry, action: 'disclosure.break-glass', outcome: 'allowed', rule: d.rule, detail: { request: id, holder: p.holder, reviewDueAt: row.reviewDueAt!.toISOString() } });

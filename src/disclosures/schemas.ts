@@ -5,7 +5,11 @@ import { CaseRefSchema, fieldErrors, fieldName, SubjectSchema, text } from '../h
 
 export const CompactJws = z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'not a compact JWS').max(100_000);
 
+/** The hub's id; signed.ts checks it is this hub's before the payload is parsed. */
+const audience = text(200);
+
 export const RequestPayloadSchema = z.strictObject({
+  aud: audience,
   sub: text(200),
   iat: z.number().int().positive(),
   jti: text(200),
@@ -21,6 +25,7 @@ export const RequestPayloadSchema = z.strictObject({
 
 export const DecisionPayloadSchema = z
   .strictObject({
+    aud: audience,
     sub: text(200),
     iat: z.number().int().positive(),
     jti: text(200),
@@ -57,6 +62,7 @@ export const DisclosureSchema = z
     urgency: z.enum(['regular', 'emergency']),
     status: z.enum(['pending', 'approved', 'rejected']),
     approvalsNeeded: z.number().int(),
+    approvers: z.enum(['distinct-partners', 'distinct-brokers']).openapi({ description: 'distinct-partners: each approval from another organisation' }),
     rule: z.string(),
     justificationHash: z.string(),
     reviewStatus: z.enum(['due', 'justified', 'unjustified']).nullable(),

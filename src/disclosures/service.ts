@@ -1,13 +1,13 @@
 // Full disclosure, as the covenant allows it: a signed request, brokers' signed decisions (four
 // eyes where the covenant says so), a hub-signed grant, an end-to-end encrypted hand-over, and
 // break-glass with mandatory review. Every step writes its audit entries in its own transaction.
-import { sha256 } from '@noble/hashes/sha2.js';
 import type { AuditInput } from '../audit/entry';
 import { decideAction, decideDisclosureRead, decideDisclosureRequest, type Actor, type Covenant } from '../covenant/index';
 import type { HubConfig } from '../config';
 import type { Queryable, Tx } from '../db/types';
 import { toHex, utf8 } from '../encoding';
 import { Problem } from '../errors';
+import { sha256 } from '../hashing';
 import { findActive } from '../registrations/repo';
 import { unseal } from './at-rest';
 import { grantSubjectRef, signGrant } from './grant';
@@ -19,6 +19,7 @@ import {
   overdueReviews,
   updateRequest,
   wipeHandover,
+  type DecisionRow,
   type DisclosureRequestRow,
   type GrantRow,
   type RequestFilter,
@@ -111,9 +112,10 @@ export async function issueGrant(
 }
 
 /**
- * After an approval: when enough distinct brokers approved, the request is approved and a grant is
- * issued for what every approver allowed (the intersection of their categories, the earliest of
- * their validity limits, never beyond the covenant's grant validity).
+ * After an approval: when enough approvers approved, the request is approved and a grant is issued
+ * for what every approver allowed (the intersection of their categories, the earliest of their
+ * validity limits, never beyond the covenant's grant validity). Approvers are counted as the
+ * request's `approvers` says: organisations (distinct-partners) or people (distinct-brokers).
  */
 export async function concludeIfApproved(
   tx: Tx,
@@ -123,7 +125,7 @@ export async function concludeIfApproved(
   audit: Audit,
 ): Promise<GrantRow | undefined> {
   const approvals = (await decisionsOf(tx, req.id)).filter((d) => d.kind === 'decision' && d.outcome === 'approve');
-  if (approvals.length < req.approvalsNeeded) return undefined;
+  if (approverCount(req, approvals) < req.approvalsNeeded) return undefined;
   let categories = req.categories;
   let expiresAt = new Date(now.getTime() + config.covenant.disclosure.grantValidityHours * HOUR);
   for (const a of approvals) {
@@ -133,6 +135,12 @@ export async function concludeIfApproved(
   if (categories.length === 0) throw new Problem('conflict', 'The approvals leave no category in common: nothing can be granted');
   await updateRequest(tx, req.id, { status: 'approved', closedAt: now });
   return issueGrant(tx, config, req, { categories, expiresAt, now, breakGlass: false }, audit);
+}
+
+/** Distinct approvers: one per organisation where approvals must come from distinct partners. */
+export function approverCount(req: Pick<DisclosureRequestRow, 'approvers'>, approvals: readonly Pick<DecisionRow, 'broker' | 'brokerSub'>[]): number {
+  const who = (a: Pick<DecisionRow, 'broker' | 'brokerSub'>) => (req.approvers === 'distinct-partners' ? a.broker : JSON.stringify([a.broker, a.brokerSub]));
+  return new Set(approvals.map(who)).size;
 }
 
 /**
@@ -227,6 +235,7 @@ export function requestViewWith(r: DisclosureRequestRow, jws: string | null) {
     urgency: r.urgency,
     status: r.status,
     approvalsNeeded: r.approvalsNeeded,
+    approvers: r.approvers,
     rule: r.rule,
     justificationHash: r.justificationHash,
     reviewStatus: r.reviewStatus,

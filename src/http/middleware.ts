@@ -18,6 +18,7 @@ export function inject(provide: (c: Context<AppEnv>) => Deps | Promise<Deps>): M
     const deps = await provide(c);
     c.set('config', deps.config);
     c.set('db', deps.db);
+    c.set('raw', deps.raw);
     c.set('clock', deps.clock);
     if (deps.log) c.set('log', deps.log);
     c.set('audited', false);

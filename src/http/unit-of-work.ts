@@ -8,7 +8,7 @@ import type { AuditContext, AuditInput } from '../audit/entry';
 import { claimTokenId } from '../auth/replay';
 import { AuthError } from '../auth/token';
 import type { AppEnv } from '../config';
-import type { Queryable, Tx } from '../db/types';
+import type { Queryable, RawQuery, Tx } from '../db/types';
 import { classifyDbError, errorCode } from '../db/errors';
 import { untrustedText } from '../encoding';
 import { Problem } from '../errors';
@@ -48,7 +48,9 @@ export async function unitOfWork<T>(c: Context<AppEnv>, work: Work<T>): Promise<
  * round trips, and still no answer without its entry. The work must append its entries in one call.
  */
 export async function readThenLog<T>(c: Context<AppEnv>, work: (q: Queryable, audit: Audit) => Promise<T | Denial>): Promise<T> {
-  return run<T, Queryable>(c, (fn) => fn(c.var.db), work);
+  // The entry's statement goes straight to the driver where the edge gives a runner (no BEGIN: the
+  // statement is its own transaction, exactly as through drizzle).
+  return run<T, Queryable>(c, (fn) => fn(c.var.db), work, c.var.raw);
 }
 
 type Audit = (...entries: AuditInput[]) => Promise<void>;
@@ -60,6 +62,7 @@ async function run<T, Q extends Queryable>(
   c: Context<AppEnv>,
   within: (fn: (q: Q) => Promise<T | Denial>) => Promise<T | Denial>,
   work: (q: Q, audit: Audit) => Promise<T | Denial>,
+  appendWith?: RawQuery,
 ): Promise<T> {
   const ctx = auditContext(c);
   const token = c.get('token');
@@ -71,7 +74,7 @@ async function run<T, Q extends Queryable>(
       const audit: Audit = async (...entries) => {
         let fresh: boolean;
         try {
-          fresh = await appendAudit(q, ctx, entries, claim);
+          fresh = await appendAudit(appendWith ?? q, ctx, entries, claim);
         } catch (cause) {
           // An unreachable database is the database's problem, not the log's: onError answers 503.
           if (classifyDbError(cause)) throw cause;

@@ -1,22 +1,25 @@
 // `kenbaar`: the command line. Thin on purpose: it parses arguments and hands each command to its
 // module in src/node/commands/ (one file per command group), then maps the outcome to an exit code.
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
-import { DEFAULT_URL, KEY_ALGS, MAX_BATCH } from './commands/defaults';
-import { describeError, EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEMS, exitCodeFor } from './commands/exit';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { cliContext, type Cli } from './commands/io';
+import { DEFAULT_URL, KEY_ALGS, MAX_BATCH, SECRET_NAMES } from './commands/defaults';
+import { EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEMS } from './commands/exit-codes';
 import type { ActorOptions, DecideOptions, ListOptions, RequestOptions } from './commands/disclose';
 import type { FetchOptions, RespondOptions } from './commands/handover';
 import type { LookupOptions, MatchesOptions } from './commands/lookup';
 import type { RegisterOptions } from './commands/register';
+import type { GenerateOptions, RotateOptions } from './commands/secrets';
 import type { TokenOptions } from './commands/token';
-import { readSettings, type NodeSettings } from './env';
+import { processIo, readSettings, type CliIo } from './env';
 import { staffCommands } from './commands/staff-cli';
 
 // Each command's module is imported when the command runs: `kenbaar pseudonymise` or
 // `$(kenbaar token …)` should not pay for loading the database driver and the server.
 const commands = {
   audit: () => import('./commands/audit'),
+  db: () => import('./commands/db'),
   disclose: () => import('./commands/disclose'),
   handover: () => import('./commands/handover'),
   keys: () => import('./commands/keys'),
@@ -24,13 +27,12 @@ const commands = {
   policy: () => import('./commands/policy'),
   pseudonymise: () => import('./commands/pseudonymise'),
   purge: () => import('./commands/purge'),
+  secrets: () => import('./commands/secrets'),
   register: () => import('./commands/register'),
   serve: () => import('./commands/serve'),
   token: () => import('./commands/token'),
   demo: () => import('./demo'),
 };
-
-const warn = (text: string) => process.stderr.write(`${text}\n`);
 
 export {
   EXIT_OK,
@@ -41,7 +43,7 @@ export {
   EXIT_DATA,
   EXIT_INTERNAL,
   EXIT_CONFIG,
-} from './commands/exit';
+} from './commands/exit-codes';
 
 const ENVIRONMENT_HELP = `
 Environment (defaults in parentheses):
@@ -49,18 +51,20 @@ Environment (defaults in parentheses):
   KENBAAR_COVENANT_DIR   the covenant files (policies/zvh-demo)
   KENBAAR_KEYS_DIR       partners' public keys (keys/)
   KENBAAR_LOCAL_DIR      development secrets (.kenbaar/); private keys in KENBAAR_PRIVATE_DIR (.kenbaar/private)
-  KENBAAR_HUB_KEY, KENBAAR_SIGNING_KEY   the hub's secrets (generated in .kenbaar/ in development)
+  KENBAAR_HUB_KEY, KENBAAR_SIGNING_KEY, KENBAAR_LOG_KEY   the hub's secrets (kenbaar secrets generate; made in .kenbaar/ in development)
+  KENBAAR_URL            the hub partner-side commands call when --url is not given (http://127.0.0.1:8787)
   KENBAAR_COVENANT_KEY   partner side only: the covenant key (base64url, >= 32 bytes) to pseudonymise BSNs
   KENBAAR_HUB_ID         the hub's id, the audience of partner tokens (urn:kenbaar:hub)
   HOST, PORT             where serve listens (127.0.0.1:8787); NODE_ENV=production: never generate secrets`;
 
 /** Options every command that calls a hub's API takes. */
-const urlOption = () => new Option('--url <url>', 'the hub').default(DEFAULT_URL);
+const urlOption = (cli: Cli) =>
+  new Option('--url <url>', 'the hub').default(cli.settings.hubUrl ?? DEFAULT_URL, cli.settings.hubUrl ? `KENBAAR_URL, ${cli.settings.hubUrl}` : `${DEFAULT_URL}; or set KENBAAR_URL`);
 const subOption = () => new Option('--sub <id>', 'who acts, as put in the token (the professional or system); default cli:<your user name>');
 const keyFileOption = () =>
   new Option('--key-file <path>', 'the covenant key file when KENBAAR_COVENANT_KEY is not set (default .kenbaar/covenant-key, created in development)');
 
-export function buildProgram(settings: () => NodeSettings, setExit: (code: number) => void): Command {
+export function buildProgram(cli: Cli, setExit: (code: number) => void): Command {
   const run =
     <A extends unknown[]>(fn: (...args: A) => number | Promise<number>) =>
     async (...args: A) => {
@@ -71,6 +75,16 @@ export function buildProgram(settings: () => NodeSettings, setExit: (code: numbe
     .description('kenbaar: purpose-bound "known by" lookups for the Zorg- en Veiligheidshuis covenant, with a verifiable audit log.')
     .version('0.1.0')
     .exitOverride()
+    // Commander's own output (help, usage errors) goes to the run's streams too; set before the
+    // subcommands are added, which inherit it.
+    .configureOutput({
+      writeOut: (text) => cli.io.stdout.write(text),
+      writeErr: (text) => cli.io.stderr.write(text),
+      getOutHelpWidth: () => cli.io.stdout.columns ?? 80,
+      getErrHelpWidth: () => cli.io.stderr.columns ?? 80,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('afterAll', `${EXIT_CODES_HELP}\n`)
     .addHelpText('after', ENVIRONMENT_HELP);
@@ -80,7 +94,8 @@ export function buildProgram(settings: () => NodeSettings, setExit: (code: numbe
     .description('run the hub (npm start); in development, missing secrets and partner keys are created on first start')
     .option('--host <host>', 'interface to listen on (default HOST or 127.0.0.1)')
     .option('--port <port>', 'port (default PORT or 8787; 0 = any free port)')
-    .action(run(async (opts: { host?: string; port?: string }) => (await commands.serve()).serveCommand(settings(), opts)));
+    .option('--workers <n>', 'hub processes on that port (node:cluster; more than 1 needs DATABASE_URL)', undefined)
+    .action(run(async (opts: { host?: string; port?: string; workers?: string }) => (await commands.serve()).serveCommand(cli, opts)));
 
   program
     .command('token')
@@ -89,14 +104,14 @@ export function buildProgram(settings: () => NodeSettings, setExit: (code: numbe
     .requiredOption('--role <role>', 'the role under the covenant (e.g. procesregisseur, professional, partner-system)')
     .addOption(subOption())
     .option('--lifetime <seconds>', 'lifetime, at most 300', '60')
-    .action(run(async (opts: TokenOptions) => (await commands.token()).tokenCommand(settings(), opts)));
+    .action(run(async (opts: TokenOptions) => (await commands.token()).tokenCommand(cli, opts)));
 
   const policy = program.command('policy').description('policy check: validate the covenant and show who may see whom');
   policy
     .command('check')
     .description('load and validate the covenant; print its id, version and who may see whom for which purpose')
     .option('--dir <dir>', 'covenant directory (default KENBAAR_COVENANT_DIR or policies/zvh-demo)')
-    .action(run(async (opts: { dir?: string }) => (await commands.policy()).policyCheckCommand(settings(), opts)));
+    .action(run(async (opts: { dir?: string }) => (await commands.policy()).policyCheckCommand(cli, opts)));
 
   const keys = program.command('keys').description("keys generate <partner>: a signing key for a partner system");
   keys
@@ -104,7 +119,25 @@ export function buildProgram(settings: () => NodeSettings, setExit: (code: numbe
     .description('generate a signing key for a partner: public JWK into keys/<partner>.jwks.json, private into .kenbaar/private/')
     .argument('<partner>', 'partner id, as in the covenant')
     .addOption(new Option('--alg <alg>', 'signature algorithm').choices(KEY_ALGS).default('ES256'))
-    .action(run(async (partner: string, opts: { alg: string }) => (await commands.keys()).keysGenerateCommand(settings(), partner, opts)));
+    .action(run(async (partner: string, opts: { alg: string }) => (await commands.keys()).keysGenerateCommand(cli, partner, opts)));
+
+  const secrets = program
+    .command('secrets')
+    .description("secrets generate | secrets rotate: the hub's production secrets (hub keyring, signing key, log key)");
+  secrets
+    .command('generate')
+    .description('new production secrets: KENBAAR_HUB_KEY, KENBAAR_SIGNING_KEY, KENBAAR_LOG_KEY, as NAME=value lines on stdout or as files (mode 0600)')
+    .option('--out-dir <dir>', 'write one file per secret here (mode 0600; never inside the repository); existing files are never overwritten')
+    .addOption(new Option('--only <secret>', 'just this one, its bare value on stdout (e.g. | npx wrangler secret put KENBAAR_HUB_KEY)').choices(SECRET_NAMES))
+    .option('--log-origin <origin>', "the transparency log's origin, the log key's name (default KENBAAR_LOG_ORIGIN or kenbaar.example/<covenant id>)")
+    .action(run(async (opts: GenerateOptions) => (await commands.secrets()).secretsGenerateCommand(cli, opts)));
+  secrets
+    .command('rotate')
+    .description('add a new key in front of a secret and keep the old ones (retired signing and log keys: public part only)')
+    .addArgument(new Argument('<secret>', 'which secret').choices(SECRET_NAMES))
+    .option('--dir <dir>', 'rotate the file in this directory (as written by secrets generate --out-dir); without it: the current value from the environment, the new one on stdout')
+    .option('--log-origin <origin>', 'for a log key given as verifier keys only: the origin of the new key')
+    .action(run(async (which: string, opts: RotateOptions) => (await commands.secrets()).secretsRotateCommand(cli, which, opts)));
 
   program
     .command('pseudonymise')
@@ -113,7 +146,7 @@ export function buildProgram(settings: () => NodeSettings, setExit: (code: numbe
     .argument('[file]', 'input file; - or none: stdin')
     .addOption(keyFileOption())
     .addHelpText('after', '\nEvery line is checked first: if any BSN is invalid, each is reported on stderr by line number\n(never echoing the BSN), nothing is written to stdout, and the exit code is 65.')
-    .action(run(async (file: string | undefined, opts: { keyFile?: string }) => (await commands.pseudonymise()).pseudonymiseCommand(settings(), file, opts)));
+    .action(run(async (file: string | undefined, opts: { keyFile?: string }) => (await commands.pseudonymise()).pseudonymiseCommand(cli, file, opts)));
 
   program
     .command('register')
@@ -129,10 +162,10 @@ export function buildProgram(settings: () => NodeSettings, setExit: (code: numbe
     .option('--expires-at <iso>', 'end of the registrations (default: the covenant maximum for the category)')
     .option('--batch-size <n>', `rows per request (at most ${MAX_BATCH})`, String(MAX_BATCH))
     .option('--progress', 'show the progress bar even when stderr is not a terminal')
-    .addOption(urlOption())
+    .addOption(urlOption(cli))
     .addOption(keyFileOption())
     .addHelpText('after', '\nAll rows are checked before anything is sent: an invalid BSN sends nothing (exit 65).\nEach batch is all-or-nothing at the hub; a refused batch stops the run (exit 3).')
-    .action(run(async (csv: string, opts: RegisterOptions) => (await commands.register()).registerCommand(settings(), csv, opts)));
+    .action(run(async (csv: string, opts: RegisterOptions) => (await commands.register()).registerCommand(cli, csv, opts)));
 
   program
     .command('lookup')
@@ -144,9 +177,9 @@ export function buildProgram(settings: () => NodeSettings, setExit: (code: numbe
     .requiredOption('--purpose <purpose>', 'the purpose of the covenant you look up for (doelbinding)')
     .requiredOption('--case-ref <ref>', 'your case reference (logged)')
     .option('--json', 'print the hub\'s JSON answer')
-    .addOption(urlOption())
+    .addOption(urlOption(cli))
     .addOption(keyFileOption())
-    .action(run(async (bsn: string, opts: LookupOptions) => (await commands.lookup()).lookupCommand(settings(), bsn, opts)));
+    .action(run(async (bsn: string, opts: LookupOptions) => (await commands.lookup()).lookupCommand(cli, bsn, opts)));
 
   program
     .command('matches')
@@ -156,8 +189,8 @@ export function buildProgram(settings: () => NodeSettings, setExit: (code: numbe
     .addOption(subOption())
     .option('--after <cursor>', 'only notices after this cursor (0: from the start)', '0')
     .option('--json', 'print JSON')
-    .addOption(urlOption())
-    .action(run(async (opts: MatchesOptions) => (await commands.lookup()).matchesCommand(settings(), opts)));
+    .addOption(urlOption(cli))
+    .action(run(async (opts: MatchesOptions) => (await commands.lookup()).matchesCommand(cli, opts)));
 
   const disclose = program
     .command('disclose')
@@ -175,7 +208,7 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
     c.requiredOption('--as <partner>', 'your partner id');
     if (role) c.option('--role <role>', 'role to act in', role);
     else c.requiredOption('--role <role>', 'role to act in (e.g. procesregisseur, informatiemakelaar)');
-    return c.addOption(subOption()).option('--json', "print the hub's JSON answer").addOption(urlOption());
+    return c.addOption(subOption()).option('--json', "print the hub's JSON answer").addOption(urlOption(cli));
   };
   actorOptions(
     disclose
@@ -191,7 +224,7 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
       .option('--justification-file <file>', 'the justification from a file')
       .option('--emergency', 'break the glass: acute danger; granted at once where the covenant allows it, reviewed afterwards')
       .addOption(keyFileOption()),
-  ).action(run(async (bsn: string, opts: RequestOptions) => (await commands.disclose()).requestCommand(settings(), bsn, opts)));
+  ).action(run(async (bsn: string, opts: RequestOptions) => (await commands.disclose()).requestCommand(cli, bsn, opts)));
   actorOptions(
     disclose
       .command('list')
@@ -202,11 +235,11 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
       .option('--requester <partner>')
       .addOption(new Option('--urgency <urgency>').choices(['regular', 'emergency'])),
     'professional',
-  ).action(run(async (opts: ListOptions) => (await commands.disclose()).listCommand(settings(), opts)));
+  ).action(run(async (opts: ListOptions) => (await commands.disclose()).listCommand(cli, opts)));
   actorOptions(
     disclose.command('show').description('one request: what was asked, the signed decisions, the grant').argument('<id>', 'request id'),
     'professional',
-  ).action(run(async (id: string, opts: ActorOptions) => (await commands.disclose()).showCommand(settings(), id, opts)));
+  ).action(run(async (id: string, opts: ActorOptions) => (await commands.disclose()).showCommand(cli, id, opts)));
   actorOptions(
     disclose
       .command('decide')
@@ -217,7 +250,7 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
       .option('--categories <a,b>', 'approve only these of the requested categories')
       .option('--valid-until <iso>', 'approve until then at the latest (within the covenant\'s grant validity)')
       .option('--reason <text>', 'the reason (required with --reject)'),
-  ).action(run(async (id: string, opts: DecideOptions) => (await commands.disclose()).decideCommand(settings(), id, opts)));
+  ).action(run(async (id: string, opts: DecideOptions) => (await commands.disclose()).decideCommand(cli, id, opts)));
   actorOptions(
     disclose
       .command('respond')
@@ -226,7 +259,7 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
       .addOption(new Option('--file <file>', 'the answer, from a file').conflicts('text'))
       .addOption(new Option('--text <text>', 'the answer').conflicts('file')),
     'professional',
-  ).action(run(async (id: string, opts: RespondOptions) => (await commands.handover()).respondCommand(settings(), id, opts)));
+  ).action(run(async (id: string, opts: RespondOptions) => (await commands.handover()).respondCommand(cli, id, opts)));
   actorOptions(
     disclose
       .command('fetch')
@@ -234,13 +267,13 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
       .argument('<id>', 'request id')
       .option('--out <file>', 'write the plaintext here (mode 0600) instead of stdout'),
     'professional',
-  ).action(run(async (id: string, opts: FetchOptions) => (await commands.handover()).fetchCommand(settings(), id, opts)));
+  ).action(run(async (id: string, opts: FetchOptions) => (await commands.handover()).fetchCommand(cli, id, opts)));
   actorOptions(
     disclose
       .command('overdue')
       .description('break-glass requests past their review deadline without a review (informatiemakelaars); exit 1 when there are any')
       .addHelpText('after', '\nFor monitoring: exit 0 when no review is overdue, 1 when some are (listed on stdout), 3 when refused.'),
-  ).action(run(async (opts: ActorOptions) => (await commands.disclose()).overdueCommand(settings(), opts)));
+  ).action(run(async (opts: ActorOptions) => (await commands.disclose()).overdueCommand(cli, opts)));
 
   const audit = program
     .command('audit')
@@ -251,18 +284,26 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
     .option('--json', 'print the full report as JSON')
     .option('--progress', 'show the progress bar (default: on a terminal, for large logs)')
     .option('--jwks <file>', "the hub's public keys (a saved /.well-known/jwks.json): verify without access to its secrets")
-    .action(run(async (opts: { json?: boolean; progress?: boolean; jwks?: string }) => (await commands.audit()).auditVerifyCommand(settings(), opts)));
+    .action(run(async (opts: { json?: boolean; progress?: boolean; jwks?: string }) => (await commands.audit()).auditVerifyCommand(cli, opts)));
   audit
     .command('checkpoint')
     .description('sequence pending entries and sign a checkpoint now')
-    .action(run(async () => (await commands.audit()).auditCheckpointCommand(settings())));
+    .action(run(async () => (await commands.audit()).auditCheckpointCommand(cli)));
+
+  program
+    .command('db')
+    .description('db migrate: the hub\'s database schema')
+    .command('migrate')
+    .description('apply the schema migrations to the database (DATABASE_URL, --url, or the PGlite data directory); for a Worker\'s database before deploying')
+    .option('--url <postgres-url>', 'the PostgreSQL database (default DATABASE_URL)')
+    .action(run(async (opts: { url?: string }) => (await commands.db()).dbMigrateCommand(cli, opts)));
 
   program
     .command('purge')
     .description("apply the covenant's retention once, now: end expired registrations, remove archived ones")
-    .action(run(async () => (await commands.purge()).purgeCommand(settings())));
+    .action(run(async () => (await commands.purge()).purgeCommand(cli)));
 
-  staffCommands(program, settings, run);
+  staffCommands(program, cli, run);
 
   program
     .command('demo')
@@ -274,7 +315,13 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
     .action(
       run(async (opts: { url?: string; keep?: boolean; console?: boolean }) => {
         const consoleUntil = opts.console && !opts.url ? new Promise<void>((resolve) => process.once('SIGINT', () => resolve())) : undefined;
-        const result = await (await commands.demo()).runDemo({ settings: settings(), ...(opts.url ? { url: opts.url } : {}), keep: opts.keep === true, ...(consoleUntil ? { consoleUntil } : {}) });
+        const result = await (await commands.demo()).runDemo({
+          settings: cli.settings,
+          print: cli.write,
+          ...(opts.url ? { url: opts.url } : {}),
+          keep: opts.keep === true,
+          ...(consoleUntil ? { consoleUntil } : {}),
+        });
         return result.ok ? EXIT_OK : EXIT_PROBLEMS;
       }),
     );
@@ -282,41 +329,41 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
   return program;
 }
 
-/** Run the CLI; resolves to the exit code (serve resolves when the hub has stopped). */
-export async function main(argv: readonly string[] = process.argv): Promise<number> {
+/**
+ * Run the CLI on `args` (the words after `kenbaar`) with the given streams and environment;
+ * resolves to the exit code (serve resolves when the hub has stopped). Nothing here touches
+ * `process.stdout` or `process.exit`: tests run commands in-process, bin/kenbaar.js passes the
+ * process's own.
+ */
+export async function main(args: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const cli = cliContext(readSettings(io.env), io);
   let code = EXIT_OK;
-  let cached: NodeSettings | undefined;
-  const program = buildProgram(
-    () => (cached ??= readSettings()),
-    (c) => {
-      code = c;
-    },
-  );
+  const program = buildProgram(cli, (c) => {
+    code = c;
+  });
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync([...args], { from: 'user' });
     return code;
   } catch (e) {
+    // The mapping loads every error class (jose, zod, the client): only when something failed.
+    const { describeError, exitCodeFor } = await import('./commands/exit');
     const exit = exitCodeFor(e);
     // Commander has already printed its own message (usage errors, help, version).
     if (!(e instanceof CommanderError)) {
-      warn(`kenbaar: ${describeError(e)}`);
-      if (exit === EXIT_INTERNAL && e instanceof Error && e.stack) warn(e.stack);
+      cli.warn(`kenbaar: ${describeError(e)}`);
+      if (exit === EXIT_INTERNAL && e instanceof Error && e.stack) cli.warn(e.stack);
     }
     return exit;
   }
 }
 
-/** True when this module is the program (tsx src/node/cli.ts), not imported (bin/kenbaar.js, tests). */
+/** True when this module is the program (tsx src/node/cli.ts, node dist/node/cli.js), not imported (bin/kenbaar.js, tests). */
 function isEntryPoint(): boolean {
   const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
+  if (!entry || !existsSync(entry)) return false;
+  return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
 }
 
 if (isEntryPoint()) {
-  process.exitCode = await main();
+  process.exitCode = await main(process.argv.slice(2));
 }

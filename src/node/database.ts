@@ -7,13 +7,15 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator';
 import { openPgPool, type DbTimeouts } from '../db/postgres';
-import type { Db } from '../db/types';
+import type { Db, RawQuery } from '../db/types';
 import * as schema from '../../schema/index';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
 
 export type Database = {
   db: Db;
+  /** Fixed statements straight to the driver (the lookup path): see src/db/types.ts. */
+  raw: RawQuery;
   kind: 'pglite' | 'postgres';
   close: () => Promise<void>;
 };
@@ -33,10 +35,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       await migrating.close();
     }
     const pg = openPgPool({ connectionString: opts.url, max: opts.max ?? 20, timeouts: opts.timeouts, onConnectionError: opts.onConnectionError });
-    return { db: pg.db, kind: 'postgres', close: pg.close };
+    return { db: pg.db, raw: pg.raw, kind: 'postgres', close: pg.close };
   }
   const client = opts.pglite ?? new PGlite(opts.dataDir);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   await migratePglite(db as never, { migrationsFolder: MIGRATIONS_DIR });
-  return { db, kind: 'pglite', close: () => client.close() };
+  const raw: RawQuery = async <T>(text: string, params: readonly unknown[]) => (await client.query<T>(text, params as unknown[])).rows;
+  return { db, raw, kind: 'pglite', close: () => client.close() };
 }

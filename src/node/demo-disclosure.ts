@@ -1,5 +1,6 @@
 // The Den Ouden demo, continued: full disclosure (art. 15, 15a, 15b). The procesregisseur asks
-// verslavingszorg for Tamara's treatment contact, two informatiemakelaars approve (four eyes), and
+// verslavingszorg for Tamara's treatment contact, informatiemakelaars of the house and of
+// verslavingszorg approve (four eyes: two organisations), and
 // verslavingszorg answers end-to-end encrypted; later the police break the glass at Veilig Thuis in
 // an acute situation, and the review that is due afterwards is first overdue, then done.
 import type { Disclosure, HubClient } from '../client/client';
@@ -131,7 +132,8 @@ export async function playDisclosure(stage: Stage, people: { tamara: { subject: 
   const outcome: DisclosureOutcome = { request: null, breakGlass: null, plaintexts: [] };
   const pr = as('gemeente', 'procesregisseur', 'procesregisseur-de-vries');
   const broker1 = as('zorg-en-veiligheidshuis', 'informatiemakelaar', 'informatiemakelaar-jansen');
-  const broker2 = as('zorg-en-veiligheidshuis', 'informatiemakelaar', 'informatiemakelaar-yilmaz');
+  const colleague = as('zorg-en-veiligheidshuis', 'informatiemakelaar', 'informatiemakelaar-yilmaz');
+  const broker2 = as('verslavingszorg', 'informatiemakelaar', 'informatiemakelaar-de-boer');
 
   step('The procesregisseur asks verslavingszorg for content (art. 15, 15a)');
   say(
@@ -158,7 +160,7 @@ export async function playDisclosure(stage: Stage, people: { tamara: { subject: 
   );
   expect(req.status === 'pending' && req.rule === 'DX-PR-01' && req.approvalsNeeded === 2 && asked.grant === null, 'the request is pending under rule DX-PR-01 and needs two approvals');
 
-  step('Two informatiemakelaars weigh it (four eyes)');
+  step('Informatiemakelaars of two organisations weigh it (four eyes)');
   const pending = await broker1.listDisclosures({ status: 'pending' });
   say(
     "An informatiemakelaar of the Zorg- en Veiligheidshuis (never one of the requester's own organisation) lists the pending",
@@ -169,13 +171,19 @@ export async function playDisclosure(stage: Stage, people: { tamara: { subject: 
   const first = await broker1.decide(req.id, { outcome: 'approve', reason: 'Noodzakelijk voor het veiligheidsplan; alleen behandelrelatie en contact, geen inhoud.' });
   say(`${broker1.identity.sub} approves (a signed decision): the request is still ${first.request.status}, one approval is not enough.`);
   expect(first.request.status === 'pending' && first.grant === null, 'one approval leaves the request pending');
+  const same = await statusOf(colleague.decide(req.id, { outcome: 'approve', reason: 'Eens met mijn collega.' }));
+  say(
+    `A colleague at the house, ${colleague.identity.sub}, cannot be the second pair of eyes (${same ?? 'accepted?!'}${same === 403 ? ', rule four-eyes' : ''}):`,
+    '  the hub tells organisations apart by their keys, not people within one; the covenant wants the holder\'s informatiemakelaar too.',
+  );
+  expect(same === 403, 'a second informatiemakelaar of the same organisation does not make four eyes');
   const second = await broker2.decide(req.id, { outcome: 'approve', reason: 'Eens: proportioneel, en moeder is op de hoogte gebracht.' });
   const grant = second.grant;
   say(
-    `${broker2.identity.sub} approves too: the request is ${second.request.status}, and the hub signs a grant for verslavingszorg`,
+    `${broker2.identity.sub} (verslavingszorg's informatiemakelaar) approves too: the request is ${second.request.status}, and the hub signs a grant for verslavingszorg`,
     grant ? `  (grant ${grant.id}: ${grant.categories.join(', ')}, valid until ${grant.expiresAt}).` : '  (no grant?)',
   );
-  expect(second.request.status === 'approved' && grant !== null && !grant.breakGlass, 'two approvals by distinct informatiemakelaars approve the request and issue a grant');
+  expect(second.request.status === 'approved' && grant !== null && !grant.breakGlass, 'approvals by the house and by the holder approve the request and issue a grant');
 
   step('Verslavingszorg answers, encrypted end to end');
   const vz = as('verslavingszorg', 'professional', 'behandelaar-smit');

@@ -309,13 +309,14 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     say(`After the neighbours' complaints the housing corporation registers all four for woonoverlast, with its own case`, `reference "IJsselstraat 3": ${wocoBatch.registered} registered in one batch (${wocoBatch.created} new), then reports the case to the gemeente.`);
 
     step('The procesregisseur asks who knows the family (procesregie casus op maat)');
-    say(`The gemeente's procesregisseur (Zorg- en Veiligheidshuis) looks up each family member for purpose ${PROCESREGIE}`, `(covenant art. 8, AVE 3), under case reference ${CASE_REF}:`);
+    say(`The gemeente's procesregisseur (Zorg- en Veiligheidshuis) looks up the four family members together (one family lookup,`, `one audit entry per person) for purpose ${PROCESREGIE} (covenant art. 8, AVE 3), under case reference ${CASE_REF}:`);
     const pr = as('gemeente', 'procesregisseur', 'procesregisseur-de-vries');
     const firstLookups: Record<string, string[]> = {};
     const lookupRows: string[][] = [];
     const decidingRules = new Set<string>();
-    for (const m of family) {
-      const res = await pr.lookup(m.subject, PROCESREGIE, CASE_REF);
+    const household = await pr.lookupFamily(family.map((m) => m.subject), PROCESREGIE, CASE_REF);
+    for (const [i, m] of family.entries()) {
+      const res = household.results[i]!;
       firstLookups[m.name] = res.knownBy.map((k) => k.partner);
       res.decision.rules.forEach((r) => decidingRules.add(r));
       if (res.knownBy.length === 0) lookupRows.push([m.name, '—', '', '']);

@@ -1,4 +1,5 @@
-// The only place that reads process.env. Everything else gets a typed NodeSettings.
+// The only place that reads process.env (and hands out the process's streams). Everything else
+// gets a typed NodeSettings, and the CLI a CliIo.
 import { join } from 'node:path';
 import { DEFAULT_PATHS } from './paths';
 
@@ -7,16 +8,23 @@ export type NodeSettings = {
   dataDir: string;
   covenantDir: string;
   keysDir: string;
+  /** KENBAAR_KEYS_DIR as set, without the development default: what a Worker build bundles. */
+  keysDirFromEnv: string | undefined;
   localDir: string;
   privateDir: string;
   hubKeySecret: string | undefined;
   signingKeySecret: string | undefined;
+  /** The transparency log's note key(s) and the log's origin (the key's name). */
+  logKeySecret: string | undefined;
+  logOrigin: string | undefined;
   /**
    * The covenant key (base64url, at least 32 bytes) that partner-side tools (`kenbaar pseudonymise`,
    * `register`, `lookup`, the demo) pseudonymise BSNs with. Partner side only: the hub never reads it.
    */
   covenantKeySecret: string | undefined;
   hubId: string;
+  /** The hub the partner-side commands call when --url is not given (KENBAAR_URL). */
+  hubUrl: string | undefined;
   host: string;
   port: number;
   production: boolean;
@@ -37,15 +45,31 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
     dataDir: env.KENBAAR_DATA_DIR ?? DEFAULT_PATHS.dataDir,
     covenantDir: env.KENBAAR_COVENANT_DIR ?? DEFAULT_PATHS.covenantDir,
     keysDir: env.KENBAAR_KEYS_DIR ?? DEFAULT_PATHS.keysDir,
+    keysDirFromEnv: env.KENBAAR_KEYS_DIR || undefined,
     localDir,
     privateDir: env.KENBAAR_PRIVATE_DIR ?? join(localDir, 'private'),
     hubKeySecret: env.KENBAAR_HUB_KEY || undefined,
     signingKeySecret: env.KENBAAR_SIGNING_KEY || undefined,
+    logKeySecret: env.KENBAAR_LOG_KEY || undefined,
+    logOrigin: env.KENBAAR_LOG_ORIGIN || undefined,
     covenantKeySecret: env.KENBAAR_COVENANT_KEY || undefined,
     hubId: env.KENBAAR_HUB_ID ?? 'urn:kenbaar:hub',
+    hubUrl: env.KENBAAR_URL || undefined,
     host: env.HOST ?? '127.0.0.1',
     port: Number(env.PORT ?? 8787),
     production: env.NODE_ENV === 'production',
     consoleUrl: env.KENBAAR_CONSOLE_URL ? env.KENBAAR_CONSOLE_URL.replace(/\/+$/, '') : undefined,
   };
+}
+
+/** The streams and environment a CLI run reads and writes: the process's, or a test's. */
+export type CliIo = {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  env: NodeJS.ProcessEnv;
+};
+
+export function processIo(): CliIo {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
 }

@@ -10,6 +10,7 @@ import { loadCovenantDir } from './covenant-fs';
 import { openDatabase, type Database } from './database';
 import type { NodeSettings } from './env';
 import { generateEncryptionKey, generatePartnerKey, readPartnerKeys } from './keys';
+import { nodeSignatureCheck } from './signature';
 
 export type DevBootstrap = { created: string[] };
 
@@ -59,6 +60,7 @@ export async function loadConfig(settings: NodeSettings): Promise<{ config: HubC
     partnerKeys,
     hubKeys: parseHubKeyring(hubKeySecret),
     signer: await parseSigningKeys(signingSecret),
+    signatureCheck: nodeSignatureCheck(),
   });
   return { config, bootstrap: { created } };
 }

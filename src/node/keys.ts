@@ -61,7 +61,8 @@ export async function generateEncryptionKey(partner: string, dirs: { keysDir: st
 }
 
 /**
- * A new signing key for a partner: the public JWK is added to keys/<partner>.jwks.json (rotation is
+ * A new signing key for a partner (ES256 unless asked otherwise: with OpenSSL a P-256 verify costs the
+ * hub less CPU than an Ed25519 one, bench/token-verify.ts; both are accepted): the public JWK is added to keys/<partner>.jwks.json (rotation is
  * adding a key; remove the old one once no token signed with it can be alive), the private JWK goes
  * to <privateDir>/<partner>.jwk.json with mode 0600. Unless told otherwise, also an encryption key
  * when the partner has none yet.

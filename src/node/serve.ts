@@ -2,25 +2,23 @@
 // every second, sign a checkpoint every minute, purge by the covenant's retention every hour. While
 // the database is away the jobs fail quietly (one log line per job when it starts, one when it ends)
 // and the server keeps answering: 503 on every route that needs the database, 200 on /livez.
-import { serve, type ServerType } from '@hono/node-server';
+import { getRequestListener, type ServerType } from '@hono/node-server';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createApp, type App } from '../app';
 import { createCheckpoint } from '../audit/checkpoint';
-import { integrateAll } from '../audit/store';
+import { integrateAll, type Checkpoint } from '../audit/store';
 import { classifyDbError, errorCode } from '../db/errors';
 import { jsonLogger, type Logger } from '../log';
 import type { Clock, HubConfig } from '../config';
 import { purge } from '../retention/purge';
 import { readConsoleAssets } from './console-assets';
+import { DOCS_ASSETS_BASE, SWAGGER_FILES } from '../docs-assets';
 import type { Database } from './database';
 
-const DOCS_ASSETS = '/docs/assets';
-const SWAGGER_FILES: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-};
+const DOCS_ASSETS = DOCS_ASSETS_BASE;
 
 /** The API reference's two Swagger UI files, from the installed swagger-ui-dist: /docs works offline. */
 function serveDocsAssets(app: App) {
@@ -33,7 +31,35 @@ function serveDocsAssets(app: App) {
   });
 }
 
-export type Running = { server: ServerType; url: string; stop: () => Promise<void> };
+type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/**
+ * Read a request's body into one Buffer before the Hono adapter sees it, when its Content-Length is
+ * known and within `maxBytes`: the adapter then hands Hono a one-chunk stream instead of wrapping
+ * the socket with Readable.toWeb, which is a large share of its per-request cost (BENCHMARKS.md).
+ * Anything else (no length, too long) takes the adapter's streaming path, where the size limit
+ * answers 413 as before.
+ */
+export function withBodyRead(listener: Listener, maxBytes: number): Listener {
+  return (req, res) => {
+    const length = Number(req.headers['content-length']);
+    if (req.method === 'GET' || req.method === 'HEAD' || !(length > 0 && length <= maxBytes)) return listener(req, res);
+    const chunks: Buffer[] = [];
+    let got = 0;
+    req.on('data', (c: Buffer) => {
+      got += c.length;
+      chunks.push(c);
+    });
+    req.once('end', () => {
+      if (got <= maxBytes) (req as IncomingMessage & { rawBody?: Buffer }).rawBody = Buffer.concat(chunks, got);
+      void listener(req, res);
+    });
+    req.once('error', () => res.destroy());
+  };
+}
+
+/** A running hub; `stop` resolves to the final checkpoint it signed (none for a `--workers` worker). */
+export type Running = { server: ServerType; url: string; stop: () => Promise<Checkpoint | undefined> };
 
 export type Schedule = { integrateMs: number; checkpointMs: number; purgeMs: number };
 export const DEFAULT_SCHEDULE: Schedule = { integrateMs: 1000, checkpointMs: 60_000, purgeMs: 3_600_000 };
@@ -68,18 +94,28 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
   };
 }
 
+/**
+ * Serve the app; with `background` (the default) also run the log's background work, and sign a
+ * final checkpoint on stop. A `serve --workers N` worker passes false: its primary does that work,
+ * once for all workers (src/node/cluster.ts).
+ */
 export async function startServer(
   database: Database,
   config: HubConfig,
-  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; log?: Logger; consoleOrigin?: string },
+  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; log?: Logger; background?: boolean; consoleOrigin?: string },
 ): Promise<Running> {
   const clock = opts.clock ?? (() => new Date());
   const log = opts.log ?? jsonLogger();
-  const app = createApp(() => ({ config, db: database.db, clock, log }), { docsAssetsBase: DOCS_ASSETS, console: { assets: readConsoleAssets(), origin: opts.consoleOrigin } });
+  const background = opts.background ?? true;
+  const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock, log }), {
+    docsAssetsBase: DOCS_ASSETS,
+    console: { assets: readConsoleAssets(), ...(opts.consoleOrigin ? { origin: opts.consoleOrigin } : {}) },
+  });
   serveDocsAssets(app);
-  const stopWork = startBackgroundWork(database, config, clock, opts.schedule, log);
+  const stopWork = background ? startBackgroundWork(database, config, clock, opts.schedule, log) : async () => {};
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s));
+    const s = createServer(withBodyRead(getRequestListener(app.fetch), config.limits.maxBodyBytes));
+    s.listen(opts.port, opts.host, () => resolve(s));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
@@ -90,7 +126,7 @@ export async function startServer(
       await stopWork();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // A final checkpoint so that nothing written is left outside a signed head.
-      await createCheckpoint(database.db, config.signer, config.hubId, clock());
+      return background ? createCheckpoint(database.db, config.signer, config.hubId, clock()) : undefined;
     },
   };
 }

@@ -12,9 +12,8 @@
  * The string prefixes are domain separation: the same key material can never produce the
  * same MAC for a BSN and for a hub lookup, and bumping "v1" changes every pseudonym.
  */
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64Url, toBase64Url, utf8 } from '../encoding';
+import { hmacSha256 } from '../hashing';
 import { normaliseBsn } from './bsn';
 
 /** Every pseudonym is a full HMAC-SHA256 output. */
@@ -36,7 +35,7 @@ const HUB_DOMAIN = utf8('kenbaar:v1:hub:');
 export function partnerPseudonym(covenantKey: Uint8Array, bsn: string): string {
   const normalised = normaliseBsn(bsn);
   assertKey(covenantKey, 'covenant key');
-  return toBase64Url(hmac(sha256, covenantKey, utf8(BSN_DOMAIN + normalised)));
+  return toBase64Url(hmacSha256(covenantKey, utf8(BSN_DOMAIN + normalised)));
 }
 
 export type InvalidSubjectReason =
@@ -108,7 +107,7 @@ export function hubPseudonym(hubKey: Uint8Array, partnerPseudonym: Uint8Array): 
   if (!(partnerPseudonym instanceof Uint8Array) || partnerPseudonym.length !== PSEUDONYM_BYTES) {
     throw new RangeError(`partner pseudonym must be ${PSEUDONYM_BYTES} bytes; parse wire input with parseSubject`);
   }
-  return hmac.create(sha256, hubKey).update(HUB_DOMAIN).update(partnerPseudonym).digest();
+  return hmacSha256(hubKey, HUB_DOMAIN, partnerPseudonym);
 }
 
 function assertKey(key: Uint8Array, what: string): void {

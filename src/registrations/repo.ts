@@ -1,7 +1,7 @@
 // SQL for the Registration aggregate.
-import { and, eq, gt, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { registrations, type Contact } from '../../schema/index';
-import { rowsOf, type Queryable } from '../db/types';
+import { rowsOf, statement, type Queryable, type RawQuery } from '../db/types';
 
 export type Registration = typeof registrations.$inferSelect;
 export type NewRegistration = typeof registrations.$inferInsert;
@@ -121,23 +121,31 @@ export async function endExpired(q: Queryable, now: Date, ids?: string[]) {
     .returning({ id: registrations.id, partner: registrations.partner, subject: registrations.subject, category: registrations.category });
 }
 
-/** Active, unexpired registrations of these stored pseudonyms, other than `excludePartner`'s. */
-export async function findActive(
-  q: Queryable,
-  subjects: string[],
-  now: Date,
-  excludePartner?: string,
-): Promise<Registration[]> {
+export type ActiveRegistration = Pick<Registration, 'id' | 'partner' | 'subject' | 'category' | 'contact' | 'createdAt'>;
+
+/**
+ * The lookup's select: one fixed text, whatever the number of subjects (a batch has up to 10,000;
+ * they travel as one JSON parameter). `= any(array(...))`, not `in (select ...)`: the array is an
+ * init plan, so the subjects stay a condition on the index that leads with the subject, instead of a
+ * semi-join the planner may answer by scanning (test/plan.test.ts EXPLAINs exactly this text).
+ */
+export const ACTIVE_SQL = `select id, partner, subject, category, contact, created_at from registrations
+  where subject = any(array(select jsonb_array_elements_text($1::jsonb))) and ended_at is null and expires_at > $2::timestamptz and partner <> $3::text`;
+
+export const activeParams = (subjects: readonly string[], now: Date, excludePartner?: string) => [JSON.stringify(subjects), now.toISOString(), excludePartner ?? ''];
+
+/**
+ * Active, unexpired registrations of these stored pseudonyms, other than `excludePartner`'s. With a
+ * RawQuery (the lookup path) the statement goes straight to the driver; in a transaction, via drizzle.
+ */
+export async function findActive(q: Queryable | RawQuery, subjects: readonly string[], now: Date, excludePartner?: string): Promise<ActiveRegistration[]> {
   if (subjects.length === 0) return [];
-  // One parameter however many subjects (a batch has up to 10,000 of them).
-  const wanted =
-    subjects.length === 1
-      ? eq(registrations.subject, subjects[0]!)
-      : sql`${registrations.subject} in (select jsonb_array_elements_text(${JSON.stringify(subjects)}::jsonb))`;
-  return q
-    .select()
-    .from(registrations)
-    .where(and(wanted, isNull(registrations.endedAt), gt(registrations.expiresAt, now), excludePartner ? ne(registrations.partner, excludePartner) : undefined));
+  const rows = await statement<{ id: string; partner: string; subject: string; category: string; contact: Contact; created_at: Date | string }>(
+    q,
+    ACTIVE_SQL,
+    activeParams(subjects, now, excludePartner),
+  );
+  return rows.map((r) => ({ id: r.id, partner: r.partner, subject: r.subject, category: r.category, contact: r.contact, createdAt: new Date(r.created_at) }));
 }
 
 export async function getRegistration(q: Queryable, id: string): Promise<Registration | undefined> {

@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import type { AppEnv } from '../config';
 import { errorCode } from '../db/errors';
 import { Problem, PROBLEMS, type ProblemType } from '../errors';
+import { hashing } from '../hashing';
 import { problemResponses } from '../http/schemas';
 
 /** The routes that answer without the database (all others answer 503 while it is away). */
@@ -19,7 +20,17 @@ const health = createRoute({
   responses: {
     200: {
       description: 'Ready',
-      content: { 'application/json': { schema: z.object({ status: z.literal('ok'), covenant: z.string(), covenantVersion: z.string(), database: z.literal('ok') }) } },
+      content: {
+        'application/json': {
+          schema: z.object({
+            status: z.literal('ok'),
+            covenant: z.string(),
+            covenantVersion: z.string(),
+            database: z.literal('ok'),
+            hashing: z.enum(['native', 'noble']).openapi({ description: 'SHA-256/HMAC implementation in use: the runtime’s native one, or @noble/hashes where it has none' }),
+          }),
+        },
+      },
     },
     ...problemResponses(503),
   },
@@ -63,7 +74,7 @@ export function systemRoutes(app: OpenAPIHono<AppEnv>) {
       throw new Problem('database-unavailable', 'The database does not answer');
     }
     const cov = c.var.config.covenant;
-    return c.json({ status: 'ok' as const, covenant: cov.id, covenantVersion: cov.version, database: 'ok' as const }, 200);
+    return c.json({ status: 'ok' as const, covenant: cov.id, covenantVersion: cov.version, database: 'ok' as const, hashing: hashing.name }, 200);
   });
 
   app.openapi(livez, (c) => c.json({ status: 'ok' as const }, 200));

@@ -12,6 +12,15 @@ export class WorkerConfigError extends Error {
 
 const REQUIRED = ['KENBAAR_HUB_ID', 'KENBAAR_HUB_KEY', 'KENBAAR_SIGNING_KEY'] as const;
 
+/** Parse a secret; a malformed one is a configuration error naming the binding (the parsers never quote key material). */
+async function binding<T>(name: string, parse: () => T | Promise<T>): Promise<T> {
+  try {
+    return await parse();
+  } catch (e) {
+    throw new WorkerConfigError(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 export async function buildWorkerConfig(env: WorkerEnv, bundle: WorkerBundle): Promise<HubConfig> {
   const missing = REQUIRED.filter((name) => typeof env[name] !== 'string' || env[name].trim() === '');
   if (!env.HYPERDRIVE?.connectionString) missing.unshift('HYPERDRIVE' as never);
@@ -27,7 +36,7 @@ export async function buildWorkerConfig(env: WorkerEnv, bundle: WorkerBundle): P
     hubId: env.KENBAAR_HUB_ID.trim(),
     covenant: loadCovenant(bundle.covenantFiles), // CovenantError names the file and the place
     partnerKeys: new Map(Object.entries(bundle.partnerKeys)),
-    hubKeys: parseHubKeyring(env.KENBAAR_HUB_KEY), // HubKeyError never contains key material
-    signer: await parseSigningKeys(env.KENBAAR_SIGNING_KEY),
+    hubKeys: await binding('KENBAAR_HUB_KEY', () => parseHubKeyring(env.KENBAAR_HUB_KEY)),
+    signer: await binding('KENBAAR_SIGNING_KEY', () => parseSigningKeys(env.KENBAAR_SIGNING_KEY)),
   });
 }

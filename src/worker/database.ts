@@ -5,13 +5,13 @@
 // invocation's queries are done. The Worker never migrates: see wrangler.toml.
 import type { Hyperdrive } from '@cloudflare/workers-types';
 import { openPgPool } from '../db/postgres';
-import type { Db } from '../db/types';
+import type { Db, RawQuery } from '../db/types';
 
-export type Connection = { db: Db; close: () => Promise<void> };
+export type Connection = { db: Db; raw: RawQuery; close: () => Promise<void> };
 
 export function connect(hyperdrive: Hyperdrive): Connection {
   // A Worker invocation may hold at most 6 open connections. Its connections live for one
   // invocation and Hyperdrive pools per transaction: preparing statements would not pay off.
-  const { db, close } = openPgPool({ connectionString: hyperdrive.connectionString, max: 5, prepare: false });
-  return { db, close };
+  const { db, raw, close } = openPgPool({ connectionString: hyperdrive.connectionString, max: 5, prepare: false });
+  return { db, raw, close };
 }

@@ -5,7 +5,9 @@ import { createCheckpoint } from '../audit/checkpoint';
 import type { Clock, HubConfig } from '../config';
 import type { Db } from '../db/types';
 import { purge } from '../retention/purge';
-import { buildWorkerConfig } from './config';
+import { DOCS_ASSETS_BASE } from '../docs-assets';
+import { Problem, problemResponse } from '../errors';
+import { buildWorkerConfig, WorkerConfigError } from './config';
 import { connect, type Connection } from './database';
 import type { ExecutionContext, ScheduledController, WorkerBundle, WorkerEnv } from './env';
 
@@ -38,16 +40,28 @@ export function createWorker(bundle: WorkerBundle): Worker {
       throw e;
     }));
 
-  const app = createApp(async (c) => {
-    const scope = c.env as RequestScope;
-    const deps = { config: await configFor(scope.env), clock };
-    const connection = connect(scope.env.HYPERDRIVE);
-    scope.opened.push(connection);
-    return { ...deps, db: connection.db };
-  }, bundle.consoleAssets ? { console: { assets: new Map(Object.entries(bundle.consoleAssets)) } } : {});
+  // /docs loads Swagger UI from the Worker's static assets (wrangler.toml [assets]), pinned; the
+  // console's files come from the bundle.
+  const app = createApp(
+    async (c) => {
+      const scope = c.env as RequestScope;
+      const deps = { config: await configFor(scope.env), clock };
+      const connection = connect(scope.env.HYPERDRIVE);
+      scope.opened.push(connection);
+      return { ...deps, db: connection.db, raw: connection.raw };
+    },
+    { docsAssetsBase: DOCS_ASSETS_BASE, ...(bundle.consoleAssets ? { console: { assets: new Map(Object.entries(bundle.consoleAssets)) } } : {}) },
+  );
 
   return {
     async fetch(request, env, ctx) {
+      // Secrets not set (a first `wrangler dev` without .dev.vars, a deploy before `wrangler secret
+      // put`): say which, on every route, as a 503 problem; not a bare 500.
+      const misconfigured = await configFor(env).then(
+        () => undefined,
+        (e: unknown) => (e instanceof WorkerConfigError ? e : undefined),
+      );
+      if (misconfigured) return problemResponse(new Problem('hub-misconfigured', misconfigured.message), new URL(request.url).pathname);
       const scope: RequestScope = { env, opened: [] };
       try {
         return await app.fetch(request, scope, ctx);

@@ -15,6 +15,7 @@ import type { Logger } from '../../src/log';
 import { readConsoleAssets } from '../../src/node/console-assets';
 import { loadCovenantDir } from '../../src/node/covenant-fs';
 import { openDatabase, type Database } from '../../src/node/database';
+import { nodeSignatureCheck } from '../../src/node/signature';
 import { generateHubKeySecret, parseHubKeyring } from '../../src/pseudonym/hub-key';
 import { generateSigningKeySecret, parseSigningKeys } from '../../src/signing';
 
@@ -87,8 +88,8 @@ export async function adminExec(serverUrl: string, statement: string): Promise<v
   }
 }
 
-/** A database for one test file: loaded from the migrated snapshot, or a fresh server database. */
-export async function testDatabase(): Promise<Database> {
+/** A database for one test file: loaded from the migrated snapshot, or a fresh server database (and its URL). */
+export async function testDatabase(): Promise<Database & { url?: string }> {
   if (!DATABASE_URL) {
     const snapshot = readFileSync(inject('pgliteSnapshot'));
     const pglite = new PGlite({ loadDataDir: new Blob([snapshot]) });
@@ -101,6 +102,7 @@ export async function testDatabase(): Promise<Database> {
   const database = await openDatabase({ url: url.toString(), max: 40 });
   return {
     ...database,
+    url: url.toString(),
     close: async () => {
       await database.close();
       await adminExec(DATABASE_URL, `drop database if exists ${name} with (force)`);
@@ -149,6 +151,7 @@ export async function testHubConfig(opts: Pick<TestHubOptions, 'covenant' | 'ext
     partnerKeys,
     hubKeys: parseHubKeyring(generateHubKeySecret(1)),
     signer: await parseSigningKeys(await generateSigningKeySecret()),
+    signatureCheck: nodeSignatureCheck(), // as the Node edge does (src/node/hub.ts)
   });
 }
 
@@ -161,7 +164,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   const config = await testHubConfig(opts);
   const database = await testDatabase();
   const clock = testClock();
-  const app = createApp(() => ({ config, db: database.db, clock, ...(opts.log ? { log: opts.log } : {}) }), opts.console ? { console: { assets: readConsoleAssets() } } : {});
+  const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock, ...(opts.log ? { log: opts.log } : {}) }), opts.console ? { console: { assets: readConsoleAssets() } } : {});
   // In-process by default (fast); over real HTTP on 127.0.0.1 when asked (end-to-end tests).
   let baseUrl = 'http://hub.test';
   let fetchImpl = ((input: RequestInfo | URL, init?: RequestInit) => app.request(String(input), init)) as typeof fetch;

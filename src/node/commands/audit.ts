@@ -7,7 +7,7 @@ import { createCheckpoint } from '../../audit/checkpoint';
 import { readHead } from '../../audit/store';
 import { verifyAuditLog, type VerifyReport } from '../../audit/verify';
 import type { NodeSettings } from '../env';
-import { progressBar, write } from './common';
+import { progressBar, type Cli } from './common';
 import { describeDatabase, loadHubConfig, withHubDatabase } from './hub-access';
 import { EXIT_OK, EXIT_PROBLEMS } from './exit';
 
@@ -30,15 +30,16 @@ export function formatVerifyReport(report: VerifyReport): string {
   return lines.join('\n') + '\n';
 }
 
-export async function auditVerifyCommand(settings: NodeSettings, opts: { json?: boolean; progress?: boolean; jwks?: string }): Promise<number> {
+export async function auditVerifyCommand(cli: Cli, opts: { json?: boolean; progress?: boolean; jwks?: string }): Promise<number> {
+  const { settings, write } = cli;
   // Verifying needs only public keys: from a saved JWKS, or the hub's own configuration.
   const keys = opts.jwks
     ? (JSON.parse(readFileSync(opts.jwks, 'utf8')) as { keys: JWK[] }).keys.map(({ d: _d, ...pub }) => pub)
     : (await loadHubConfig(settings)).config.signer.published;
   const report = await withHubDatabase(settings, 'kenbaar audit verify', async (database) => {
     const head = await readHead(database.db);
-    const show = !opts.json && (opts.progress === true || (Boolean(process.stderr.isTTY) && head.size >= PROGRESS_FROM));
-    const bar = progressBar(show, head.size, 'verifying', 'entries');
+    const show = !opts.json && (opts.progress === true || (Boolean(cli.io.stderr.isTTY) && head.size >= PROGRESS_FROM));
+    const bar = progressBar(cli.io.stderr, show, head.size, 'verifying', 'entries');
     try {
       return await verifyAuditLog(database.db, keys, (n) => bar.update(n));
     } finally {
@@ -50,7 +51,8 @@ export async function auditVerifyCommand(settings: NodeSettings, opts: { json?: 
   return report.ok ? EXIT_OK : EXIT_PROBLEMS;
 }
 
-export async function auditCheckpointCommand(settings: NodeSettings): Promise<number> {
+export async function auditCheckpointCommand(cli: Cli): Promise<number> {
+  const { settings, write } = cli;
   const { config } = await loadHubConfig(settings);
   const cp = await withHubDatabase(settings, 'kenbaar audit checkpoint', (database) => createCheckpoint(database.db, config.signer, config.hubId, new Date()));
   write(

@@ -6,12 +6,15 @@ import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
 import { SingleBar } from 'cli-progress';
 import { HubClient } from '../../client/client';
+import type { Partner } from '../../covenant/types';
+import { loadCovenantDir } from '../covenant-fs';
 import { fromBase64Url, toBase64Url } from '../../encoding';
 import { InvalidBsnError, normaliseBsn } from '../../pseudonym/bsn';
 import { MIN_KEY_BYTES, partnerPseudonym } from '../../pseudonym/pseudonymise';
-import type { NodeSettings } from '../env';
+import type { CliIo, NodeSettings } from '../env';
+import type { Cli } from './io';
 import { readPrivateKey } from '../keys';
-import { CliError, EXIT_CONFIG, EXIT_DATA } from './exit';
+import { CliError, EXIT_CONFIG, EXIT_DATA, EXIT_USAGE } from './exit';
 
 /** The covenant key file used when KENBAAR_COVENANT_KEY is not set. */
 export const covenantKeyPath = (settings: NodeSettings) => join(settings.localDir, 'covenant-key');
@@ -48,12 +51,11 @@ export function readCovenantKey(settings: NodeSettings, keyFile?: string, note: 
   return key;
 }
 
-/** Who the professional is in the token (`sub`) when --sub is not given. */
 /**
  * The partner-side pseudonym of one BSN, made here with the covenant key: the BSN never leaves this
  * machine. An invalid BSN is refused before anything is sent.
  */
-export function localSubject(settings: NodeSettings, bsn: string, keyFile?: string): string {
+export function localSubject(cli: Cli, bsn: string, keyFile?: string): string {
   let normalised: string;
   try {
     normalised = normaliseBsn(bsn);
@@ -61,15 +63,29 @@ export function localSubject(settings: NodeSettings, bsn: string, keyFile?: stri
     if (e instanceof InvalidBsnError) throw new CliError(EXIT_DATA, `invalid BSN: ${e.message}; nothing was sent`);
     throw e;
   }
-  return partnerPseudonym(readCovenantKey(settings, keyFile, warn), normalised);
+  return partnerPseudonym(readCovenantKey(cli.settings, keyFile, cli.warn), normalised);
 }
 
+/** Who the professional is in the token (`sub`) when --sub is not given. */
 export function defaultSub(): string {
   try {
     return `cli:${userInfo().username}`;
   } catch {
     return 'cli';
   }
+}
+
+/**
+ * A partner as the local covenant (KENBAAR_COVENANT_DIR) names it; a partner it does not name is a
+ * usage error that lists the partners it does name. An invalid covenant propagates (exit 65).
+ */
+export function covenantPartner(settings: NodeSettings, partner: string): Partner {
+  const covenant = loadCovenantDir(settings.covenantDir);
+  const found = covenant.partners.get(partner);
+  if (!found) {
+    throw new CliError(EXIT_USAGE, `"${partner}" is not a partner of covenant ${covenant.id} (${settings.covenantDir}); its partners: ${[...covenant.partners.keys()].join(', ')}`);
+  }
+  return found;
 }
 
 /** A client acting as `partner` in `role`, signing with the partner's private key in privateDir. */
@@ -89,15 +105,15 @@ export type Progress = { update(value: number): void; stop(): void };
  * A progress bar on stderr, so stdout stays clean for the result; shown only on a terminal or
  * when asked for (--progress), e.g. in a CI log.
  */
-export function progressBar(show: boolean, total: number, label: string, unit: string): Progress {
+export function progressBar(stream: CliIo['stderr'], show: boolean, total: number, label: string, unit: string): Progress {
   if (!show) return { update: () => {}, stop: () => {} };
   const bar = new SingleBar({
-    stream: process.stderr,
+    stream: stream as NodeJS.WriteStream,
     format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit}`,
     barCompleteChar: '█',
     barIncompleteChar: '░',
     hideCursor: true,
-    noTTYOutput: !process.stderr.isTTY,
+    noTTYOutput: !stream.isTTY,
     notTTYSchedule: 1000,
   });
   bar.start(total, 0);
@@ -117,7 +133,7 @@ export function contactText(c: { function: string; phone?: string; email?: strin
 }
 
 /** Read a whole input: a file, or stdin for `-` or no file. */
-export async function readInput(file: string | undefined): Promise<string> {
+export async function readInput(stdin: CliIo['stdin'], file: string | undefined): Promise<string> {
   if (file !== undefined && file !== '-') {
     try {
       return readFileSync(file, 'utf8');
@@ -126,9 +142,8 @@ export async function readInput(file: string | undefined): Promise<string> {
     }
   }
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export const write = (text: string) => process.stdout.write(text);
-export const warn = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+export { cliContext, type Cli } from './io';

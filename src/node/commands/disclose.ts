@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { HubError, type Disclosure, type Grant, type HubClient } from '../../client/client';
 import type { Covenant } from '../../covenant/types';
 import type { NodeSettings } from '../env';
-import { formatTable, localSubject, partnerClient, warn, write } from './common';
+import { formatTable, localSubject, partnerClient, type Cli } from './common';
 import { CliError, describeHubError, EXIT_DATA, EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_USAGE } from './exit';
 import { describeRule, localCovenant } from './lookup';
 
@@ -45,7 +45,8 @@ export const REFUSED = Symbol('refused');
  * Run a call; a refusal (4xx) is explained with the covenant's rule texts and becomes exit 3 (with
  * --json, the problem goes to stdout as well). Anything else propagates to the usual mapping.
  */
-export async function orRefused<T>(settings: NodeSettings, json: boolean | undefined, call: () => Promise<T>): Promise<T | typeof REFUSED> {
+export async function orRefused<T>(cli: Cli, json: boolean | undefined, call: () => Promise<T>): Promise<T | typeof REFUSED> {
+  const { settings, write, warn } = cli;
   try {
     return await call();
   } catch (e) {
@@ -62,10 +63,18 @@ const partnerLabel = (covenant: Covenant | undefined, id: string) => {
   return name ? `${id} (${name})` : id;
 };
 
+/** Whom the approvals must come from, where more than one is needed. */
+function approversNote(r: Disclosure): string {
+  if (r.approvalsNeeded < 2) return '';
+  return r.approvers === 'distinct-partners'
+    ? ', each from another organisation'
+    : ', from distinct informatiemakelaars';
+}
+
 function formatRequest(r: Disclosure, covenant: Covenant | undefined): string[] {
   const review = r.reviewStatus ? `${r.reviewStatus}${r.reviewStatus === 'due' && r.reviewDueAt ? ` by ${r.reviewDueAt}` : ''}` : null;
   return [
-    `  status         ${r.status}${r.status === 'pending' ? ` (${r.approvalsNeeded} approval(s) needed)` : ''}`,
+    `  status         ${r.status}${r.status === 'pending' ? ` (${r.approvalsNeeded} approval(s) needed)${approversNote(r)}` : ''}`,
     `  requester      ${partnerLabel(covenant, r.requester)}`,
     `  holder         ${partnerLabel(covenant, r.holder)}`,
     `  purpose        ${r.purpose}`,
@@ -88,7 +97,8 @@ function formatGrant(g: Grant): string[] {
   ];
 }
 
-export async function requestCommand(settings: NodeSettings, bsn: string, opts: RequestOptions): Promise<number> {
+export async function requestCommand(cli: Cli, bsn: string, opts: RequestOptions): Promise<number> {
+  const { settings, write } = cli;
   if ((opts.justification === undefined) === (opts.justificationFile === undefined)) {
     throw new CliError(EXIT_USAGE, 'give the justification with exactly one of --justification <text> or --justification-file <file>');
   }
@@ -101,9 +111,9 @@ export async function requestCommand(settings: NodeSettings, bsn: string, opts: 
     }
   }
   const categories = parseCategories(opts.categories, '--categories');
-  const subject = localSubject(settings, bsn, opts.keyFile);
+  const subject = localSubject(cli, bsn, opts.keyFile);
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
-  const result = await orRefused(settings, opts.json, () =>
+  const result = await orRefused(cli, opts.json, () =>
     client.requestDisclosure({
       subject,
       holder: opts.holder,
@@ -156,10 +166,11 @@ export function formatRequestTable(requests: readonly Disclosure[]): string {
   );
 }
 
-export async function listCommand(settings: NodeSettings, opts: ListOptions): Promise<number> {
+export async function listCommand(cli: Cli, opts: ListOptions): Promise<number> {
+  const { settings, write } = cli;
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
   const filter = { status: opts.status, purpose: opts.purpose, holder: opts.holder, requester: opts.requester, urgency: opts.urgency };
-  const result = await orRefused(settings, opts.json, () => client.listDisclosures(filter));
+  const result = await orRefused(cli, opts.json, () => client.listDisclosures(filter));
   if (result === REFUSED) return EXIT_REFUSED;
   if (opts.json) write(`${JSON.stringify(result, null, 2)}\n`);
   else write(`Disclosure requests ${opts.as} (${opts.role}) may see: ${result.requests.length}\n${formatRequestTable(result.requests)}`);
@@ -168,9 +179,10 @@ export async function listCommand(settings: NodeSettings, opts: ListOptions): Pr
 
 type Decision = { id: string; kind: string; broker: string; brokerSub: string; outcome: string; categories: string[] | null; validUntil: string | null; reason: string | null; createdAt: string };
 
-export async function showCommand(settings: NodeSettings, id: string, opts: ActorOptions): Promise<number> {
+export async function showCommand(cli: Cli, id: string, opts: ActorOptions): Promise<number> {
+  const { settings, write } = cli;
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
-  const result = await orRefused(settings, opts.json, () => client.getDisclosure(id));
+  const result = await orRefused(cli, opts.json, () => client.getDisclosure(id));
   if (result === REFUSED) return EXIT_REFUSED;
   if (opts.json) {
     write(`${JSON.stringify(result, null, 2)}\n`);
@@ -194,7 +206,8 @@ export async function showCommand(settings: NodeSettings, id: string, opts: Acto
   return EXIT_OK;
 }
 
-export async function decideCommand(settings: NodeSettings, id: string, opts: DecideOptions): Promise<number> {
+export async function decideCommand(cli: Cli, id: string, opts: DecideOptions): Promise<number> {
+  const { settings, write } = cli;
   if (Boolean(opts.approve) === Boolean(opts.reject)) throw new CliError(EXIT_USAGE, 'decide with exactly one of --approve or --reject');
   if (opts.reject && !opts.reason) throw new CliError(EXIT_USAGE, '--reject needs --reason <text>: a rejection is explained');
   if (opts.reject && (opts.categories || opts.validUntil)) throw new CliError(EXIT_USAGE, '--categories and --valid-until narrow an approval; they do not go with --reject');
@@ -205,7 +218,7 @@ export async function decideCommand(settings: NodeSettings, id: string, opts: De
     validUntil = new Date(t).toISOString();
   }
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
-  const result = await orRefused(settings, opts.json, () =>
+  const result = await orRefused(cli, opts.json, () =>
     client.decide(id, {
       outcome: opts.approve ? 'approve' : 'reject',
       ...(opts.categories ? { categories: parseCategories(opts.categories, '--categories') } : {}),
@@ -225,7 +238,7 @@ export async function decideCommand(settings: NodeSettings, id: string, opts: De
     lines.push(`  review         ${r.reviewStatus}`);
     if (result.grant?.revokedAt) lines.push(`  the grant is revoked and content not yet delivered is wiped`);
   } else if (r.status === 'pending') {
-    lines.push(`  status         pending: ${r.approvalsNeeded} approvals from distinct informatiemakelaars are needed (four eyes)`);
+    lines.push(`  status         pending: ${r.approvalsNeeded} approvals are needed (four eyes)${approversNote(r)}`);
   } else {
     lines.push(`  status         ${r.status}`);
   }
@@ -235,9 +248,10 @@ export async function decideCommand(settings: NodeSettings, id: string, opts: De
 }
 
 /** Exit 1 when any review is overdue, so a monitoring check can run it as is. */
-export async function overdueCommand(settings: NodeSettings, opts: ActorOptions): Promise<number> {
+export async function overdueCommand(cli: Cli, opts: ActorOptions): Promise<number> {
+  const { settings, write } = cli;
   const client: HubClient = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
-  const result = await orRefused(settings, opts.json, () => client.overdue());
+  const result = await orRefused(cli, opts.json, () => client.overdue());
   if (result === REFUSED) return EXIT_REFUSED;
   if (opts.json) write(`${JSON.stringify(result, null, 2)}\n`);
   else if (result.overdue.length === 0) write('No break-glass review is overdue.\n');

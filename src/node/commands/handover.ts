@@ -8,7 +8,7 @@ import { compactDecrypt, createLocalJWKSet, importJWK, jwtVerify, type JSONWebKe
 import { GRANT_TYP } from '../../disclosures/grant';
 import type { NodeSettings } from '../env';
 import { readPartnerKeys, readPrivateKey } from '../keys';
-import { partnerClient, warn, write } from './common';
+import { partnerClient, type Cli } from './common';
 import { orRefused, REFUSED, type ActorOptions } from './disclose';
 import { CliError, EXIT_CONFIG, EXIT_DATA, EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE } from './exit';
 
@@ -90,7 +90,8 @@ export function requesterEncryptionKey(keysDir: string, requester: string): JWK 
 
 export type RespondOptions = ActorOptions & { file?: string; text?: string };
 
-export async function respondCommand(settings: NodeSettings, id: string, opts: RespondOptions): Promise<number> {
+export async function respondCommand(cli: Cli, id: string, opts: RespondOptions): Promise<number> {
+  const { settings, write } = cli;
   if ((opts.file === undefined) === (opts.text === undefined)) throw new CliError(EXIT_USAGE, 'give the answer with exactly one of --file <file> or --text <text>');
   let content = opts.text ?? '';
   if (opts.file !== undefined) {
@@ -103,7 +104,7 @@ export async function respondCommand(settings: NodeSettings, id: string, opts: R
   if (content.trim() === '') throw new CliError(EXIT_DATA, 'the answer is empty: nothing was sent');
 
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
-  const found = await orRefused(settings, opts.json, () => client.getDisclosure(id));
+  const found = await orRefused(cli, opts.json, () => client.getDisclosure(id));
   if (found === REFUSED) return EXIT_REFUSED;
   const { request, grant } = found;
   if (request.holder !== opts.as) throw new CliError(EXIT_USAGE, `request ${id} asks ${request.holder}, not ${opts.as}: respond --as ${request.holder}`);
@@ -124,7 +125,7 @@ export async function respondCommand(settings: NodeSettings, id: string, opts: R
     `  categories   ${verified.categories.join(', ')}   (answer within these only: the hub cannot read what you send)`,
     `  valid until  ${verified.expiresAt.toISOString()}`,
   ];
-  const handed = await orRefused(settings, opts.json, () => client.handOver({ id: verified.grant, jwt: grant.jwt }, key, content));
+  const handed = await orRefused(cli, opts.json, () => client.handOver({ id: verified.grant, jwt: grant.jwt }, key, content));
   if (handed === REFUSED) return EXIT_REFUSED;
   if (opts.json) {
     write(`${JSON.stringify({ grant: { ...verified, expiresAt: verified.expiresAt.toISOString(), verified: true }, encryptedTo: key.kid, ...handed }, null, 2)}\n`);
@@ -140,7 +141,8 @@ export async function respondCommand(settings: NodeSettings, id: string, opts: R
 
 export type FetchOptions = ActorOptions & { out?: string };
 
-export async function fetchCommand(settings: NodeSettings, id: string, opts: FetchOptions): Promise<number> {
+export async function fetchCommand(cli: Cli, id: string, opts: FetchOptions): Promise<number> {
+  const { settings, write, warn } = cli;
   let privateJwk: JWK;
   try {
     privateJwk = readPrivateKey(settings.privateDir, opts.as, 'enc');
@@ -156,7 +158,7 @@ export async function fetchCommand(settings: NodeSettings, id: string, opts: Fet
     }
   }
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
-  const res = await orRefused(settings, opts.json, () => client.call<{ grant: string; content: string }>('GET', `/v1/disclosures/${encodeURIComponent(id)}/handover`));
+  const res = await orRefused(cli, opts.json, () => client.call<{ grant: string; content: string }>('GET', `/v1/disclosures/${encodeURIComponent(id)}/handover`));
   if (res === REFUSED) return EXIT_REFUSED;
   let plaintext: Uint8Array;
   try {

@@ -1,22 +1,17 @@
 // `kenbaar keys generate <partner>`: a new signing key for a partner system. The public half goes
 // to keys/ (the hub trusts what is there), the private half to .kenbaar/private/ (the partner keeps it).
-import { loadCovenantDir } from '../covenant-fs';
 import type { NodeSettings } from '../env';
 import { generatePartnerKey } from '../keys';
-import { warn, write } from './common';
+import { covenantPartner, type Cli } from './common';
 import { KEY_ALGS, type KeyAlg } from './defaults';
 import { CliError, EXIT_OK, EXIT_USAGE } from './exit';
 
-export async function keysGenerateCommand(settings: NodeSettings, partner: string, opts: { alg: string }): Promise<number> {
+export async function keysGenerateCommand(cli: Cli, partner: string, opts: { alg: string }): Promise<number> {
+  const { settings, write } = cli;
   if (!KEY_ALGS.includes(opts.alg as KeyAlg)) throw new CliError(EXIT_USAGE, `--alg must be one of ${KEY_ALGS.join(', ')}`);
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(partner)) throw new CliError(EXIT_USAGE, `"${partner}" is not a partner id (lowercase letters, digits, dashes)`);
-  try {
-    if (!loadCovenantDir(settings.covenantDir).partners.has(partner)) {
-      warn(`warning: ${partner} is not a partner of the covenant in ${settings.covenantDir}; the hub will refuse its tokens`);
-    }
-  } catch {
-    // An invalid covenant is `policy check`'s business; generating a key does not depend on it.
-  }
+  // The hub refuses tokens of a partner its covenant does not name: a key for one is a typo.
+  covenantPartner(settings, partner);
   const k = await generatePartnerKey(partner, { keysDir: settings.keysDir, privateDir: settings.privateDir }, opts.alg as KeyAlg);
   write(
     [

@@ -4,7 +4,7 @@ import { HubError, type LookupResult, type MatchNotice } from '../../client/clie
 import type { Covenant } from '../../covenant/types';
 import { loadCovenantDir } from '../covenant-fs';
 import type { NodeSettings } from '../env';
-import { contactText, formatTable, localSubject, partnerClient, warn, write } from './common';
+import { contactText, formatTable, localSubject, partnerClient, type Cli } from './common';
 import { CliError, describeHubError, EXIT_OK, EXIT_REFUSED, EXIT_USAGE } from './exit';
 
 /** The local covenant, to explain rule ids; absent (not an error) if it cannot be read. */
@@ -53,8 +53,9 @@ export function formatLookup(result: LookupResult, covenant: Covenant | undefine
 
 export type LookupOptions = { as: string; role: string; sub?: string; purpose: string; caseRef: string; url: string; json?: boolean; keyFile?: string };
 
-export async function lookupCommand(settings: NodeSettings, bsn: string, opts: LookupOptions): Promise<number> {
-  const subject = localSubject(settings, bsn, opts.keyFile);
+export async function lookupCommand(cli: Cli, bsn: string, opts: LookupOptions): Promise<number> {
+  const { settings, write, warn } = cli;
+  const subject = localSubject(cli, bsn, opts.keyFile);
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
   let result: LookupResult;
   try {
@@ -81,7 +82,8 @@ export function formatNotices(notices: readonly MatchNotice[]): string {
 
 export type MatchesOptions = { as: string; role: string; sub?: string; after: string; url: string; json?: boolean };
 
-export async function matchesCommand(settings: NodeSettings, opts: MatchesOptions): Promise<number> {
+export async function matchesCommand(cli: Cli, opts: MatchesOptions): Promise<number> {
+  const { settings, write, warn } = cli;
   const after = Number(opts.after);
   if (!Number.isInteger(after) || after < 0) throw new CliError(EXIT_USAGE, '--after must be a feed cursor (0 or more: the value a previous run said to continue with)');
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);

@@ -3,10 +3,11 @@
 import { formatVisibilityMatrix } from '../../covenant/matrix';
 import { loadCovenantDir } from '../covenant-fs';
 import type { NodeSettings } from '../env';
-import { write } from './common';
+import { type Cli } from './common';
 import { EXIT_OK } from './exit';
 
-export function policyCheckCommand(settings: NodeSettings, opts: { dir?: string }): number {
+export function policyCheckCommand(cli: Cli, opts: { dir?: string }): number {
+  const { settings, write } = cli;
   const dir = opts.dir ?? settings.covenantDir;
   // A CovenantError propagates: the CLI prints every problem (file: path: reason) and exits 65.
   const covenant = loadCovenantDir(dir);

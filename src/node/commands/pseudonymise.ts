@@ -2,17 +2,18 @@
 // What a partner system runs before it sends anything: the BSN never leaves the partner.
 import { partnerPseudonym } from '../../pseudonym/pseudonymise';
 import type { NodeSettings } from '../env';
-import { readCovenantKey, readInput, warn, write } from './common';
+import { readCovenantKey, readInput, type Cli } from './common';
 import { bsnItems, checkBsns, formatBsnProblems } from './csv';
 import { CliError, EXIT_DATA, EXIT_OK } from './exit';
 
 export type PseudonymiseOptions = { keyFile?: string };
 
-export async function pseudonymiseCommand(settings: NodeSettings, file: string | undefined, opts: PseudonymiseOptions): Promise<number> {
+export async function pseudonymiseCommand(cli: Cli, file: string | undefined, opts: PseudonymiseOptions): Promise<number> {
+  const { settings, write, warn } = cli;
   const source = file === undefined || file === '-' ? 'stdin' : file;
   let items;
   try {
-    items = bsnItems(await readInput(file));
+    items = bsnItems(await readInput(cli.io.stdin, file));
   } catch (e) {
     if (e instanceof CliError) throw e;
     throw new CliError(EXIT_DATA, `${source}: ${e instanceof Error ? e.message : String(e)}`);

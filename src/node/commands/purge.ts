@@ -1,11 +1,12 @@
 // `kenbaar purge`: apply the covenant's retention once, now (the hub also does this every hour).
 import { purge } from '../../retention/purge';
 import type { NodeSettings } from '../env';
-import { write } from './common';
+import { type Cli } from './common';
 import { loadHubConfig, withHubDatabase } from './hub-access';
 import { EXIT_OK } from './exit';
 
-export async function purgeCommand(settings: NodeSettings): Promise<number> {
+export async function purgeCommand(cli: Cli): Promise<number> {
+  const { settings, write } = cli;
   const { config } = await loadHubConfig(settings);
   const report = await withHubDatabase(settings, 'kenbaar purge', (database) => purge(database.db, config.covenant, new Date()));
   const r = config.covenant.retention;

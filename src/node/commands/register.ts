@@ -3,9 +3,10 @@
 import { HubError, type Contact, type RegistrationInput } from '../../client/client';
 import { partnerPseudonym } from '../../pseudonym/pseudonymise';
 import type { NodeSettings } from '../env';
-import { partnerClient, progressBar, readCovenantKey, readInput, warn, write } from './common';
+import { partnerClient, progressBar, readCovenantKey, readInput, type Cli } from './common';
 import { MAX_BATCH } from './defaults';
 import { checkBsns, formatBsnProblems, parseCsv, type CsvRecord } from './csv';
+import { localCovenant } from './lookup';
 import { CliError, describeHubError, EXIT_DATA, EXIT_OK, EXIT_REFUSED, EXIT_USAGE } from './exit';
 
 export type RegisterOptions = {
@@ -28,7 +29,7 @@ type Row = { line: number; bsn: string; reference?: string; category: string };
 const COLUMNS = ['bsn', 'reference', 'category'] as const;
 
 /** Rows of a `bsn[,reference][,category]` CSV; the header names the columns (any order). */
-function readRows(source: string, records: CsvRecord[], defaultCategory: string | undefined): Row[] {
+function readRows(source: string, records: CsvRecord[], defaultCategory: string | undefined, allowed: readonly string[] | undefined): Row[] {
   const [header, ...body] = records;
   if (!header) throw new CliError(EXIT_DATA, `${source}: empty; expected a header line bsn[,reference][,category]`);
   const names = header.fields.map((f) => f.toLowerCase());
@@ -47,7 +48,8 @@ function readRows(source: string, records: CsvRecord[], defaultCategory: string 
     const reference = col('reference') >= 0 ? r.fields[col('reference')] || undefined : undefined;
     const category = (col('category') >= 0 ? r.fields[col('category')] : '') || defaultCategory;
     if (!category) {
-      problems.push(`${source}: line ${r.line}: no category (give --category or fill the category column)`);
+      const may = allowed ? `; the covenant lets you register: ${allowed.join(', ')}` : '';
+      problems.push(`${source}: line ${r.line}: no category (give --category or fill the category column${may})`);
       continue;
     }
     if (reference !== undefined && reference.length > 100) problems.push(`${source}: line ${r.line}: reference longer than 100 characters`);
@@ -57,7 +59,8 @@ function readRows(source: string, records: CsvRecord[], defaultCategory: string 
   return rows;
 }
 
-export async function registerCommand(settings: NodeSettings, file: string, opts: RegisterOptions): Promise<number> {
+export async function registerCommand(cli: Cli, file: string, opts: RegisterOptions): Promise<number> {
+  const { settings, write, warn } = cli;
   const batchSize = Number(opts.batchSize);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) throw new CliError(EXIT_USAGE, `--batch-size must be 1 to ${MAX_BATCH}`);
   if (opts.contactPhone === undefined && opts.contactEmail === undefined) {
@@ -72,12 +75,13 @@ export async function registerCommand(settings: NodeSettings, file: string, opts
 
   let records: CsvRecord[];
   try {
-    records = parseCsv(await readInput(file));
+    records = parseCsv(await readInput(cli.io.stdin, file));
   } catch (e) {
     if (e instanceof CliError) throw e;
     throw new CliError(EXIT_DATA, `${source}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const rows = readRows(source, records, opts.category);
+  const allowed = localCovenant(settings)?.partners.get(opts.as)?.registers.categories;
+  const rows = readRows(source, records, opts.category, allowed && [...allowed]);
   // Every BSN is checked before anything is sent: a partial upload is harder to repair than none.
   const { valid, problems } = checkBsns(rows);
   if (problems.length) {
@@ -99,7 +103,7 @@ export async function registerCommand(settings: NodeSettings, file: string, opts
   }));
 
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
-  const bar = progressBar(Boolean(process.stderr.isTTY || opts.progress), items.length, 'registering', 'rows');
+  const bar = progressBar(cli.io.stderr, Boolean(cli.io.stderr.isTTY || opts.progress), items.length, 'registering', 'rows');
   const started = performance.now();
   let created = 0;
   let registered = 0;

@@ -7,17 +7,32 @@ import type { Database } from '../database';
 import { consoleOrigin, type NodeSettings } from '../env';
 import { logCovenantLoaded, openHubDatabase } from '../hub';
 import { ROOT } from '../paths';
+import { isClusterWorker, runClusterWorker, startCluster } from '../cluster';
 import { startServer, type Running } from '../serve';
-import { warn, write } from './common';
+import { type Cli } from './common';
 import { describeDatabase, loadHubConfig, lockDataDir } from './hub-access';
 import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from './exit';
 
-export type ServeOptions = { host?: string; port?: string };
+export type ServeOptions = { host?: string; port?: string; workers?: string };
 
 function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(EXIT_USAGE, `--port must be a port number (0-65535), not "${text}"`);
   return port;
+}
+
+/** `--workers`: 1 to 64 processes; more than one needs PostgreSQL. */
+function parseWorkers(text: string | undefined, settings: NodeSettings): number {
+  if (text === undefined) return 1;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new CliError(EXIT_USAGE, `--workers must be a number of processes (1-64), not "${text}"`);
+  if (n > 1 && !settings.databaseUrl) {
+    throw new CliError(
+      EXIT_USAGE,
+      '--workers needs a PostgreSQL server (DATABASE_URL): the embedded PGlite database lives inside one process and cannot be shared by several',
+    );
+  }
+  return n;
 }
 
 /** How to run the CLI from here: `node bin/kenbaar.js`, relative to the working directory. */
@@ -57,9 +72,16 @@ function tryItGuide(url: string): string {
   ].join('\n');
 }
 
-export async function serveCommand(settings: NodeSettings, opts: ServeOptions): Promise<number> {
+export async function serveCommand(cli: Cli, opts: ServeOptions): Promise<number> {
+  const { settings, write, warn } = cli;
   const host = opts.host ?? settings.host;
   const port = opts.port !== undefined ? parsePort(opts.port) : settings.port;
+  const workers = parseWorkers(opts.workers, settings);
+  if (isClusterWorker()) {
+    // A process forked by `serve --workers N`: the primary made the keys, migrated and runs the timers.
+    await runClusterWorker(settings, (await loadHubConfig(settings)).config, { host, port, consoleOrigin: consoleOrigin(settings, port) });
+    return EXIT_OK;
+  }
   if (settings.covenantKeySecret) {
     warn('note: KENBAAR_COVENANT_KEY is set in the hub\'s environment; the hub never uses it. Keep the covenant key with the partner systems only.');
   }
@@ -67,11 +89,14 @@ export async function serveCommand(settings: NodeSettings, opts: ServeOptions): 
   await assertPortFree(host, port);
   const unlock = lockDataDir(settings, `kenbaar serve on ${host}:${port}`);
   let opened: Database | undefined;
-  let running: Running;
+  let running: Pick<Running, 'url' | 'stop'>;
   try {
     opened = await openHubDatabase(settings);
     await logCovenantLoaded(opened, config, new Date());
-    running = await startServer(opened, config, { host, port, consoleOrigin: consoleOrigin(settings, port) });
+    running =
+      workers > 1
+        ? await startCluster(opened, config, { workers, onWorkerExit: warn })
+        : await startServer(opened, config, { host, port, consoleOrigin: consoleOrigin(settings, port) });
   } catch (e) {
     await opened?.close().catch(() => {});
     unlock();
@@ -79,29 +104,9 @@ export async function serveCommand(settings: NodeSettings, opts: ServeOptions): 
   }
   const database = opened;
 
-  write(
-    [
-      `kenbaar hub listening on ${running.url}`,
-      `  covenant  ${config.covenant.id} (${config.covenant.version})`,
-      `  database  ${describeDatabase(settings)}`,
-      `  hub id    ${config.hubId} (the audience partner tokens must name)`,
-      `  mode      ${settings.production ? 'production' : 'development'}`,
-      '',
-    ].join('\n'),
-  );
-  if (!settings.production) {
-    if (bootstrap.created.length) {
-      write(`First start: created development secrets and partner keys:\n${bootstrap.created.map((p) => `  ${p}`).join('\n')}\n`);
-      write(tryItGuide(running.url));
-    } else {
-      write(`Development mode. Try: ${running.url}/docs, or npm run demo -- --url ${running.url}\n`);
-    }
-  }
-  write('Stop with Ctrl-C.\n');
-
   // Run until a signal; then stop taking requests, finish background work and sign a final
   // checkpoint, so nothing written is left outside a signed head.
-  await new Promise<void>((resolve) => {
+  return await new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -111,23 +116,44 @@ export async function serveCommand(settings: NodeSettings, opts: ServeOptions): 
       stopping = true;
       write(`\n${signal}: stopping…\n`);
       void (async () => {
+        let code = EXIT_OK;
         try {
-          await running.stop();
-          write('final checkpoint signed; database closed\n');
+          const final = await running.stop();
+          if (final) write(`final checkpoint #${final.id} signed over ${final.size} entries; database closed\n`);
         } catch (e) {
           warn(`could not stop cleanly: ${e instanceof Error ? e.message : String(e)}`);
-          process.exitCode = EXIT_CONFIG;
+          code = EXIT_CONFIG;
         } finally {
           await database.close().catch(() => {});
           unlock();
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          resolve();
+          resolve(code);
         }
       })();
     };
+    // The handlers first, then the banner: a service manager may signal as soon as it sees it.
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    write(
+      [
+        `kenbaar hub listening on ${running.url}`,
+        `  covenant  ${config.covenant.id} (${config.covenant.version})`,
+        `  database  ${describeDatabase(settings)}`,
+        `  hub id    ${config.hubId} (the audience partner tokens must name)`,
+        `  mode      ${settings.production ? 'production' : 'development'}`,
+        ...(workers > 1 ? [`  workers   ${workers} processes on one port; sequencer, checkpoints and purge run once, in this one (pid ${process.pid})`] : []),
+        '',
+      ].join('\n'),
+    );
+    if (!settings.production) {
+      if (bootstrap.created.length) {
+        write(`First start: created development secrets and partner keys:\n${bootstrap.created.map((p) => `  ${p}`).join('\n')}\n`);
+        write(tryItGuide(running.url));
+      } else {
+        write(`Development mode. Try: ${running.url}/docs, or npm run demo -- --url ${running.url}\n`);
+      }
+    }
+    write('Stop with Ctrl-C.\n');
   });
-  return EXIT_OK;
 }

@@ -5,8 +5,8 @@ import type { HubConfig } from '../../config';
 import { invitationPath } from '../../console/paths';
 import { listStaff } from '../../staff/repo';
 import { inviteStaff, revokeStaff, StaffError } from '../../staff/staff';
-import { consoleOrigin, type NodeSettings } from '../env';
-import { write } from './common';
+import { consoleOrigin } from '../env';
+import type { Cli } from './io';
 import { CliError, EXIT_DATA, EXIT_OK, EXIT_USAGE } from './exit';
 import { loadHubConfig, withHubDatabase } from './hub-access';
 
@@ -24,7 +24,8 @@ function asCliError(e: unknown): never {
   throw e;
 }
 
-export async function inviteCommand(settings: NodeSettings, opts: InviteOptions): Promise<number> {
+export async function inviteCommand(cli: Cli, opts: InviteOptions): Promise<number> {
+  const { settings, write } = cli;
   if (opts.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(opts.email)) throw new CliError(EXIT_USAGE, '--email is not an e-mail address');
   const { config } = await loadHubConfig(settings);
   const inv = await withHubDatabase(settings, 'kenbaar staff invite', (database) =>
@@ -41,7 +42,8 @@ export async function inviteCommand(settings: NodeSettings, opts: InviteOptions)
   return EXIT_OK;
 }
 
-export async function listCommand(settings: NodeSettings): Promise<number> {
+export async function listCommand(cli: Cli): Promise<number> {
+  const { settings, write } = cli;
   await loadHubConfig(settings);
   const rows = await withHubDatabase(settings, 'kenbaar staff list', (database) => listStaff(database.db));
   const state = (r: (typeof rows)[number]) => (r.revokedAt ? `revoked ${r.revokedAt.toISOString()}` : r.enrolledAt ? 'enrolled' : 'invited');
@@ -49,7 +51,8 @@ export async function listCommand(settings: NodeSettings): Promise<number> {
   return EXIT_OK;
 }
 
-export async function revokeCommand(settings: NodeSettings, id: string): Promise<number> {
+export async function revokeCommand(cli: Cli, id: string): Promise<number> {
+  const { settings, write } = cli;
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw new CliError(EXIT_USAGE, '<id> must be a staff id (see kenbaar staff list)');
   const { config } = await loadHubConfig(settings);
   const s = await withHubDatabase(settings, 'kenbaar staff revoke', (database) => revokeStaff(database.db, cliContext(config, 'staff-revoke'), id).catch(asCliError));

@@ -3,14 +3,19 @@
 import { signPartnerToken } from '../../client/token';
 import type { NodeSettings } from '../env';
 import { readPrivateKey } from '../keys';
-import { defaultSub, write } from './common';
+import { covenantPartner, defaultSub, type Cli } from './common';
 import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from './exit';
 
 export type TokenOptions = { as: string; role: string; sub?: string; lifetime: string };
 
-export async function tokenCommand(settings: NodeSettings, opts: TokenOptions): Promise<number> {
+export async function tokenCommand(cli: Cli, opts: TokenOptions): Promise<number> {
+  const { settings, write } = cli;
   const lifetime = Number(opts.lifetime);
   if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > 300) throw new CliError(EXIT_USAGE, '--lifetime must be 1 to 300 seconds (the hub refuses longer-lived tokens)');
+  const partner = covenantPartner(settings, opts.as);
+  if (!partner.roles.has(opts.role)) {
+    throw new CliError(EXIT_USAGE, `the covenant does not give ${opts.as} the role "${opts.role}" (the hub would refuse the token); its roles: ${[...partner.roles].join(', ')}`);
+  }
   let jwk;
   try {
     jwk = readPrivateKey(settings.privateDir, opts.as);

@@ -1,0 +1,114 @@
+// Covenant decisions pinned down where mutation testing (TESTING.md) found the other covenant tests
+// loose: which field a refusal names, which categories and legal bases its reason cites, unknown ids
+// in a visibility question, and a match notice never telling what a lookup would not.
+import { parse, stringify } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import {
+  decideDisclosureDecision,
+  decideDisclosureRequest,
+  decideMatchNotice,
+  decideVisibility,
+  loadCovenant,
+  type Actor,
+  type DisclosureRequest,
+} from '../src/covenant/index';
+import { DEFAULT_COVENANT_DIR, readCovenantDir } from '../src/node/covenant-fs';
+
+const files = readCovenantDir(DEFAULT_COVENANT_DIR);
+const c = loadCovenant(files);
+const PR = 'procesregie-casus-op-maat';
+const actor = (partner: string, role: string): Actor => ({ partner, role, sub: `${partner}-${role}` });
+const procesregisseur = actor('gemeente', 'procesregisseur');
+const ask = (over: Partial<DisclosureRequest>): DisclosureRequest => ({
+  holder: 'verslavingszorg',
+  purpose: PR,
+  legalBasis: 'uavg-30-33',
+  categories: ['behandelrelatie'],
+  urgency: 'regular',
+  justificationLength: 200,
+  ...over,
+});
+
+describe('visibility questions about ids the covenant does not know', () => {
+  it('an unknown holder partner is unknown-partner, an unknown category unknown-category', () => {
+    expect(decideVisibility(c, procesregisseur, PR, { partner: 'bureau-halt', category: 'ggz-behandeling' })).toMatchObject({ allowed: false, rule: 'unknown-partner' });
+    expect(decideVisibility(c, procesregisseur, PR, { partner: 'ggz', category: 'schuldhulp' })).toMatchObject({ allowed: false, rule: 'unknown-category' });
+  });
+});
+
+describe('a disclosure refusal names the part of the request that was refused, and why exactly', () => {
+  it('no rule for this requester and holder: the holder is refused (the gemeente asking the woningcorporatie for top-x)', () => {
+    const d = decideDisclosureRequest(c, procesregisseur, ask({ holder: 'woningcorporatie', purpose: 'persoonsgerichte-aanpak-top-x', legalBasis: 'gemeentewet-172', categories: ['woonsituatie'] }));
+    expect(d).toMatchObject({ allowed: false, rule: 'deny-by-default', field: 'holder' });
+    expect(d.reason).toBe('no rule lets gemeente/procesregisseur ask woningcorporatie for content for "persoonsgerichte-aanpak-top-x"');
+  });
+
+  it('categories outside every fitting rule are named, and only those', () => {
+    const d = decideDisclosureRequest(c, procesregisseur, ask({ categories: ['behandelrelatie', 'woonsituatie', 'gezinssituatie'] }));
+    expect(d).toMatchObject({ allowed: false, rule: 'deny-by-default', field: 'categories' });
+    expect(d.reason).toBe(`gemeente/procesregisseur may not ask verslavingszorg for woonsituatie, gezinssituatie for "${PR}" (DX-PR-01)`);
+  });
+
+  it('a legal basis the rule does not list is refused, citing the bases it does', () => {
+    const d = decideDisclosureRequest(c, procesregisseur, ask({ legalBasis: 'wpg-20' }));
+    expect(d).toMatchObject({ allowed: false, rule: 'deny-by-default', field: 'legalBasis' });
+    expect(d.reason).toBe('legal basis "wpg-20" does not cover this request; DX-PR-01 allows uavg-30-33, avg-6-1-e');
+  });
+});
+
+describe('an allowed request says how it proceeds', () => {
+  it('one approval: no word of organisations', () => {
+    const d = decideDisclosureRequest(c, procesregisseur, ask({ holder: 'woningcorporatie', legalBasis: 'avg-6-1-e', categories: ['woonsituatie'] }));
+    expect(d).toMatchObject({ allowed: true, approvalsNeeded: 1, breakGlass: false });
+    expect(d.reason).toMatch(/; after 1 approval\(s\)$/);
+  });
+
+  it('four eyes: two approvals of distinct organisations', () => {
+    expect(decideDisclosureRequest(c, procesregisseur, ask({})).reason).toMatch(/; after 2 approval\(s\) of distinct organisations$/);
+  });
+
+  it('break the glass: at once, reviewed afterwards', () => {
+    const d = decideDisclosureRequest(c, actor('politie', 'professional'), ask({ holder: 'veilig-thuis', purpose: 'acuut-veiligheidsrisico', legalBasis: 'avg-6-1-d', categories: ['gezinssituatie'], urgency: 'emergency' }));
+    expect(d).toMatchObject({ allowed: true, breakGlass: true, approvalsNeeded: 1 });
+    expect(d.reason).toMatch(/; at once \(break the glass\), 1 review\(s\) afterwards$/);
+  });
+});
+
+describe('a broker decision without a record of who decided yet', () => {
+  it('is allowed for the house where approvals must come from distinct partners (nobody decided)', () => {
+    const about = { requester: 'gemeente', holder: 'verslavingszorg', purpose: PR, approvers: 'distinct-partners' as const };
+    expect(decideDisclosureDecision(c, actor('zorg-en-veiligheidshuis', 'informatiemakelaar'), about)).toMatchObject({ allowed: true });
+  });
+});
+
+describe('a match notice never tells what a lookup would not (asVisibleTo)', () => {
+  // The demo's procesregisseur sees every registration for procesregie, so M-PR-01 (asVisibleTo:
+  // procesregisseur) notifies of all of them. Hide GGZ from the procesregisseur (and drop GGZ as a
+  // holder of DX-PR-01, which would otherwise ask a partner one cannot see): the notice goes too.
+  const edit = (file: string, change: (doc: Record<string, any>) => void) => {
+    const doc = parse(files[file]!);
+    change(doc);
+    return stringify(doc);
+  };
+  const hidden = loadCovenant({
+    ...files,
+    'visibility.yaml': edit('visibility.yaml', (d) =>
+      d.visibility.unshift({ id: 'V-TEST-01', effect: 'deny', article: '12', description: 'test: GGZ hidden from the procesregisseur', purposes: [PR], requester: { partners: ['gemeente'], roles: ['procesregisseur'] }, holder: { partners: ['ggz'] } }),
+    ),
+    'disclosure.yaml': edit('disclosure.yaml', (d) => {
+      d.disclosureRules.find((r: { id: string }) => r.id === 'DX-PR-01').holder = { partners: ['verslavingszorg'] };
+    }),
+  });
+  const gemeente = { partner: 'gemeente', category: 'procesregie' };
+  const ggz = { partner: 'ggz', category: 'ggz-behandeling' };
+
+  it('in the demo covenant the gemeente is told of a GGZ registration (M-PR-01)', () => {
+    expect(decideMatchNotice(c, gemeente, ggz)).toMatchObject({ allowed: true, rule: 'M-PR-01' });
+  });
+
+  it('once the procesregisseur may not see GGZ, neither is the gemeente told of it', () => {
+    expect(decideVisibility(hidden, procesregisseur, PR, ggz)).toMatchObject({ allowed: false, rule: 'V-TEST-01' });
+    expect(decideMatchNotice(hidden, gemeente, ggz)).toMatchObject({ allowed: false, rule: 'deny-by-default' });
+    expect(decideMatchNotice(hidden, gemeente, { partner: 'verslavingszorg', category: 'verslavingszorg-behandeling' })).toMatchObject({ allowed: true, rule: 'M-PR-01' });
+  });
+});

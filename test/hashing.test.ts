@@ -1,0 +1,46 @@
+// SHA-256 and HMAC-SHA256: the runtime's native implementation where it has one, @noble where not.
+// Both must give the same bytes, or every stored pseudonym and every tree hash would change with the
+// runtime. (workerd's native path is checked against Node's in test/workerd.test.ts.)
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { hashing, nobleHashing } from '../src/hashing';
+import { toHex, utf8 } from '../src/encoding';
+
+const bytes = fc.uint8Array({ minLength: 0, maxLength: 300 });
+const parts = fc.array(bytes, { maxLength: 4 });
+
+describe('hashing', () => {
+  it('uses the native implementation on Node', () => {
+    expect(hashing.name).toBe('native');
+  });
+
+  it('native and @noble agree on SHA-256 of any parts, and give plain Uint8Arrays', () => {
+    fc.assert(
+      fc.property(parts, (ps) => {
+        const native = hashing.sha256(...ps);
+        expect(native.constructor).toBe(Uint8Array);
+        expect(toHex(native)).toBe(toHex(nobleHashing.sha256(...ps)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('native and @noble agree on HMAC-SHA256, for keys shorter and longer than a block', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 100 }), parts, (key, ps) => {
+        expect(toHex(hashing.hmacSha256(key, ...ps))).toBe(toHex(nobleHashing.hmacSha256(key, ...ps)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('both match the published vectors (FIPS 180-2 "abc", RFC 4231 test case 2)', () => {
+    for (const h of [hashing, nobleHashing]) {
+      expect(toHex(h.sha256(utf8('abc')))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+      expect(toHex(h.sha256(utf8('a'), utf8('bc')))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+      expect(toHex(h.hmacSha256(utf8('Jefe'), utf8('what do ya want '), utf8('for nothing?')))).toBe(
+        '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+      );
+    }
+  });
+});
