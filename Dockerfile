@@ -31,6 +31,7 @@ WORKDIR /app
 # Owned by root and read-only to the hub: it writes only its data directory.
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/node ./dist/node
+COPY --from=build /app/dist/console ./dist/console
 COPY package.json ./
 COPY bin ./bin
 COPY schema/migrations ./schema/migrations

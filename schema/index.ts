@@ -20,6 +20,16 @@ import {
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
 
+/** How a passkey-signed decision is kept (see src/staff/passkey-decision.ts). */
+export type PasskeyProof = {
+  /** The canonical JSON of the decision; its sha256 (base64url) is the WebAuthn challenge. */
+  decision: string;
+  credentialId: string;
+  authenticatorData: string;
+  clientDataJSON: string;
+  signature: string;
+};
+
 export type Contact = { function: string; phone?: string; email?: string };
 
 /** That a partner is involved with a subject: the verwijsindex "signal". Never the reason. */
@@ -88,6 +98,11 @@ export const auditEntries = pgTable(
     uniqueIndex('audit_entries_uid_uq').on(t.uid),
     index('audit_entries_unsequenced_idx').on(t.id).where(sql`seq is null`),
     index('audit_entries_subject_idx').on(t.subject),
+    // The privacy officer's searches: by professional, by organisation, by time (newest first).
+    index('audit_entries_actor_sub_idx').on(t.actorSub, t.id),
+    index('audit_entries_actor_partner_idx').on(t.actorPartner, t.id),
+    index('audit_entries_at_idx').on(t.at),
+    index('audit_entries_case_ref_idx').on(t.caseRef, t.id),
   ],
 );
 
@@ -244,7 +259,13 @@ export const disclosureDecisions = pgTable(
     categories: jsonb('categories').$type<string[]>(),
     validUntil: ts('valid_until'),
     reason: text('reason'),
-    jws: text('jws').notNull(),
+    /** A partner system's decision: the compact JWS, verbatim. Null for a passkey decision. */
+    jws: text('jws'),
+    /**
+     * A console decision: the WebAuthn assertion over sha256(canonical decision), verbatim, with
+     * the canonical decision, so it can be re-verified offline with the credential's public key.
+     */
+    passkey: jsonb('passkey').$type<PasskeyProof>(),
     jti: text('jti').notNull(),
     createdAt: ts('created_at').notNull(),
   },
@@ -309,4 +330,86 @@ export const idempotencyKeys = pgTable(
     createdAt: ts('created_at').notNull(),
   },
   (t) => [uniqueIndex('idempotency_keys_pk').on(t.partner, t.key), index('idempotency_keys_created_idx').on(t.createdAt)],
+);
+
+/**
+ * People who use the console (informatiemakelaars, privacy officers): they belong to a partner and
+ * act in one covenant role, exactly as a partner token does. Enrolled by invitation, signed in with
+ * passkeys; revoking ends every session at once.
+ */
+export const staff = pgTable('staff', {
+  id: uuid('id').primaryKey(),
+  partner: text('partner').notNull(),
+  role: text('role').notNull(),
+  name: text('name').notNull(),
+  email: text('email'),
+  createdAt: ts('created_at').notNull(),
+  enrolledAt: ts('enrolled_at'),
+  revokedAt: ts('revoked_at'),
+});
+
+/** One-time enrolment links: only the hash of the secret in the link is stored. */
+export const staffInvitations = pgTable(
+  'staff_invitations',
+  {
+    id: uuid('id').primaryKey(),
+    staffId: uuid('staff_id').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [uniqueIndex('staff_invitations_secret_uq').on(t.secretHash)],
+);
+
+/** A staff member's passkey: the public key (COSE, base64url) anyone can re-verify decisions with. */
+export const staffCredentials = pgTable(
+  'staff_credentials',
+  {
+    id: text('id').primaryKey(),
+    staffId: uuid('staff_id').notNull(),
+    publicKey: text('public_key').notNull(),
+    counter: bigint('counter', { mode: 'number' }).notNull(),
+    transports: jsonb('transports').$type<string[]>(),
+    createdAt: ts('created_at').notNull(),
+    lastUsedAt: ts('last_used_at'),
+  },
+  (t) => [index('staff_credentials_staff_idx').on(t.staffId)],
+);
+
+/** A WebAuthn challenge the hub issued (enrolment or sign-in), used once, short-lived. */
+export const staffChallenges = pgTable('staff_challenges', {
+  id: text('id').primaryKey(),
+  kind: text('kind').$type<'enrol' | 'sign-in'>().notNull(),
+  challenge: text('challenge').notNull(),
+  staffId: uuid('staff_id'),
+  expiresAt: ts('expires_at').notNull(),
+});
+
+/** Console sessions: the cookie holds a secret, the table its hash. Idle and absolute expiry. */
+export const staffSessions = pgTable(
+  'staff_sessions',
+  {
+    id: text('id').primaryKey(),
+    staffId: uuid('staff_id').notNull(),
+    credentialId: text('credential_id').notNull(),
+    createdAt: ts('created_at').notNull(),
+    lastSeenAt: ts('last_seen_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    endedAt: ts('ended_at'),
+  },
+  (t) => [index('staff_sessions_staff_idx').on(t.staffId)],
+);
+
+/** A privacy officer's review of a misuse signal (signal key = rule + professional + window). */
+export const signalReviews = pgTable(
+  'signal_reviews',
+  {
+    id: uuid('id').primaryKey(),
+    signal: text('signal').notNull(),
+    reviewer: uuid('reviewer').notNull(),
+    note: text('note').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('signal_reviews_signal_uq').on(t.signal)],
 );

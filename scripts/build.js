@@ -10,13 +10,15 @@
 //
 // Every file lands directly in dist/node/, at the same depth as src/node/: the `../../` paths in
 // src/node (schema/migrations, policies/, keys/, the package root) resolve to the same places
-// from the compiled files as from the sources.
-import { rmSync, writeFileSync } from 'node:fs';
+// from the compiled files as from the sources. The console's own assets (src/console/assets) are
+// copied to dist/console/assets, where `../console/assets/` from dist/node finds them.
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist/node`;
+const consoleAssetsDir = `${root}dist/console/assets`;
 
 export async function buildNode({ quiet = false } = {}) {
   const started = performance.now();
@@ -35,6 +37,8 @@ export async function buildNode({ quiet = false } = {}) {
     chunkNames: '[name]-[hash]',
     logLevel: quiet ? 'error' : 'warning',
   });
+  rmSync(consoleAssetsDir, { recursive: true, force: true });
+  cpSync(`${root}src/console/assets`, consoleAssetsDir, { recursive: true });
   // Built with what, and when: bin/kenbaar.js compares this file's time with the sources'.
   writeFileSync(`${outdir}/build.json`, `${JSON.stringify({ builtAt: new Date().toISOString(), node: process.version }, null, 2)}\n`);
   if (!quiet) console.log(`built dist/node/ in ${Math.round(performance.now() - started)} ms (run: node dist/node/cli.js, or bin/kenbaar.js)`);

@@ -1,11 +1,12 @@
 // Build step for the Cloudflare Worker (wrangler.toml `[build]`, so every `wrangler deploy` and
-// `wrangler dev` runs it): workerd has no file system, so the covenant files and the partners'
-// public keys are compiled into a module the Worker imports (src/worker/bundled.gen.ts,
-// git-ignored). Both are validated here, so a broken covenant or a private key fails the build
-// instead of the first request. Sources: KENBAAR_COVENANT_DIR (default policies/zvh-demo) and
-// KENBAAR_KEYS_DIR, read through src/node/env.ts. The partner keys come only from configuration:
-// without KENBAAR_KEYS_DIR none are bundled (every partner token is refused), never the development
-// keys that happen to lie in keys/ (`npm run worker:dev` sets KENBAAR_KEYS_DIR=keys on purpose).
+// `wrangler dev` runs it): workerd has no file system, so the covenant files, the partners' public
+// keys and the console's assets are compiled into a module the Worker imports
+// (src/worker/bundled.gen.ts, git-ignored). Covenant and keys are validated here, so a broken
+// covenant or a private key fails the build instead of the first request. Sources:
+// KENBAAR_COVENANT_DIR (default policies/zvh-demo) and KENBAAR_KEYS_DIR, read through
+// src/node/env.ts. The partner keys come only from configuration: without KENBAAR_KEYS_DIR none are
+// bundled (every partner token is refused), never the development keys that happen to lie in keys/
+// (`npm run worker:dev` sets KENBAAR_KEYS_DIR=keys on purpose).
 // It also copies the Swagger UI files of the installed (exactly pinned) swagger-ui-dist into the
 // Worker's static assets (dist/worker-assets, wrangler.toml `[assets]`), so /docs loads no CDN.
 //
@@ -20,6 +21,7 @@ import { loadCovenant } from '../src/covenant/index';
 import { DOCS_ASSETS_BASE, SWAGGER_FILES } from '../src/docs-assets';
 import { readCovenantDir } from '../src/node/covenant-fs';
 import { readSettings } from '../src/node/env';
+import { readConsoleAssets } from '../src/node/console-assets';
 import { readPartnerKeys } from '../src/node/keys';
 import { ROOT } from '../src/node/paths';
 
@@ -58,6 +60,9 @@ export function bundleWorkerConfig(sources: BundleSources, out: string = DEFAULT
     `export const covenantFiles: Record<string, string> = ${JSON.stringify(covenantFiles, null, 2)};`,
     '',
     `export const partnerKeys: Record<string, JSONWebKeySet> = ${JSON.stringify(partnerKeys, null, 2)};`,
+    '',
+    '// The console\'s static files (src/node/console-assets.ts reads the same on Node).',
+    `export const consoleAssets: Record<string, { type: string; body: string }> = ${JSON.stringify(Object.fromEntries(readConsoleAssets()))};`,
     '',
   ].join('\n');
   mkdirSync(dirname(out), { recursive: true });

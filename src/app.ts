@@ -29,6 +29,7 @@ import { matchRoutes } from './matches/routes';
 import { lookupRateLimit, memoryRateLimiter, type RateLimiter } from './rate-limit/limiter';
 import { registrationRoutes } from './registrations/routes';
 import { DATABASE_FREE_PATHS, systemRoutes } from './system/routes';
+import { consoleApp, type ConsoleOptions } from './console/index';
 
 export type DepsProvider = (c: Context<AppEnv>) => Deps | Promise<Deps>;
 
@@ -44,6 +45,8 @@ export type AppOptions = {
   metrics?: Omit<MetricsOptions, 'metrics'>;
   /** Counts lookups against the covenant's rate limits; one in memory per app by default. */
   rateLimiter?: RateLimiter;
+  /** The web console at /console (src/console): its assets, and its public origin if not the request's. */
+  console?: ConsoleOptions;
 };
 
 export function createApp(provide: DepsProvider, options: AppOptions = {}) {
@@ -77,6 +80,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   disclosureRoutes(app);
   decisionRoutes(app);
   handoverRoutes(app);
+  if (options.console) app.route('/console', consoleApp(options.console) as never);
 
   documentUnavailable(app);
   documentFailures(app);

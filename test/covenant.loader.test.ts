@@ -44,6 +44,7 @@ describe('the demo covenant', () => {
       'covenant.yaml',
       'disclosure.yaml',
       'matches.yaml',
+      'oversight.yaml',
       'partners.yaml',
       'purposes.yaml',
       'roles.yaml',
@@ -156,6 +157,13 @@ describe('broken covenants name the file, the path and the reason', () => {
       input: () => mutate('purposes.yaml', (d) => (d.purposes[2].requesters[0].partner = 'bureau-halt')),
       file: 'purposes.yaml',
       path: 'purposes[2].requesters[0].partner',
+      reason: 'unknown partner "bureau-halt"',
+    },
+    {
+      name: 'a subject access deferral for a partner the covenant does not name',
+      input: () => mutate('oversight.yaml', (d) => (d.oversight.subjectAccess.deferrals[0].partners = ['bureau-halt'])),
+      file: 'oversight.yaml',
+      path: 'oversight.subjectAccess.deferrals[0].partners[0]',
       reason: 'unknown partner "bureau-halt"',
     },
     {

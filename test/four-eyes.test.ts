@@ -10,6 +10,9 @@ import { HubError, type HubClient } from '../src/client/client';
 import { rowsOf } from '../src/db/types';
 import { DEFAULT_COVENANT_DIR, readCovenantDir } from '../src/node/covenant-fs';
 import { approverCount } from '../src/disclosures/service';
+import { recordDecision } from '../src/disclosures/decision';
+import { appendAudit } from '../src/audit/store';
+import { Denial } from '../src/http/unit-of-work';
 import { contact, person } from './support/people';
 import { dbKind, demoCovenant, startTestHub, type TestHub } from './support/hub';
 
@@ -142,6 +145,27 @@ describe(`four eyes over HTTP (${dbKind})`, () => {
       { actor_sub: 'im-jansen', outcome: 'allowed', rule: 'A-INFORMATIEMAKELAAR' },
       { actor_sub: 'im-jansen-2', outcome: 'denied', rule: 'four-eyes' },
     ]);
+  });
+
+  it("a passkey decision in the console counts the same: after the house's JWS approval, a colleague of the house is refused (one recordDecision)", async () => {
+    const request = await askVerslavingszorg();
+    const jansen = await hub.as('zorg-en-veiligheidshuis', 'informatiemakelaar', 'im-jansen-jws');
+    expect((await jansen.decide(request.id, { outcome: 'approve' })).request.status).toBe('pending');
+    // The console verifies the passkey assertion before it calls recordDecision; from there on the
+    // proof is only kept, so a placeholder stands in for it here.
+    const colleague: Actor = { partner: 'zorg-en-veiligheidshuis', role: 'informatiemakelaar', sub: 'staff:collega' };
+    const now = hub.clock();
+    const ctx = { at: now, requestId: 'test-console-decision', actor: colleague, covenantVersion: hub.config.covenant.version };
+    const payload = { aud: hub.config.hubId, sub: colleague.sub, iat: Math.floor(now.getTime() / 1000), jti: crypto.randomUUID(), request: request.id, outcome: 'approve' as const };
+    const passkey = { decision: '{}', credentialId: 'c', authenticatorData: 'a', clientDataJSON: 'j', signature: 's' };
+    const out = await hub.database.db.transaction((tx) =>
+      recordDecision(tx, async (...entries) => void (await appendAudit(tx, ctx, entries)), { config: hub.config, actor: colleague, now }, request.id, payload, { passkey }),
+    );
+    expect(out).toBeInstanceOf(Denial);
+    expect((out as Denial).problem.extensions.rule).toBe('four-eyes');
+    const after = await jansen.getDisclosure(request.id);
+    expect(after.request.status).toBe('pending');
+    expect(after.decisions).toHaveLength(1);
   });
 
   it("two subs of the holder do not either; the house's informatiemakelaar and the holder's do", async () => {

@@ -92,8 +92,8 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
       entry,
       [
         `import { createWorker } from ${JSON.stringify(join(ROOT, 'src/worker/worker.ts'))};`,
-        `import { covenantFiles, partnerKeys } from './bundled.gen';`,
-        'export default createWorker({ covenantFiles, partnerKeys });',
+        `import { consoleAssets, covenantFiles, partnerKeys } from './bundled.gen';`,
+        'export default createWorker({ covenantFiles, partnerKeys, consoleAssets });',
         '',
       ].join('\n'),
     );
@@ -162,6 +162,20 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
     expect(jwks.keys).toHaveLength(1);
     expect(jwks.keys[0]).toMatchObject({ kid: signingJwk.kid, kty: signingJwk.kty, crv: signingJwk.crv, x: signingJwk.x });
     expect(jwks.keys[0]).not.toHaveProperty('d');
+  });
+
+  it('serves the console (its pages and its assets, with the strict CSP) in workerd too', async () => {
+    const page = await fetch(`${baseUrl}/console/inloggen`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await page.text()).toContain('<html lang="nl">');
+    const lib = await fetch(`${baseUrl}/console/assets/simplewebauthn-browser.js`);
+    expect(lib.status).toBe(200);
+    expect(await lib.text()).toContain('SimpleWebAuthnBrowser');
+    // The passkey library runs in workerd: sign-in options are made there.
+    const options = await fetch(`${baseUrl}/console/inloggen/opties`, { method: 'POST', headers: { 'content-type': 'application/json', origin: baseUrl } });
+    expect(options.status).toBe(200);
+    expect(((await options.json()) as { options: { userVerification: string } }).options.userVerification).toBe('required');
   });
 
   it('serves /docs with the pinned Swagger UI from its static assets, no CDN', async () => {

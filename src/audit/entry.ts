@@ -32,7 +32,15 @@ export type AuditAction =
   | 'handover.posted'
   | 'handover.delivered'
   | 'handover.deleted'
-  | 'handover.expired';
+  | 'handover.expired'
+  // The console (src/console, src/staff): people, their sign-ins, and what they were shown.
+  | 'staff.invited'
+  | 'staff.enrolled'
+  | 'staff.revoked'
+  | 'staff.sign-in'
+  | 'staff.sign-out'
+  | 'console.view'
+  | 'signal.reviewed';
 
 export type AuditOutcome = 'allowed' | 'denied' | 'rejected' | 'failed' | 'ok';
 

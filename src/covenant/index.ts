@@ -33,6 +33,7 @@ export {
 } from './matrix';
 export { ACTIONS, APPROVERS, DOMAINS, FIXED_RULE_IDS } from './types';
 export type {
+  Oversight,
   Action,
   Actor,
   Approvers,

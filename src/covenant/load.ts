@@ -26,6 +26,7 @@ import {
   type RawHolderSelector,
   type RawLegalBasis,
   type RawMatchRule,
+  type RawOversight,
   type RawPartner,
   type RawPurpose,
   type RawRegistrationSelector,
@@ -168,6 +169,7 @@ type Merged = {
   disclosure: Sourced<RawDisclosureSettings>[];
   dataCategories: Sourced<RawDataCategory>[];
   disclosureRules: Sourced<RawDisclosureRule>[];
+  oversight: Sourced<RawOversight>[];
 };
 
 function merge(files: { name: string; data: CovenantFile }[]): Merged {
@@ -183,6 +185,7 @@ function merge(files: { name: string; data: CovenantFile }[]): Merged {
     disclosure: [],
     dataCategories: [],
     disclosureRules: [],
+    oversight: [],
   };
   const list = <T>(file: string, key: string, items: T[] | undefined): Sourced<T>[] =>
     (items ?? []).map((v, i) => ({ v, file, at: `${key}[${i}]` }));
@@ -198,9 +201,26 @@ function merge(files: { name: string; data: CovenantFile }[]): Merged {
     if (data.disclosure) m.disclosure.push({ v: data.disclosure, file: name, at: 'disclosure' });
     m.dataCategories.push(...list(name, 'dataCategories', data.dataCategories));
     m.disclosureRules.push(...list(name, 'disclosureRules', data.disclosureRules));
+    if (data.oversight) m.oversight.push({ v: data.oversight, file: name, at: 'oversight' });
   }
   return m;
 }
+
+/**
+ * A covenant without an `oversight` section: nothing is deferred from a subject access report, and
+ * the misuse signals use these thresholds.
+ */
+const NO_OVERSIGHT: RawOversight = {
+  subjectAccess: { deferrals: [] },
+  signals: {
+    volume: { id: 'SIG-VOLUME', factor: 3, minimum: 20, historyDays: 28 },
+    workingHours: { id: 'SIG-NACHT', from: 7, to: 19, weekdays: [1, 2, 3, 4, 5] },
+    sweep: { id: 'SIG-SWEEP', distinctPersons: 10, withinMinutes: 60 },
+    denials: { id: 'SIG-WEIGERING', count: 5, withinMinutes: 60 },
+    fishing: { id: 'SIG-HENGELEN', windowDays: 14, minimum: 5 },
+    breakGlass: { id: 'SIG-NOODTOEGANG', perMonth: 3 },
+  },
+};
 
 // --- pass 2: cross-references ------------------------------------------------------------------
 
@@ -461,6 +481,14 @@ function crossCheck(m: Merged): Checked {
   };
   const isSpecial = (id: string): boolean => dataCategories.get(id)?.v.special ?? false;
 
+  // --- oversight (art. 16): deferrals name real partners and articles ---
+  for (const s of m.oversight.slice(1)) at(s, '', `oversight is already defined in ${m.oversight[0]?.file}`);
+  m.oversight[0]?.v.subjectAccess.deferrals.forEach((d, i) => {
+    const s = m.oversight[0]!;
+    knownArticle(s, `subjectAccess.deferrals[${i}].article`, d.article);
+    allKnown(knownPartner, s, `subjectAccess.deferrals[${i}].partners`, d.partners);
+  });
+
   /**
    * Four eyes across organisations must be reachable: for every requester and holder a rule names,
    * enough organisations may weigh the request (the house's and the holder's brokers, never the
@@ -717,6 +745,7 @@ function build(m: Merged, checked: Checked, files: string[], version: string): C
     visibility,
     matches,
     disclosureRules,
+    oversight: m.oversight[0]?.v ?? NO_OVERSIGHT,
     rules: checked.rules,
     index,
   };

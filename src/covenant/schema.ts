@@ -244,6 +244,23 @@ const matchRuleSchema = z.discriminatedUnion('effect', [
   }),
 ]);
 
+const signalHead = { id: ruleIdSchema };
+const oversightSchema = z.strictObject({
+  subjectAccess: z.strictObject({
+    deferrals: z.array(
+      z.strictObject({ id: ruleIdSchema, article: articleRef, description: text, partners: ids, actions: z.array(z.string().min(1)).optional(), days }),
+    ),
+  }),
+  signals: z.strictObject({
+    volume: z.strictObject({ ...signalHead, factor: z.number().positive(), minimum: z.int().positive(), historyDays: days }),
+    workingHours: z.strictObject({ ...signalHead, from: z.int().min(0).max(23), to: z.int().min(1).max(24), weekdays: z.array(z.int().min(0).max(6)).min(1) }),
+    sweep: z.strictObject({ ...signalHead, distinctPersons: z.int().min(2), withinMinutes: z.int().positive() }),
+    denials: z.strictObject({ ...signalHead, count: z.int().min(2), withinMinutes: z.int().positive() }),
+    fishing: z.strictObject({ ...signalHead, windowDays: days, minimum: z.int().positive() }),
+    breakGlass: z.strictObject({ ...signalHead, perMonth: z.int().positive() }),
+  }),
+});
+
 export const covenantFileSchema = z.strictObject({
   covenant: covenantMetaSchema.optional(),
   partners: z.array(partnerSchema).optional(),
@@ -256,6 +273,7 @@ export const covenantFileSchema = z.strictObject({
   disclosure: disclosureSettingsSchema.optional(),
   dataCategories: z.array(dataCategorySchema).optional(),
   disclosureRules: z.array(disclosureRuleSchema).optional(),
+  oversight: oversightSchema.optional(),
 });
 
 export type CovenantFile = z.infer<typeof covenantFileSchema>;
@@ -273,3 +291,4 @@ export type RawDataCategory = z.infer<typeof dataCategorySchema>;
 export type RawDisclosureSettings = z.infer<typeof disclosureSettingsSchema>;
 export type RawDisclosureRule = z.infer<typeof disclosureRuleSchema>;
 export type RawHolderSelector = z.infer<typeof anyHolder>;
+export type RawOversight = z.infer<typeof oversightSchema>;

@@ -1,5 +1,6 @@
 // The covenant (convenant) as the rest of kenbaar sees it once loaded: validated, cross-referenced
 // and indexed by id, so that decisions on the hot path are a few map and set look-ups.
+import type { RawOversight } from './schema';
 
 export const DOMAINS = ['zorg', 'veiligheid', 'straf', 'sociaal-domein', 'wonen'] as const;
 /** The life/chain domain a partner belongs to; deny rules are often written per domain. */
@@ -298,6 +299,8 @@ export type PurposeVisibility = { deny: readonly VisibilityRule[]; allow: readon
 /** Disclosure rules that can apply to one purpose, split so deny is always checked first. */
 export type PurposeDisclosure = { deny: readonly DisclosureRule[]; allow: readonly DisclosureRule[] };
 
+export type Oversight = RawOversight;
+
 export type Covenant = {
   /** `sha256:<hex>` over the sorted file names and their exact contents. */
   version: string;
@@ -326,6 +329,8 @@ export type Covenant = {
   visibility: readonly VisibilityRule[];
   matches: readonly MatchRule[];
   disclosureRules: readonly DisclosureRule[];
+  /** Subject access deferrals and misuse-signal thresholds (oversight.yaml, art. 16). */
+  oversight: Oversight;
   /** Every written rule id, of every kind. */
   rules: ReadonlyMap<string, RuleInfo>;
   /** Precomputed indexes for the decision functions. */

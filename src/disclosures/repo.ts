@@ -141,3 +141,15 @@ export async function countQueue(q: Queryable, now: Date): Promise<{ pending: nu
     .where(and(eq(disclosureRequests.reviewStatus, 'due'), lte(disclosureRequests.reviewDueAt, now)));
   return { pending: Number(pending?.n ?? 0), overdueReviews: Number(overdue?.n ?? 0) };
 }
+
+/** What brokers have to act on: pending requests and break-glass reviews still due, oldest first. */
+export async function openForBrokers(q: Queryable, f: { purpose?: string; holder?: string; requester?: string; urgency?: 'regular' | 'emergency'; limit: number }): Promise<DisclosureRequestRow[]> {
+  const conds = [
+    or(eq(disclosureRequests.status, 'pending'), eq(disclosureRequests.reviewStatus, 'due')),
+    f.purpose ? eq(disclosureRequests.purpose, f.purpose) : undefined,
+    f.holder ? eq(disclosureRequests.holder, f.holder) : undefined,
+    f.requester ? eq(disclosureRequests.requester, f.requester) : undefined,
+    f.urgency ? eq(disclosureRequests.urgency, f.urgency) : undefined,
+  ];
+  return q.select().from(disclosureRequests).where(and(...conds)).orderBy(asc(disclosureRequests.createdAt)).limit(f.limit);
+}

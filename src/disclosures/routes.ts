@@ -9,7 +9,7 @@ import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { IdempotencyHeaders, unitOfWorkOnce } from '../idempotency/once';
 import { storedSubject } from '../pseudonym/hub-key';
 import { decisionsOf, getRequest, grantOfRequest, insertRequest, type GrantRow } from './repo';
-import { CompactJws, DisclosureSchema, GrantSchema, parsePayload, RequestPayloadSchema } from './schemas';
+import { CompactJws, DisclosureSchema, GrantSchema, parsePayload, PasskeyProofSchema, RequestPayloadSchema } from './schemas';
 import { seal } from './at-rest';
 import { checkRequest, grantView, holderRegistration, issueGrant, justificationHash, markOverdue, readable, readableRequests, requestView, requestViewWith, shownDetail } from './service';
 import { verifyDocument } from './signed';
@@ -84,7 +84,7 @@ const getRoute = createRoute({
         'application/json': {
           schema: z.object({
             request: DisclosureSchema,
-            decisions: z.array(z.object({ id: z.uuid(), kind: z.string(), broker: z.string(), brokerSub: z.string(), outcome: z.string(), categories: z.array(z.string()).nullable(), validUntil: z.string().nullable(), reason: z.string().nullable(), createdAt: z.string(), jws: z.string() })),
+            decisions: z.array(z.object({ id: z.uuid(), kind: z.string(), broker: z.string(), brokerSub: z.string(), outcome: z.string(), categories: z.array(z.string()).nullable(), validUntil: z.string().nullable(), reason: z.string().nullable(), createdAt: z.string(), jws: z.string().nullable().openapi({ description: "A partner system's signed decision; null when signed with a passkey in the console" }), passkey: PasskeyProofSchema.nullable() })),
             grant: GrantSchema.nullable(),
           }),
         },
@@ -231,6 +231,7 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
           reason: d.reason,
           createdAt: d.createdAt.toISOString(),
           jws: d.jws,
+          passkey: d.passkey,
         })),
         grant: grant ? grantView(grant) : null,
       };

@@ -74,3 +74,10 @@ export const DisclosureSchema = z
     }),
   })
   .openapi('DisclosureRequest');
+
+export const PasskeyProofSchema = z
+  .object({ decision: z.string(), credentialId: z.string(), authenticatorData: z.string(), clientDataJSON: z.string(), signature: z.string() })
+  .openapi('PasskeyDecisionProof', {
+    description:
+      "A decision signed in the console with a person's passkey: the WebAuthn assertion (base64url) whose challenge is base64url(sha256(decision)). Verify the signature over authenticatorData || sha256(clientDataJSON) with the credential's public key.",
+  });

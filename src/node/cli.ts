@@ -13,6 +13,7 @@ import type { RegisterOptions } from './commands/register';
 import type { GenerateOptions, RotateOptions } from './commands/secrets';
 import type { TokenOptions } from './commands/token';
 import { processIo, readSettings, type CliIo } from './env';
+import { staffCommands } from './commands/staff-cli';
 
 // Each command's module is imported when the command runs: `kenbaar pseudonymise` or
 // `$(kenbaar token …)` should not pay for loading the database driver and the server.
@@ -342,15 +343,25 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
     .description("apply the covenant's retention once, now: end expired registrations, remove archived ones")
     .action(run(async () => (await commands.purge()).purgeCommand(cli)));
 
+  staffCommands(program, cli, run);
+
   program
     .command('demo')
     .description('play the Den Ouden case through the API (npm run demo); without --url on a hub started in this process')
     .option('--url <url>', 'a running hub (npm start) instead of an in-process one')
     .option('--keep', "with --url: leave the demo's registrations in place (by default they are ended, so the demo can be replayed)")
+    .option('--console', 'in-process: end with invitations to the web console and keep the hub running until Ctrl-C (npm run demo)')
     .addHelpText('after', '\nExit code 1 when the story did not play out as the covenant says (the demo checks each step).')
     .action(
-      run(async (opts: { url?: string; keep?: boolean }) => {
-        const result = await (await commands.demo()).runDemo({ settings: cli.settings, print: cli.write, ...(opts.url ? { url: opts.url } : {}), keep: opts.keep === true });
+      run(async (opts: { url?: string; keep?: boolean; console?: boolean }) => {
+        const consoleUntil = opts.console && !opts.url ? new Promise<void>((resolve) => process.once('SIGINT', () => resolve())) : undefined;
+        const result = await (await commands.demo()).runDemo({
+          settings: cli.settings,
+          print: cli.write,
+          ...(opts.url ? { url: opts.url } : {}),
+          keep: opts.keep === true,
+          ...(consoleUntil ? { consoleUntil } : {}),
+        });
         return result.ok ? EXIT_OK : EXIT_PROBLEMS;
       }),
     );

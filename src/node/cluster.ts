@@ -71,7 +71,7 @@ export async function startCluster(
 }
 
 /** A worker: serve until the primary disconnects (it is stopping) or this process gets SIGTERM. */
-export async function runClusterWorker(settings: NodeSettings, config: HubConfig, opts: { host: string; port: number }): Promise<void> {
+export async function runClusterWorker(settings: NodeSettings, config: HubConfig, opts: { host: string; port: number; consoleOrigin?: string }): Promise<void> {
   const database = await openHubDatabase(settings); // the primary migrated already: nothing to apply
   const running = await startServer(database, config, { ...opts, background: false });
   process.send!({ kenbaar: 'listening', url: running.url } satisfies Listening);

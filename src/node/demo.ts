@@ -14,7 +14,8 @@ import type { JWK } from 'jose';
 import { verifyCheckpointJws } from '../audit/checkpoint';
 import { verifyAuditLog } from '../audit/verify';
 import { HubClient, HubError, type KnownBy, type MatchNotice } from '../client/client';
-import type { Clock } from '../config';
+import type { Clock, HubConfig } from '../config';
+import type { Db } from '../db/types';
 import type { Covenant } from '../covenant/types';
 import { generateTestBsn } from '../pseudonym/bsn';
 import { partnerPseudonym } from '../pseudonym/pseudonymise';
@@ -23,6 +24,7 @@ import { describeRule, formatNotices } from './commands/lookup';
 import { loadCovenantDir } from './covenant-fs';
 import { playDisclosure, type DisclosureOutcome } from './demo-disclosure';
 import { openDatabase, type Database } from './database';
+import { consoleChapter } from './demo-console';
 import { readSettings, type NodeSettings } from './env';
 import { loadConfig, logCovenantLoaded } from './hub';
 import { readPrivateKey } from './keys';
@@ -60,6 +62,11 @@ export type DemoOptions = {
    * that the story can be replayed on the same hub (the family's test BSNs are the same every run).
    */
   keep?: boolean;
+  /**
+   * In-process only: end with the console chapter (src/node/demo-console.ts) and keep the hub
+   * running until this promise resolves (the CLI: until Ctrl-C).
+   */
+  consoleUntil?: Promise<void>;
 };
 
 export type FamilyMember = { name: string; role: string; bsn: string; subject: string };
@@ -125,6 +132,8 @@ type Hub = {
   /** In-process only: move the hub's clock forward. */
   advance?: (ms: number) => void;
   hubKeys(): Promise<JWK[]>;
+  /** In-process only: what the console chapter needs of the hub itself. */
+  inside?: { db: Db; config: HubConfig; keyFile: string };
   /** Verifies the audit log and shuts down what the demo started; returns how it verified. */
   finish(requested: { size: number; root: string }): Promise<{ verified: boolean; how: string }>;
   cleanup(): Promise<void>;
@@ -172,6 +181,7 @@ async function startInProcessHub(base: NodeSettings, opts: DemoOptions, hubLog: 
       clock,
       advance: (ms) => clock.advance(ms),
       hubKeys: async () => config.signer.published,
+      inside: { db, config, keyFile: join(tmp, 'covenant-key') },
       finish: async () => {
         // Stop first: the hub signs a final checkpoint, then nothing moves while we verify.
         await running!.stop();
@@ -450,6 +460,13 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     );
     expect(logged('disclosure.break-glass') >= 1 && logged('disclosure.reviewed') >= 1, 'the break-glass and its review are in the audit trail');
     if (mode === 'in-process') expect(logged('disclosure.overdue') >= 1, 'the overdue review is in the audit trail');
+
+    if (opts.consoleUntil && hub.inside) {
+      step('The console: decide and account for it in a browser');
+      await consoleChapter({ url: hub.url, ...hub.inside, clock: hub.clock, as, tamara, covenantKey, say });
+      say('', 'The hub keeps running for the console; press Ctrl-C to stop it (the log is then verified).');
+      await opts.consoleUntil;
+    }
 
     step('Verifying the audit log');
     const hubKeys = await hub.hubKeys();

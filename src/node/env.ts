@@ -31,7 +31,15 @@ export type NodeSettings = {
   production: boolean;
   /** KENBAAR_METRICS_TOKEN: the bearer token for GET /metrics; unset, the hub serves no metrics. */
   metricsToken: string | undefined;
+  /**
+   * Where people open the console (invitation links, the WebAuthn origin and RP id), when set.
+   * Passkeys need a host name, not an IP address: by default http://localhost:<port>.
+   */
+  consoleUrl: string | undefined;
 };
+
+/** The console's public origin: KENBAAR_CONSOLE_URL, else http://localhost:<port>. */
+export const consoleOrigin = (s: NodeSettings, port = s.port) => s.consoleUrl ?? `http://localhost:${port}`;
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings {
   const localDir = env.KENBAAR_LOCAL_DIR ?? DEFAULT_PATHS.localDir;
@@ -54,6 +62,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
     port: Number(env.PORT ?? 8787),
     production: env.NODE_ENV === 'production',
     metricsToken: env.KENBAAR_METRICS_TOKEN || undefined,
+    consoleUrl: env.KENBAAR_CONSOLE_URL ? env.KENBAAR_CONSOLE_URL.replace(/\/+$/, '') : undefined,
   };
 }
 

@@ -16,6 +16,7 @@ import { classifyDbError, errorCode } from '../db/errors';
 import { jsonLogger, type Logger } from '../log';
 import type { Clock, HubConfig } from '../config';
 import { purge } from '../retention/purge';
+import { readConsoleAssets } from './console-assets';
 import { DOCS_ASSETS_BASE, SWAGGER_FILES } from '../docs-assets';
 import type { Database } from './database';
 import { serveKit } from './kit';
@@ -107,7 +108,7 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
 export async function startServer(
   database: Database,
   config: HubConfig,
-  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; log?: Logger; background?: boolean; accessLog?: boolean; metricsToken?: string | undefined },
+  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; log?: Logger; background?: boolean; accessLog?: boolean; metricsToken?: string | undefined; consoleOrigin?: string },
 ): Promise<Running> {
   const clock = opts.clock ?? (() => new Date());
   const log = opts.log ?? jsonLogger();
@@ -116,6 +117,7 @@ export async function startServer(
     docsAssetsBase: DOCS_ASSETS,
     accessLog: opts.accessLog ?? true,
     ...(opts.metricsToken ? { metrics: { token: opts.metricsToken, ...(database.pool ? { pool: database.pool } : {}) } } : {}),
+    console: { assets: readConsoleAssets(), ...(opts.consoleOrigin ? { origin: opts.consoleOrigin } : {}) },
   });
   serveDocsAssets(app);
   serveKit(app);

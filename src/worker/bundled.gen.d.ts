@@ -5,3 +5,4 @@ import type { JSONWebKeySet } from 'jose';
 
 export declare const covenantFiles: Record<string, string>;
 export declare const partnerKeys: Record<string, JSONWebKeySet>;
+export declare const consoleAssets: Record<string, { type: string; body: string }>;

@@ -1,7 +1,7 @@
-// Cloudflare Workers entry (wrangler.toml `main`). The covenant and partner keys are compiled in by
+// Cloudflare Workers entry (wrangler.toml `main`). The covenant, partner keys and console assets are compiled in by
 // `npm run worker:bundle` (scripts/bundle-worker-config.ts), which worker:dev and worker:build run
 // first; the secrets and the database come from the bindings at run time (src/worker/env.ts).
-import { covenantFiles, partnerKeys } from './bundled.gen';
+import { consoleAssets, covenantFiles, partnerKeys } from './bundled.gen';
 import { createWorker } from './worker';
 
-export default createWorker({ covenantFiles, partnerKeys });
+export default createWorker({ covenantFiles, partnerKeys, consoleAssets });

@@ -46,7 +46,8 @@ export function createWorker(bundle: WorkerBundle): Worker {
       throw e;
     }));
 
-  // /docs loads Swagger UI from the Worker's static assets (wrangler.toml [assets]), pinned.
+  // /docs loads Swagger UI from the Worker's static assets (wrangler.toml [assets]), pinned; the
+  // console's files come from the bundle.
   // Access log lines go to the Worker's logs (Workers Logs / tail); /metrics is not served here:
   // counters per isolate say little (use Cloudflare's analytics).
   const app = createApp(
@@ -57,7 +58,7 @@ export function createWorker(bundle: WorkerBundle): Worker {
       scope.opened.push(connection);
       return { ...deps, db: connection.db, raw: connection.raw };
     },
-    { docsAssetsBase: DOCS_ASSETS_BASE, accessLog: true },
+    { docsAssetsBase: DOCS_ASSETS_BASE, accessLog: true, ...(bundle.consoleAssets ? { console: { assets: new Map(Object.entries(bundle.consoleAssets)) } } : {}) },
   );
 
   return {

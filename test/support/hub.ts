@@ -12,6 +12,7 @@ import { HubClient, type Identity } from '../../src/client/client';
 import { buildHubConfig, type HubConfig, type Limits } from '../../src/config';
 import type { Covenant } from '../../src/covenant/index';
 import type { Logger } from '../../src/log';
+import { readConsoleAssets } from '../../src/node/console-assets';
 import { loadCovenantDir } from '../../src/node/covenant-fs';
 import { openDatabase, type Database } from '../../src/node/database';
 import { nodeSignatureCheck } from '../../src/node/signature';
@@ -145,6 +146,8 @@ export type TestHubOptions = {
   limits?: Partial<Limits>;
   /** The server log (default: JSON lines on stderr); a test passes one to capture and scan it. */
   log?: Logger;
+  /** Mount the web console at /console (with `http`, open it at http://localhost:<port>). */
+  console?: boolean;
 };
 
 /** A hub configuration: the covenant, every partner's test keys, fresh hub secrets. */
@@ -175,7 +178,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   const config = await testHubConfig(opts);
   const database = await testDatabase();
   const clock = testClock();
-  const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock, ...(opts.log ? { log: opts.log } : {}) }));
+  const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock, ...(opts.log ? { log: opts.log } : {}) }), opts.console ? { console: { assets: readConsoleAssets() } } : {});
   // In-process by default (fast); over real HTTP on 127.0.0.1 when asked (end-to-end tests).
   let baseUrl = 'http://hub.test';
   let fetchImpl = ((input: RequestInfo | URL, init?: RequestInit) => app.request(String(input), init)) as typeof fetch;

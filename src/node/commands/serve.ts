@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { generateTestBsn } from '../../pseudonym/bsn';
 import type { Database } from '../database';
-import type { NodeSettings } from '../env';
+import { consoleOrigin, type NodeSettings } from '../env';
 import { logCovenantLoaded, openHubDatabase } from '../hub';
 import { ROOT } from '../paths';
 import { isClusterWorker, runClusterWorker, startCluster } from '../cluster';
@@ -79,7 +79,7 @@ export async function serveCommand(cli: Cli, opts: ServeOptions): Promise<number
   const workers = parseWorkers(opts.workers, settings);
   if (isClusterWorker()) {
     // A process forked by `serve --workers N`: the primary made the keys, migrated and runs the timers.
-    await runClusterWorker(settings, (await loadHubConfig(settings)).config, { host, port });
+    await runClusterWorker(settings, (await loadHubConfig(settings)).config, { host, port, consoleOrigin: consoleOrigin(settings, port) });
     return EXIT_OK;
   }
   if (settings.covenantKeySecret) {
@@ -93,7 +93,10 @@ export async function serveCommand(cli: Cli, opts: ServeOptions): Promise<number
   try {
     opened = await openHubDatabase(settings);
     await logCovenantLoaded(opened, config, new Date());
-    running = workers > 1 ? await startCluster(opened, config, { workers, onWorkerExit: warn }) : await startServer(opened, config, { host, port, metricsToken: settings.metricsToken });
+    running =
+      workers > 1
+        ? await startCluster(opened, config, { workers, onWorkerExit: warn })
+        : await startServer(opened, config, { host, port, metricsToken: settings.metricsToken, consoleOrigin: consoleOrigin(settings, port) });
   } catch (e) {
     await opened?.close().catch(() => {});
     unlock();

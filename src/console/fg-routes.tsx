@@ -1,0 +1,536 @@
+/** @jsxImportSource hono/jsx */
+// The privacy officer's (FG) workspace: search the log, a subject access report for one person
+// (searched by a pseudonym made in the browser: the BSN and the covenant key never reach the hub),
+// misuse signals with reviews, and an overview with the log's integrity. The covenant's audit-read
+// rule decides the scope: a partner's FG reads its own organisation's actions, the house's FG
+// (read-audit-all) the whole log. Every page that shows log data is itself an `audit.read` entry.
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { verifyCheckpointJws } from '../audit/checkpoint';
+import type { AuditEntry, AuditInput } from '../audit/entry';
+import { dailyCounts, entriesBetween, searchEntries, type AuditSearch } from '../audit/search';
+import { latestCheckpoint, readHead } from '../audit/store';
+import { verifyAuditLog } from '../audit/verify';
+import { decideAction, type Covenant } from '../covenant/index';
+import type { Queryable } from '../db/types';
+import { Problem } from '../errors';
+import { text } from '../http/schemas';
+import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
+import { storedSubject } from '../pseudonym/hub-key';
+import { InvalidSubjectError } from '../pseudonym/pseudonymise';
+import { computeSignals, type Signal } from '../oversight/signals';
+import { reportCsv, subjectAccessReport } from '../oversight/subject-access';
+import { insertSignalReview, listStaff, signalReviewsOf } from '../staff/repo';
+import { BarChart } from './charts';
+import { duration, Head, Layout, Notice, ROLE_NAMES, when } from './layout';
+import { CONSOLE } from './paths';
+import { appContext, type ConsoleContext, type ConsoleEnv } from './session';
+
+const DAY = 86_400_000;
+const PAGE = 50;
+
+export const ACTION_NAMES: Record<string, string> = {
+  lookup: 'bevraging',
+  'registration.create': 'registratie',
+  'registration.renew': 'registratie verlengd',
+  'registration.end': 'registratie beëindigd',
+  'registration.batch': 'registraties (batch)',
+  'match.created': 'match',
+  'match.delivered': 'match afgeleverd',
+  'match.feed': 'matches opgehaald',
+  'auth.failure': 'mislukte authenticatie',
+  'request.rejected': 'geweigerd verzoek',
+  'audit.read': 'logboek ingezien',
+  'disclosure.requested': 'verzoek om informatie',
+  'disclosure.break-glass': 'noodtoegang',
+  'disclosure.decided': 'besluit op verzoek',
+  'disclosure.reviewed': 'toetsing noodtoegang',
+  'disclosure.overdue': 'toetsing te laat',
+  'disclosure.read': 'verzoek ingezien',
+  'grant.issued': 'toestemming verleend',
+  'grant.revoked': 'toestemming ingetrokken',
+  'handover.posted': 'informatie klaargezet',
+  'handover.delivered': 'informatie afgeleverd',
+  'staff.sign-in': 'inloggen console',
+  'staff.enrolled': 'passkey geregistreerd',
+  'staff.revoked': 'toegang ingetrokken',
+  'console.view': 'pagina console bekeken',
+  'signal.reviewed': 'signaal beoordeeld',
+};
+const OUTCOME_NAMES: Record<string, string> = { allowed: 'toegestaan', denied: 'geweigerd', rejected: 'afgewezen', failed: 'mislukt', ok: 'ok' };
+
+/** May this person read the log, and how much of it (art. 16)? */
+function scopeOf(c: ConsoleContext): { allowed: boolean; rule: string; reason: string; scopePartner: string | undefined } {
+  const cov = c.var.config.covenant;
+  const read = decideAction(cov, c.var.actor, 'read-audit');
+  const all = decideAction(cov, c.var.actor, 'read-audit-all').allowed;
+  return { ...read, scopePartner: all ? undefined : c.var.actor.partner };
+}
+
+/** Read log data and log that it was read, in one step; refused (and logged) without read-audit. */
+async function readLog<T>(c: ConsoleContext, entry: Omit<AuditInput, 'action' | 'outcome' | 'rule'>, work: (q: Queryable, scopePartner: string | undefined) => Promise<T>, detail: (t: T) => Record<string, unknown>): Promise<T> {
+  const scope = scopeOf(c);
+  return readThenLog(appContext(c), async (q, audit) => {
+    if (!scope.allowed) {
+      await audit({ ...entry, action: 'audit.read', outcome: 'denied', rule: scope.rule });
+      return deny(new Problem('forbidden', ''));
+    }
+    const out = await work(q, scope.scopePartner);
+    await audit({ ...entry, action: 'audit.read', outcome: 'allowed', rule: scope.rule, detail: { ...entry.detail, ...detail(out), scope: scope.scopePartner ?? 'all' } });
+    return out;
+  });
+}
+
+/** Names for the people in the log: staff by name, partner systems' subs as they are. */
+async function whoIs(q: Queryable): Promise<(sub: string | null) => string> {
+  const names = new Map((await listStaff(q)).map((s) => [`staff:${s.id}`, `${s.name} (console)`]));
+  return (sub) => (sub ? (names.get(sub) ?? sub) : '—');
+}
+
+const partnerName = (cov: Covenant, id: string | null) => (id ? (cov.partners.get(id)?.short ?? id) : 'hub');
+
+export function EntriesTable(props: { cov: Covenant; rows: AuditEntry[]; who: (s: string | null) => string; caption: string }) {
+  const { cov, who } = props;
+  return (
+    <div class="table-wrap">
+      <table>
+        <caption class="muted">{props.caption}</caption>
+        <Head cols={['Tijdstip', 'Organisatie', 'Professional', 'Rol', 'Handeling', 'Uitkomst', 'Doel', 'Zaak', 'Regel']} />
+        <tbody>
+          {props.rows.map((e) => (
+            <tr>
+              <td>{when(e.at)}</td>
+              <td>{partnerName(cov, e.actorPartner)}</td>
+              <td>{who(e.actorSub)}</td>
+              <td>{e.actorRole ? (ROLE_NAMES[e.actorRole] ?? e.actorRole) : '—'}</td>
+              <td>{ACTION_NAMES[e.action] ?? e.action}</td>
+              <td>{e.outcome === 'denied' || e.outcome === 'rejected' ? <span class="badge bad">{OUTCOME_NAMES[e.outcome]}</span> : (OUTCOME_NAMES[e.outcome] ?? e.outcome)}</td>
+              <td>{e.purpose ? (cov.purposes.get(e.purpose)?.name ?? e.purpose) : '—'}</td>
+              <td>{e.caseRef ?? '—'}</td>
+              <td class="mono">{e.rule ?? '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A search field: empty is absent; anything not storable as text (U+0000, lone surrogates) is ignored. */
+const searchField = (max: number) => text(max, 0).optional().transform((v) => (v?.trim() ? v.trim() : undefined)).catch(undefined);
+const LogFilter = z.object({
+  professional: searchField(200),
+  organisation: searchField(80),
+  role: searchField(80),
+  action: searchField(80),
+  outcome: searchField(20),
+  purpose: searchField(80),
+  caseRef: searchField(100),
+  from: z.iso.date().optional().catch(undefined),
+  to: z.iso.date().optional().catch(undefined),
+  before: z.coerce.number().int().positive().optional().catch(undefined),
+});
+
+export function fgRoutes(app: Hono<ConsoleEnv>) {
+  app.get('/logboek', async (c) => {
+    const { config, staff } = c.var;
+    const cov = config.covenant;
+    const f = LogFilter.parse(c.req.query());
+    const search: Omit<AuditSearch, 'scopePartner'> = {
+      actorSub: f.professional,
+      actorPartner: f.organisation,
+      actorRole: f.role,
+      action: f.action,
+      outcome: f.outcome,
+      purpose: f.purpose,
+      caseRef: f.caseRef,
+      from: f.from ? new Date(`${f.from}T00:00:00Z`) : undefined,
+      to: f.to ? new Date(new Date(`${f.to}T00:00:00Z`).getTime() + DAY) : undefined,
+      beforeId: f.before,
+      limit: PAGE,
+    };
+    const { rows, who } = await readLog(
+      c,
+      { detail: { page: 'logboek', filter: f } },
+      async (q, scopePartner) => ({ rows: await searchEntries(q, { ...search, scopePartner }), who: await whoIs(q) }),
+      (r) => ({ count: r.rows.length, shown: r.rows.map((e) => e.id) }),
+    );
+    const keep = new URLSearchParams(Object.entries(f).filter(([k, v]) => v !== undefined && k !== 'before').map(([k, v]) => [k, String(v)]));
+    const older = rows.length === PAGE ? `${CONSOLE}/logboek?${keep.toString()}&before=${rows[rows.length - 1]!.id}` : null;
+    const field = (name: keyof typeof f, label: string, type = 'text') => (
+      <div>
+        <label for={`f-${name}`}>{label}</label>
+        <input id={`f-${name}`} name={name} type={type} value={f[name] === undefined ? '' : String(f[name])} />
+      </div>
+    );
+    const choose = (name: keyof typeof f, label: string, options: [string, string][]) => (
+      <div>
+        <label for={`f-${name}`}>{label}</label>
+        <select id={`f-${name}`} name={name}>
+          <option value="">alle</option>
+          {options.map(([v, t]) => (
+            <option value={v} selected={f[name] === v}>
+              {t}
+            </option>
+          ))}
+        </select>
+      </div>
+    );
+    return c.html(
+      <Layout title="Logboek" person={staff} nav="logboek">
+        <h1>Logboek</h1>
+        <p class="muted">
+          {scopeOf(c).scopePartner ? `U ziet de handelingen van ${cov.partners.get(staff.partner)?.name ?? staff.partner} (art. 16).` : 'U ziet het hele logboek (FG van het Zorg- en Veiligheidshuis, art. 16).'} Uw inzage wordt zelf ook gelogd.
+        </p>
+        <form class="filters" method="get" action={`${CONSOLE}/logboek`}>
+          {field('professional', 'Professional')}
+          {choose('organisation', 'Organisatie', [...cov.partners.values()].map((p) => [p.id, p.name]))}
+          {choose('role', 'Rol', [...cov.roles.values()].map((r) => [r.id, r.name]))}
+          {choose('action', 'Handeling', Object.entries(ACTION_NAMES))}
+          {choose('outcome', 'Uitkomst', Object.entries(OUTCOME_NAMES))}
+          {choose('purpose', 'Doel', [...cov.purposes.values()].map((p) => [p.id, p.name]))}
+          {field('caseRef', 'Zaak')}
+          {field('from', 'Vanaf', 'date')}
+          {field('to', 'Tot en met', 'date')}
+          <button type="submit">Zoeken</button>
+        </form>
+        <EntriesTable cov={cov} rows={rows} who={who} caption={`${rows.length} regels, nieuwste eerst`} />
+        <div class="pager">{older ? <a href={older}>Oudere regels →</a> : <span class="muted">Geen oudere regels.</span>}</div>
+      </Layout>,
+    );
+  });
+
+  app.get('/persoon', (c) =>
+    c.html(
+      <Layout title="Zoeken op persoon" person={c.var.staff} nav="persoon" scripts={['pseudonymise.js']}>
+        <h1>Zoeken op persoon</h1>
+        <p>
+          Het BSN verlaat uw computer niet. Uw browser maakt er met de convenantsleutel het pseudoniem van dat ook de partners gebruiken; alleen dat pseudoniem gaat naar de
+          hub. Laad de sleutel uit het bestand dat u van uw organisatie hebt gekregen; ook de sleutel wordt niet verstuurd.
+        </p>
+        <div id="melding" aria-live="polite"></div>
+        <section class="card">
+          <div class="field">
+            <label for="bsn">BSN</label>
+            <input id="bsn" inputmode="numeric" autocomplete="off" maxlength={12} />
+          </div>
+          <div class="field">
+            <label for="sleutel">Convenantsleutel (bestand)</label>
+            <input id="sleutel" type="file" />
+          </div>
+          <form id="persoon" method="post" action={`${CONSOLE}/persoon`}>
+            <input type="hidden" name="subject" id="subject" />
+            <button type="submit" class="primary">
+              Inzage maken
+            </button>
+          </form>
+        </section>
+      </Layout>,
+    ),
+  );
+
+  const SubjectForm = z.object({ subject: text(100) });
+
+  async function report(c: ConsoleContext) {
+    const { config, clock } = c.var;
+    const form = SubjectForm.safeParse(await c.req.parseBody());
+    let stored: string[];
+    try {
+      if (!form.success) throw new InvalidSubjectError('not-a-string', 'missing');
+      stored = storedSubject(config.hubKeys, form.data.subject).all;
+    } catch (e) {
+      if (!(e instanceof InvalidSubjectError)) throw e;
+      throw new Problem('invalid-request', 'Er is geen geldig pseudoniem ontvangen. Gebruik het zoekformulier; het BSN zelf wordt nooit verstuurd.');
+    }
+    const now = clock();
+    const csv = c.req.path.endsWith('/csv');
+    const { rows, who } = await readLog(
+      c,
+      { subject: stored[0]!, detail: { page: csv ? 'inzage-csv' : 'inzage' } },
+      async (q, scopePartner) => ({ rows: (await searchEntries(q, { subjects: stored, scopePartner, limit: 10_000 })).reverse(), who: await whoIs(q) }),
+      (r) => ({ count: r.rows.length }),
+    );
+    return { ...subjectAccessReport(config.covenant, rows, now), who, csv, subject: form.data!.subject };
+  }
+
+  app.post('/persoon', async (c) => {
+    const { config, staff } = c.var;
+    const cov = config.covenant;
+    const r = await report(c);
+    return c.html(
+      <Layout title="Inzage" person={staff} nav="persoon" scripts={['console.js']}>
+        <h1>Inzage: wie heeft gegevens van deze persoon ingezien</h1>
+        <p class="muted">Overzicht voor de betrokkene (AVG art. 15): iedere handeling van een organisatie met gegevens over deze persoon. Opgesteld op {when(c.var.clock())}.</p>
+        <div class="actions noprint">
+          <button type="button" data-print>
+            Afdrukken
+          </button>
+          <form method="post" action={`${CONSOLE}/persoon/csv`}>
+            <input type="hidden" name="subject" value={r.subject} />
+            <button type="submit">Downloaden als CSV</button>
+          </form>
+        </div>
+        {r.shown.length === 0 ? <Notice kind="info">Er zijn geen handelingen met deze persoon (die u mag zien).</Notice> : <EntriesTable cov={cov} rows={r.shown} who={r.who} caption={`${r.shown.length} handelingen`} />}
+        {r.withheld.length > 0 ? (
+          <section class="card noprint">
+            <h2>Uitgesteld (alleen voor de FG)</h2>
+            <p>Deze handelingen staan niet in het overzicht voor de betrokkene zolang het convenant de mededeling uitstelt (AVG art. 23).</p>
+            <table>
+              <Head cols={['Tijdstip', 'Organisatie', 'Handeling', 'Regel', 'Uitgesteld tot']} />
+              <tbody>
+                {r.withheld.map((w) => (
+                  <tr>
+                    <td>{when(w.entry.at)}</td>
+                    <td>{partnerName(cov, w.entry.actorPartner)}</td>
+                    <td>{ACTION_NAMES[w.entry.action] ?? w.entry.action}</td>
+                    <td>
+                      <span class="mono">{w.rule}</span>: {w.description}
+                    </td>
+                    <td>{when(w.until)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+        ) : null}
+      </Layout>,
+    );
+  });
+
+  app.post('/persoon/csv', async (c) => {
+    const cov = c.var.config.covenant;
+    const r = await report(c);
+    const body = reportCsv(r.shown, (e) => [e.at.toISOString(), cov.partners.get(e.actorPartner ?? '')?.name ?? e.actorPartner ?? '', e.actorRole ?? '', ACTION_NAMES[e.action] ?? e.action, e.purpose ? (cov.purposes.get(e.purpose)?.name ?? e.purpose) : '', OUTCOME_NAMES[e.outcome] ?? e.outcome, e.caseRef ?? '']);
+    return c.body(body, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="inzage.csv"' });
+  });
+
+  /** Signals over the last `days` days, in the reader's scope, with their reviews. */
+  async function signalsFor(c: ConsoleContext, q: Queryable, scopePartner: string | undefined, days: number) {
+    const o = c.var.config.covenant.oversight;
+    // Up to and including this moment (the range's end is exclusive).
+    const to = new Date(c.var.clock().getTime() + 1);
+    const from = new Date(to.getTime() - days * DAY);
+    const history = Math.max(o.signals.volume.historyDays, o.signals.fishing.windowDays);
+    const entries = await entriesBetween(q, new Date(from.getTime() - history * DAY), to);
+    const signals = computeSignals(o, entries, { from, to }).filter((s) => !scopePartner || s.partner === scopePartner);
+    const reviews = new Map((await signalReviewsOf(q, signals.map((s) => s.key))).map((r) => [r.signal, r]));
+    return { signals, reviews };
+  }
+
+  const Days = z.object({ dagen: z.enum(['1', '7', '30']).default('7').catch('7') });
+
+  app.get('/signalen', async (c) => {
+    const { config, staff } = c.var;
+    const days = Number(Days.parse(c.req.query()).dagen);
+    const { signals, reviews, who } = await readLog(
+      c,
+      { detail: { page: 'signalen', days } },
+      async (q, scopePartner) => ({ ...(await signalsFor(c, q, scopePartner, days)), who: await whoIs(q) }),
+      (r) => ({ count: r.signals.length, signals: r.signals.map((s) => s.key) }),
+    );
+    const cov = config.covenant;
+    const open = signals.filter((s) => !reviews.has(s.key));
+    return c.html(
+      <Layout title="Signalen" person={staff} nav="signalen">
+        <h1>Signalen van mogelijk misbruik</h1>
+        <p class="muted">
+          Berekend uit het logboek met de drempels uit het convenant (oversight.yaml). Ingelogde medewerkers en partnersystemen tellen allebei mee. {open.length} open, {signals.length - open.length} beoordeeld.
+        </p>
+        <form class="filters" method="get" action={`${CONSOLE}/signalen`}>
+          <div>
+            <label for="dagen">Periode</label>
+            <select id="dagen" name="dagen">
+              {[
+                ['1', 'laatste dag'],
+                ['7', 'laatste 7 dagen'],
+                ['30', 'laatste 30 dagen'],
+              ].map(([v, t]) => (
+                <option value={v} selected={String(days) === v}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </div>
+          <button type="submit">Tonen</button>
+        </form>
+        {signals.length === 0 ? <Notice kind="ok">Geen signalen in deze periode.</Notice> : null}
+        {signals.map((s: Signal) => {
+          const review = reviews.get(s.key);
+          return (
+            <section class="card signal" data-signal={s.kind}>
+              <h2>
+                {s.title} {review ? <span class="badge good">beoordeeld</span> : <span class="badge warn">open</span>}
+              </h2>
+              <dl class="facts">
+                <dt>Wie</dt>
+                <dd>
+                  {s.sub ? `${who(s.sub)}, ` : ''}
+                  {cov.partners.get(s.partner)?.name ?? s.partner}
+                </dd>
+                <dt>Waarom</dt>
+                <dd>{s.why}</dd>
+                <dt>Regel</dt>
+                <dd class="mono">{s.rule}</dd>
+                <dt>Logregels</dt>
+                <dd>
+                  {s.entries.length} ({s.entries.slice(0, 12).join(', ')}
+                  {s.entries.length > 12 ? ', …' : ''}){' '}
+                  {s.sub ? <a href={`${CONSOLE}/logboek?professional=${encodeURIComponent(s.sub)}`}>bekijk in het logboek</a> : null}
+                </dd>
+              </dl>
+              {review ? (
+                <p>
+                  Beoordeeld op {when(review.createdAt)}: “{review.note}”
+                </p>
+              ) : (
+                <form method="post" action={`${CONSOLE}/signalen/beoordelen`}>
+                  <input type="hidden" name="signal" value={s.key} />
+                  <input type="hidden" name="dagen" value={String(days)} />
+                  <div class="field">
+                    <label for={`note-${s.key}`}>Notitie bij de beoordeling</label>
+                    <textarea id={`note-${s.key}`} name="note" required maxlength={2000}></textarea>
+                  </div>
+                  <button type="submit">Markeren als beoordeeld</button>
+                </form>
+              )}
+            </section>
+          );
+        })}
+      </Layout>,
+    );
+  });
+
+  const ReviewForm = z.object({ signal: text(300), note: text(2000).refine((n) => n.trim().length > 0), dagen: z.enum(['1', '7', '30']).default('7') });
+
+  app.post('/signalen/beoordelen', async (c) => {
+    const form = ReviewForm.safeParse(await c.req.parseBody());
+    if (!form.success) throw new Problem('invalid-request', 'Schrijf een notitie bij de beoordeling.');
+    const { signal, note, dagen } = form.data;
+    const scope = scopeOf(c);
+    const now = c.var.clock();
+    await unitOfWork(appContext(c), async (tx, audit) => {
+      const { signals } = scope.allowed ? await signalsFor(c, tx, scope.scopePartner, Number(dagen)) : { signals: [] };
+      if (!signals.some((s) => s.key === signal)) {
+        await audit({ action: 'signal.reviewed', outcome: 'denied', rule: scope.rule, detail: { signal } });
+        return deny(new Problem('not-found', 'Dit signaal bestaat niet (meer) in uw overzicht.'));
+      }
+      const fresh = await insertSignalReview(tx, { id: crypto.randomUUID(), signal, reviewer: c.var.staff.id, note, createdAt: now });
+      await audit({ action: 'signal.reviewed', outcome: fresh ? 'ok' : 'rejected', rule: scope.rule, detail: { signal } });
+      return fresh ? null : deny(new Problem('conflict', 'Dit signaal is al beoordeeld.'));
+    });
+    return c.redirect(`${CONSOLE}/signalen?dagen=${dagen}`, 303);
+  });
+
+  app.get('/overzicht', async (c) => {
+    const { config, staff, clock } = c.var;
+    const cov = config.covenant;
+    const now = clock();
+    const from = new Date(now.getTime() - 14 * DAY);
+    const data = await readLog(
+      c,
+      { detail: { page: 'overzicht' } },
+      async (q, scopePartner) => ({
+        lookups: await dailyCounts(q, 'lookup', from, now, scopePartner),
+        glass: await dailyCounts(q, 'disclosure.break-glass', from, now, scopePartner),
+        signals: await signalsFor(c, q, scopePartner, 7),
+        checkpoint: await latestCheckpoint(q),
+        head: await readHead(q),
+      }),
+      () => ({}),
+    );
+    const days = Array.from({ length: 14 }, (_, i) => new Date(from.getTime() + (i + 1) * DAY).toLocaleDateString('sv-SE', { timeZone: 'Europe/Amsterdam' }));
+    const count = (rows: typeof data.lookups, day: string, pred: (r: (typeof rows)[number]) => boolean) => rows.filter((r) => r.day === day && pred(r)).reduce((n, r) => n + Number(r.n), 0);
+    const allowedDenied = days.map((d) => ({ label: d.slice(5), values: [count(data.lookups, d, (r) => r.outcome === 'allowed'), count(data.lookups, d, (r) => r.outcome !== 'allowed')] }));
+    const partners = [...new Set(data.lookups.map((r) => r.partner ?? 'hub'))];
+    const glass = days.map((d) => ({ label: d.slice(5), values: [count(data.glass, d, () => true)] }));
+    const cp = data.checkpoint;
+    const claims = cp ? await verifyCheckpointJws(cp.jws, config.signer.published) : null;
+    const open = data.signals.signals.filter((s) => !data.signals.reviews.has(s.key)).length;
+    return c.html(
+      <Layout title="Overzicht" person={staff} nav="overzicht">
+        <h1>Overzicht</h1>
+        <div class="grid2">
+          <section class="card">
+            <h2>Bevragingen per dag</h2>
+            <BarChart title="Bevragingen per dag, toegestaan en geweigerd" series={['toegestaan', 'geweigerd']} rows={allowedDenied} />
+          </section>
+          <section class="card">
+            <h2>Noodtoegang per dag</h2>
+            <BarChart title="Noodtoegang (break-glass) per dag" series={['noodtoegang']} rows={glass} />
+          </section>
+        </div>
+        <section class="card">
+          <h2>Bevragingen per organisatie</h2>
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Organisatie</th>
+                  {days.map((d) => (
+                    <th scope="col">{d.slice(5)}</th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {partners.map((p) => (
+                  <tr>
+                    <th scope="row">{cov.partners.get(p)?.name ?? p}</th>
+                    {days.map((d) => (
+                      <td>{count(data.lookups, d, (r) => (r.partner ?? 'hub') === p)}</td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+        <div class="grid2">
+          <section class="card">
+            <h2>Signalen</h2>
+            <p>
+              <a href={`${CONSOLE}/signalen`}>{open} open signalen</a> in de laatste 7 dagen.
+            </p>
+          </section>
+          <section class="card">
+            <h2>Integriteit van het logboek</h2>
+            <dl class="facts">
+              <dt>Laatste controlepunt</dt>
+              <dd>{cp ? `${when(cp.issuedAt)} (${duration(now.getTime() - cp.issuedAt.getTime())} geleden)` : 'nog geen'}</dd>
+              <dt>Grootte</dt>
+              <dd>
+                {cp ? `${cp.size} regels ondertekend` : '—'}; {data.head.size} regels in de boom
+              </dd>
+              <dt>Handtekening</dt>
+              <dd>{cp ? claims && claims.size === cp.size && claims.root === cp.root ? <span class="badge good">geldig ({cp.kid})</span> : <span class="badge bad">ongeldig</span> : '—'}</dd>
+            </dl>
+            <form method="post" action={`${CONSOLE}/overzicht/verifieren`}>
+              <button type="submit">Hele logboek verifiëren</button>
+            </form>
+          </section>
+        </div>
+      </Layout>,
+    );
+  });
+
+  app.post('/overzicht/verifieren', async (c) => {
+    const { config, staff } = c.var;
+    const report = await readLog(c, { detail: { page: 'verificatie' } }, (q) => verifyAuditLog(q, config.signer.published), (r) => ({ ok: r.ok, entries: r.entries }));
+    return c.html(
+      <Layout title="Verificatie" person={staff} nav="overzicht">
+        <h1>Verificatie van het logboek</h1>
+        {report.ok ? (
+          <Notice kind="ok">
+            In orde: {report.entries} regels herberekend en getoetst aan {report.checkpoints} ondertekende controlepunten. Wortel <span class="mono">{report.root}</span>.
+          </Notice>
+        ) : (
+          <Notice kind="fout">
+            Problemen gevonden: {report.problems.slice(0, 5).map((p) => `${p.kind}${p.seq !== null ? ` bij regel ${p.seq}` : ''}: ${p.message}`).join('; ')}
+          </Notice>
+        )}
+        <p>
+          <a href={`${CONSOLE}/overzicht`}>← Overzicht</a>
+        </p>
+      </Layout>,
+    );
+  });
+}

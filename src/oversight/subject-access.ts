@@ -1,0 +1,34 @@
+// A subject access report (AVG art. 15): every access to one person's data, and which of them the
+// covenant defers (AVG art. 23) until when. Pure: entries in, report out.
+import type { AuditEntry } from '../audit/entry';
+import type { Covenant } from '../covenant/index';
+
+const DAY = 86_400_000;
+
+export type Withheld = { entry: AuditEntry; rule: string; description: string; until: Date };
+export type SubjectAccessReport = { shown: AuditEntry[]; withheld: Withheld[] };
+
+/** Actions that are an access to the person's data (not the hub's own housekeeping). */
+export const isAccess = (e: AuditEntry) => e.actorPartner !== null;
+
+export function subjectAccessReport(covenant: Covenant, entries: AuditEntry[], now: Date): SubjectAccessReport {
+  const shown: AuditEntry[] = [];
+  const withheld: Withheld[] = [];
+  for (const e of entries.filter(isAccess)) {
+    const rule = covenant.oversight.subjectAccess.deferrals.find(
+      (d) => e.actorPartner !== null && d.partners.includes(e.actorPartner) && (!d.actions || d.actions.includes(e.action)),
+    );
+    const until = rule ? new Date(e.at.getTime() + rule.days * DAY) : undefined;
+    if (rule && until && until > now) withheld.push({ entry: e, rule: rule.id, description: rule.description, until });
+    else shown.push(e);
+  }
+  return { shown, withheld };
+}
+
+const CSV_HEAD = ['tijdstip', 'organisatie', 'rol', 'handeling', 'doel', 'uitkomst', 'zaak'];
+const cell = (v: string) => (/[",\n;]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+/** The report as CSV for the data subject (withheld entries are not in it). */
+export function reportCsv(shown: AuditEntry[], label: (e: AuditEntry) => string[]): string {
+  return [CSV_HEAD, ...shown.map(label)].map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
+}
