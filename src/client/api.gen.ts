@@ -621,6 +621,14 @@ export interface components {
         DisclosureRequestInput: {
             request: string;
         };
+        /** @description A decision signed in the console with a person's passkey: the WebAuthn assertion (base64url) whose challenge is base64url(sha256(decision)). Verify the signature over authenticatorData || sha256(clientDataJSON) with the credential's public key. */
+        PasskeyDecisionProof: {
+            decision: string;
+            credentialId: string;
+            authenticatorData: string;
+            clientDataJSON: string;
+            signature: string;
+        } | null;
         DisclosureDecisionInput: {
             decision: string;
         };
@@ -1952,7 +1960,9 @@ export interface operations {
                             validUntil: string | null;
                             reason: string | null;
                             createdAt: string;
-                            jws: string;
+                            /** @description A partner system's signed decision; null when signed with a passkey in the console */
+                            jws: string | null;
+                            passkey: components["schemas"]["PasskeyDecisionProof"];
                         }[];
                         grant: components["schemas"]["DisclosureGrant"];
                     };
