@@ -403,12 +403,17 @@ export async function seed(dbUrl: string, covenant: Covenant, hubKeys: HubKeyrin
     for (let i = 0; i < half; i++) firstHalf += registrationsOf(i);
     await Promise.all([part(0, half - 1, firstHalf), part(half, persons - 1, total - firstHalf)]);
 
-    await sql`
+    // A seeded log is pre-sequenced with placeholder hashes: past the append-only INSERT trigger
+    // (migration 0004), as only a superuser seeding a benchmark database may.
+    await sql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`
       insert into audit_entries (seq, leaf_hash, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
       select row_number() over () - 1, repeat('0', 64), r.created_at, 'seed', r.partner, r.registered_by, 'partner-system',
              'registration.create', r.subject, null, r.reference, 'allowed', p.rule, ${covenant.version},
              jsonb_build_object('registrationId', r.id, 'category', r.category, 'expiresAt', r.expires_at, 'seeded', true)
         from registrations r join (values ${partnerTable}) as p(idx, id, category, rule) on p.id = r.partner`;
+    });
     const [{ n }] = (await sql`select count(*)::int as n from audit_entries`) as unknown as [{ n: number }];
     const frontier = Array.from({ length: popcount(n) }, () => '0'.repeat(64));
     await sql`
