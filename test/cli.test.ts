@@ -6,10 +6,11 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { PGlite } from '@electric-sql/pglite';
+import { collector } from './support/collector';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { HubClient } from '../src/client/client';
 import { loadCovenantDir } from '../src/node/covenant-fs';
@@ -55,17 +56,6 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 type Run = { code: number | null; stdout: string; stderr: string };
 
-/** A stream that keeps what is written to it. */
-function collector(): Writable & { text: string } {
-  const out = new Writable({
-    write(chunk: Buffer | string, _enc, done) {
-      out.text += chunk.toString();
-      done();
-    },
-  }) as Writable & { text: string };
-  out.text = '';
-  return out;
-}
 
 /** `kenbaar …args`, in this process, with its own stdin, stdout, stderr and environment. */
 async function kenbaar(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {

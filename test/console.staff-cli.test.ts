@@ -4,9 +4,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
+import { collector } from './support/collector';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rowsOf } from '../src/db/types';
 import { main } from '../src/node/cli';
@@ -16,17 +17,6 @@ import { EXIT_DATA, EXIT_OK } from '../src/node/commands/exit';
 const tmp = mkdtempSync(join(tmpdir(), 'kenbaar-staff-'));
 const saved = { ...process.env };
 
-/** A stream that keeps what is written to it. */
-function collector(): Writable & { text: string } {
-  const out = new Writable({
-    write(chunk: Buffer | string, _enc, done) {
-      out.text += chunk.toString();
-      done();
-    },
-  }) as Writable & { text: string };
-  out.text = '';
-  return out;
-}
 
 /** Run `kenbaar <args>` in this process, with its own streams; stdout and stderr as text. */
 async function kenbaar(...args: string[]): Promise<{ code: number; out: string; err: string }> {
