@@ -1,5 +1,6 @@
 // The hub's tables. One aggregate per block; SQL against them lives in one data-access module each
-// (src/registrations/repo.ts, src/audit/store.ts, src/matches/repo.ts, src/auth/replay.ts).
+// (`repo.ts` or `store.ts` next to the aggregate's code: src/registrations/, src/audit/, src/log/,
+// src/matches/, src/disclosures/, src/idempotency/, src/staff/; used tokens in src/auth/replay.ts).
 //
 // Pseudonyms are stored as base64url text of the *hub* pseudonym (HMAC with the hub key): the
 // partner-side pseudonym and, of course, the BSN never reach a table.
@@ -20,7 +21,7 @@ import {
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
 
-/** How a passkey-signed decision is kept (see src/staff/passkey-decision.ts). */
+/** How a passkey-signed decision is kept (see src/staff/passkeys.ts). */
 export type PasskeyProof = {
   /** The canonical JSON of the decision; its sha256 (base64url) is the WebAuthn challenge. */
   decision: string;
@@ -168,7 +169,7 @@ export const witnessState = pgTable('witness_state', {
   updatedAt: ts('updated_at').notNull(),
 });
 
-/** Used token ids, kept until the token would have expired anyway: a replayed `jti` is refused. */
+/** Used token ids (`<partner>:<jti>`), kept until a minute after the token expired: a replayed `jti` is refused. */
 export const usedTokens = pgTable(
   'used_tokens',
   {
@@ -205,8 +206,10 @@ export const matches = pgTable(
 );
 
 /**
- * A request for content (full disclosure): the requester's signed justification, kept verbatim as
- * the compact JWS it arrived in, so anyone can re-verify it later with the requester's public key.
+ * A request for content (full disclosure): the requester's signed justification, the compact JWS it
+ * arrived in kept verbatim but sealed at rest (`jws` holds a JWE under a key derived from the hub
+ * key: src/disclosures/at-rest.ts, since its payload names the person), so a reader allowed to
+ * unseal it can re-verify it with the requester's public key; `justificationHash` pins it in the log.
  */
 export const disclosureRequests = pgTable(
   'disclosure_requests',

@@ -1,6 +1,8 @@
 // The one Hono app, for every runtime. A request goes:
-//   inject (config, db, clock, request id) -> authenticate (/v1) -> wellFormedQuery -> jsonBody (size, type, parse)
-//   -> route (zod validation -> covenant decision -> unitOfWork: effect + audit in one transaction)
+//   accessLog -> inject (config, db, raw, clock, log, request id) -> receipts -> authenticate (/v1)
+//   -> wellFormedQuery -> jsonBody (size, type, UTF-8, parse) -> lookupRateLimit
+//   -> route (zod validation -> covenant decision -> unitOfWork or readThenLog: effect + audit entries
+//      committed before the answer, with a receipt for the entries)
 //   -> onError (problem+json: 503 + Retry-After when the database is away, 500 only for a bug;
 //      a refused authenticated request is audit-logged there; the server log gets codes and ids)
 import { OpenAPIHono } from '@hono/zod-openapi';

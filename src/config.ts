@@ -13,7 +13,7 @@ import type { LogKeys } from './log/checkpoint';
 /** Public keys of each partner system, by partner id (keys/<partner>.jwks.json). */
 export type PartnerKeys = ReadonlyMap<string, JSONWebKeySet>;
 
-/** The hub's own signing key (checkpoints, later grants); `published` also lists retired keys. */
+/** The hub's own signing key (receipts, disclosure grants, checkpoints' JWS); `published` also lists retired keys. */
 export type HubSigner = {
   kid: string;
   alg: 'EdDSA' | 'ES256';
@@ -65,8 +65,8 @@ export const defaultLogOrigin = (covenantId: string) => `kenbaar.example/${coven
 export type Clock = () => Date;
 
 /**
- * `raw`: the edge's fixed-statement runner for the lookup path (without it, drizzle runs the same
- * statements); `log`: the server log (codes and ids only, src/log.ts), JSON lines on stderr when not given.
+ * `raw`: the edge's fixed-statement runner for the lookup's select and readThenLog's entries (without
+ * it, drizzle runs the same statements); `log`: the server log (codes and ids only, src/log.ts), JSON lines on stderr when not given.
  */
 export type Deps = { config: HubConfig; db: Db; raw?: RawQuery; clock: Clock; log?: Logger };
 

@@ -1,4 +1,4 @@
-// The hub's signing key (checkpoints now, disclosure grants later), from a secret: a JSON private
+// The hub's signing key (receipts, disclosure grants, the checkpoints' JWS), from a secret: a JSON private
 // JWK, or a JSON array of them where the first signs and the rest are retired but still published
 // so that what they signed stays verifiable.
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';

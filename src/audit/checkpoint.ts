@@ -1,6 +1,8 @@
-// Signed tree heads. The hub signs (size, root, time) with its signing key: a compact JWS anyone
-// can check with the hub's public JWKS (/.well-known/jwks.json), so a later rewrite of the log by
-// whoever controls the database shows up as a mismatch against a head it cannot re-sign.
+// Signed tree heads. Each checkpoint is signed twice: as a C2SP signed note by the log key
+// (c2sp.org/tlog-checkpoint: origin, size, base64 root; src/log/checkpoint.ts), what witnesses
+// cosign and /log/checkpoint serves; and, for verifiers of before migration 0005, as a compact JWS
+// (size, root, time) by the hub's signing key, checked with /.well-known/jwks.json. A later rewrite
+// of the log by whoever controls the database shows up as a mismatch against heads it cannot re-sign.
 import { CompactSign, compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import type { HubConfig, HubSigner } from '../config';
 import { signCheckpoint as signNote } from '../log/checkpoint';

@@ -1,16 +1,19 @@
 // `kenbaar audit verify`: recompute the Merkle tree from the rows and hold it against every signed
 // checkpoint. Reports the problems it finds, first one first, by sequence number and kind.
 //
-// Each leaf commits to its entry's content *and* its position (seq), and the sequencer stored the
-// leaf hash it computed. Against an attacker with database access but without the hub's signing key:
+// A leaf commits to its entry's content and random uid (v2, src/audit/entry.ts leafInput); its
+// position is committed by the tree, whose root the checkpoints sign. Entries from before migration
+// 0005 (v1) also commit to id and seq. The sequencer stored each leaf hash it computed. Against an
+// attacker with database access but without the hub's keys:
 // - a gap in seq                                   -> `missing` (a deleted entry)
-// - entries whose stored leaf is their own content
-//   one position earlier (the tail moved up)       -> `inserted` (an entry slipped in before them)
+// - two entries each carrying the other's leaf     -> `reordered`
+// - v1 only: entries whose stored leaf is their own
+//   content one position earlier (tail moved up)   -> `inserted` (an entry slipped in before them)
 // - ... one position later (the tail moved down)   -> `missing` (an entry removed, the rest renumbered)
-// - two entries each carrying the other's position -> `reordered`
 // - any other leaf that does not hash as stored    -> `altered`
-// - a recomputed root unlike a signed checkpoint   -> `altered` (also when every stored leaf hash was
-//                                                     forged along: then the checkpoint names the range)
+// - a recomputed root unlike a signed checkpoint   -> `altered` (an entry inserted or moved with its
+//                                                     leaf, or forged along with its leaf hash: the
+//                                                     checkpoint names the range)
 // - a checkpoint beyond the last entry             -> `truncated`
 // - a checkpoint whose signature fails             -> `bad-checkpoint` (its JWS, and its C2SP note
 //                                                     when the log keys are given)

@@ -1,5 +1,7 @@
 // Replay protection: a token id may be used once. Claimed inside the transaction of the request's
-// effect, so a replay can never have an effect, and a failed request does not burn the id.
+// effect (by the statement that appends its first audit entries: src/audit/store.ts appendAudit), so
+// a replay can never have an effect, and a request that fails and rolls back does not burn the id.
+// A refused request burns it with its `request.rejected` entry (recordRejection).
 import { lt, sql } from 'drizzle-orm';
 import { usedTokens } from '../../schema/index';
 import type { Queryable } from '../db/types';
@@ -17,7 +19,7 @@ export async function claimTokenId(q: Queryable, t: { jti: string; partner: stri
   return rows.length === 1;
 }
 
-/** Forget ids of tokens that have expired anyway (they would be refused as expired). */
+/** Forget ids of tokens that expired over a minute ago (longer than the clock skew: they would be refused as expired). */
 export async function forgetExpiredTokenIds(q: Queryable, now: Date): Promise<number> {
   const rows = await q.delete(usedTokens).where(lt(usedTokens.expiresAt, sql`${now.toISOString()}::timestamptz - interval '1 minute'`)).returning({ jti: usedTokens.jti });
   return rows.length;

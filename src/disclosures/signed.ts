@@ -1,6 +1,7 @@
 // Signed documents from partners (a disclosure request's justification, a broker's decision): compact
-// JWS, verified against the keys of the partner whose token carried it. Kept verbatim by the hub,
-// so anyone with the partner's public JWKS can re-verify them later.
+// JWS, verified against the keys of the partner whose token carried it. Kept verbatim by the hub (a
+// request's sealed at rest: at-rest.ts), so whoever may read one can re-verify it later with the
+// partner's public JWKS.
 //
 // A document is bound to what it is: its protected header names its kind (`typ`, one per kind, so
 // a signed decision can never be replayed as a request or the other way round), its payload names

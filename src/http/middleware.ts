@@ -8,7 +8,7 @@ import { jsonLogger } from '../log';
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Puts config, db, clock and log into the context. The provider may build them per request (workerd). */
+/** Puts config, db, raw query runner, clock, log and request id into the context. The provider may build them per request (workerd). */
 export function inject(provide: (c: Context<AppEnv>) => Deps | Promise<Deps>): MiddlewareHandler<AppEnv> {
   const stderr = jsonLogger();
   return async (c, next) => {

@@ -15,7 +15,7 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../schema/migrations', i
 
 export type Database = {
   db: Db;
-  /** Fixed statements straight to the driver (the lookup path): see src/db/types.ts. */
+  /** Fixed statements straight to the driver (the lookup's select, readThenLog's entries): see src/db/types.ts. */
   raw: RawQuery;
   kind: 'pglite' | 'postgres';
   close: () => Promise<void>;
