@@ -4,6 +4,7 @@ import type { ProblemBody } from '../errors';
 import { CompactEncrypt, compactDecrypt, importJWK, type JWK } from 'jose';
 import { DOCUMENT_TYPES, type DocumentKind } from '../disclosures/signed';
 import { signDocument, signPartnerToken, type PartnerSigningKey } from './token';
+import type { components, operations } from './api.gen';
 
 export type Identity = { key: PartnerSigningKey; sub: string; role: string };
 
@@ -16,13 +17,26 @@ export class HubError extends Error {
   }
 }
 
-export type Contact = { function: string; phone?: string; email?: string };
-export type RegistrationInput = { subject: string; category: string; contact: Contact; reference?: string; expiresAt?: string };
-export type KnownBy = { partner: string; partnerName: string; domain: string; contact: Contact; since: string };
-export type LookupResult = { lookupId: string; knownBy: KnownBy[]; decision: { policyVersion: string; rules: string[] } };
-export type FamilyLookupResult = { familyId: string; results: (LookupResult & { subject: string })[] };
-export type MatchNotice = { id: number; seq: number; at: string; registrationId: string; reference: string | null; knownBy: KnownBy; rule: string };
+/** The API's schemas, as generated from the hub's OpenAPI document (`npm run client:generate`). */
+type Schemas = components['schemas'];
+/** The JSON body an operation answers with `status`. */
+type Answer<O extends keyof operations, S extends keyof operations[O]['responses']> = operations[O]['responses'][S] extends {
+  content: { 'application/json': infer B };
+}
+  ? B
+  : never;
 
+export type Contact = Schemas['Contact'];
+export type RegistrationInput = Schemas['RegistrationInput'];
+export type LookupResult = Schemas['LookupResult'];
+export type KnownBy = LookupResult['knownBy'][number];
+export type FamilyLookupResult = Schemas['FamilyLookupResult'];
+export type MatchNotice = Schemas['MatchNotice'];
+export type Grant = NonNullable<Schemas['DisclosureGrant']>;
+export type Disclosure = Schemas['DisclosureRequest'];
+export type AuditEntry = Schemas['AuditEntry'];
+
+/** What a disclosure request says (the signed document's content, src/disclosures/schemas.ts), less the claims the client adds. */
 export type DisclosureAsk = {
   subject: string;
   holder: string;
@@ -33,27 +47,7 @@ export type DisclosureAsk = {
   justification: string;
   urgency?: 'regular' | 'emergency';
 };
-export type Grant = { id: string; jwt: string; categories: string[]; expiresAt: string; breakGlass: boolean; revokedAt: string | null };
-export type Disclosure = {
-  id: string;
-  requester: string;
-  holder: string;
-  purpose: string;
-  legalBasis: string;
-  categories: string[];
-  caseRef: string;
-  urgency: 'regular' | 'emergency';
-  status: 'pending' | 'approved' | 'rejected';
-  approvalsNeeded: number;
-  /** distinct-partners: each approval from another organisation. */
-  approvers: 'distinct-partners' | 'distinct-brokers';
-  rule: string;
-  justificationHash: string;
-  reviewStatus: 'due' | 'justified' | 'unjustified' | null;
-  reviewDueAt: string | null;
-  createdAt: string;
-  jws: string | null;
-};
+/** What a broker's decision says (the signed document's content), less the claims the client adds. */
 export type DecisionInput = { outcome: 'approve' | 'reject'; categories?: string[]; validUntil?: string; reason?: string };
 
 export class HubClient {
@@ -83,11 +77,11 @@ export class HubClient {
   }
 
   register(input: RegistrationInput) {
-    return this.call<{ id: string; created: boolean; category: string; since: string; expiresAt: string }>('POST', '/v1/registrations', input);
+    return this.call<Answer<'register', 200 | 201>>('POST', '/v1/registrations', input);
   }
 
   registerBatch(items: RegistrationInput[]) {
-    return this.call<{ registered: number; created: number; items: { id: string; created: boolean }[] }>('POST', '/v1/registrations/batch', { items });
+    return this.call<Answer<'registerBatch', 200>>('POST', '/v1/registrations/batch', { items });
   }
 
   endRegistration(id: string) {
@@ -104,11 +98,11 @@ export class HubClient {
   }
 
   matches(after = 0, limit = 100) {
-    return this.call<{ matches: MatchNotice[]; next: number }>('GET', `/v1/matches?after=${after}&limit=${limit}`);
+    return this.call<Answer<'listMatchNotices', 200>>('GET', `/v1/matches?after=${after}&limit=${limit}`);
   }
 
   checkpoint() {
-    return this.call<{ size: number; root: string; issuedAt: string; kid: string; jws: string }>('POST', '/v1/audit/checkpoints');
+    return this.call<Answer<'createCheckpoint', 201>>('POST', '/v1/audit/checkpoints');
   }
 
   /** A signed document of `kind` for this hub, by this identity, signed now. */
@@ -120,25 +114,25 @@ export class HubClient {
   /** Sign the justification with this partner's key and send it. */
   async requestDisclosure(ask: DisclosureAsk) {
     const request = await this.signed('request', { urgency: 'regular', ...ask });
-    return this.call<{ request: Disclosure; grant: Grant | null }>('POST', '/v1/disclosures', { request });
+    return this.call<Answer<'requestDisclosure', 201>>('POST', '/v1/disclosures', { request });
   }
 
   listDisclosures(filter: { status?: string; purpose?: string; holder?: string; requester?: string; urgency?: string } = {}) {
     const qs = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined) as [string, string][]);
-    return this.call<{ requests: Disclosure[] }>('GET', `/v1/disclosures?${qs}`);
+    return this.call<Answer<'listDisclosures', 200>>('GET', `/v1/disclosures?${qs}`);
   }
 
   getDisclosure(id: string) {
-    return this.call<{ request: Disclosure; decisions: Record<string, unknown>[]; grant: Grant | null }>('GET', `/v1/disclosures/${id}`);
+    return this.call<Answer<'getDisclosure', 200>>('GET', `/v1/disclosures/${id}`);
   }
 
   async decide(id: string, input: DecisionInput) {
     const decision = await this.signed('decision', { request: id, ...input });
-    return this.call<{ decision: { id: string; kind: 'decision' | 'review'; outcome: string }; request: Disclosure; grant: Grant | null }>('POST', `/v1/disclosures/${id}/decisions`, { decision });
+    return this.call<Answer<'decideDisclosure', 201>>('POST', `/v1/disclosures/${id}/decisions`, { decision });
   }
 
   overdue() {
-    return this.call<{ overdue: Disclosure[] }>('GET', '/v1/disclosures/overdue');
+    return this.call<Answer<'listOverdueReviews', 200>>('GET', '/v1/disclosures/overdue');
   }
 
   /** The holder: encrypt `content` to the requester's public encryption key and hand it over. */
@@ -147,18 +141,23 @@ export class HubClient {
     const jwe = await new CompactEncrypt(new TextEncoder().encode(content))
       .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM', kid: requesterKey.kid, cty: 'text/plain' })
       .encrypt(key);
-    return this.call<{ handover: string; expiresAt: string; bytes: number }>('POST', `/v1/disclosures/grants/${grant.id}/handover`, { grant: grant.jwt, content: jwe });
+    return this.call<Answer<'postHandover', 202>>('POST', `/v1/disclosures/grants/${grant.id}/handover`, { grant: grant.jwt, content: jwe });
+  }
+
+  /** The requester: fetch the ciphertext as the hub relays it (the hub deletes it then). */
+  fetchCiphertext(id: string) {
+    return this.call<Answer<'fetchHandover', 200>>('GET', `/v1/disclosures/${encodeURIComponent(id)}/handover`);
   }
 
   /** The requester: fetch the ciphertext (the hub deletes it) and decrypt it with the private key. */
   async fetchHandover(id: string, privateKey: JWK): Promise<{ grant: string; content: string }> {
-    const res = await this.call<{ grant: string; content: string }>('GET', `/v1/disclosures/${id}/handover`);
+    const res = await this.fetchCiphertext(id);
     const { plaintext } = await compactDecrypt(res.content, await importJWK(privateKey, 'ECDH-ES'));
     return { grant: res.grant, content: new TextDecoder().decode(plaintext) };
   }
 
   auditEntries(query: { subject?: string; after?: number; limit?: number } = {}) {
     const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
-    return this.call<{ entries: Record<string, unknown>[]; next: number }>('GET', `/v1/audit/entries?${qs}`);
+    return this.call<Answer<'listAuditEntries', 200>>('GET', `/v1/audit/entries?${qs}`);
   }
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { JWK } from 'jose';
 import { verifyCheckpointJws } from '../audit/checkpoint';
 import { verifyAuditLog } from '../audit/verify';
-import { HubClient, HubError, type KnownBy, type MatchNotice } from '../client/client';
+import { HubClient, HubError, type AuditEntry, type KnownBy, type MatchNotice } from '../client/client';
 import type { Clock, HubConfig } from '../config';
 import type { Db } from '../db/types';
 import type { Covenant } from '../covenant/types';
@@ -421,12 +421,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const po = as('zorg-en-veiligheidshuis', 'zvh-privacy-officer', 'fg-zvh');
     const requested = await po.checkpoint();
     say(`The FG of the house (art. 16; a partner's own privacy officer sees only its organisation's entries) asks for a checkpoint now: the log is sequenced and its Merkle root signed`, `(size ${requested.size}, root ${requested.root.slice(0, 16)}…). Then reads the entries (reading is logged too):`);
-    type Entry = { id: number; seq: number | null; at: string; actor: { partner: string | null; sub: string | null; role: string | null }; action: string; purpose: string | null; outcome: string; rule: string | null };
-    const byId = new Map<number, Entry>();
+    const byId = new Map<number, AuditEntry>();
     const readAll = async (query: { subject?: string }) => {
       for (let after = 0; ; ) {
         const page = await po.auditEntries({ ...query, after, limit: 1000 });
-        for (const e of page.entries as unknown as Entry[]) byId.set(e.id, e);
+        for (const e of page.entries) byId.set(e.id, e);
         if (page.entries.length < 1000) break;
         after = page.next;
       }

@@ -177,8 +177,6 @@ export async function listCommand(cli: Cli, opts: ListOptions): Promise<number> 
   return EXIT_OK;
 }
 
-type Decision = { id: string; kind: string; broker: string; brokerSub: string; outcome: string; categories: string[] | null; validUntil: string | null; reason: string | null; createdAt: string };
-
 export async function showCommand(cli: Cli, id: string, opts: ActorOptions): Promise<number> {
   const { settings, write } = cli;
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
@@ -189,7 +187,7 @@ export async function showCommand(cli: Cli, id: string, opts: ActorOptions): Pro
     return EXIT_OK;
   }
   const covenant = localCovenant(settings);
-  const decisions = result.decisions as Decision[];
+  const { decisions } = result;
   const lines = [`Disclosure request ${result.request.id}`, ...formatRequest(result.request, covenant), '', `Decisions (${decisions.length}, each signed by its broker):`];
   if (decisions.length === 0) lines.push('  (none yet)');
   else {

@@ -158,7 +158,7 @@ export async function fetchCommand(cli: Cli, id: string, opts: FetchOptions): Pr
     }
   }
   const client = partnerClient(settings, opts.url, opts.as, opts.role, opts.sub);
-  const res = await orRefused(cli, opts.json, () => client.call<{ grant: string; content: string }>('GET', `/v1/disclosures/${encodeURIComponent(id)}/handover`));
+  const res = await orRefused(cli, opts.json, () => client.fetchCiphertext(id));
   if (res === REFUSED) return EXIT_REFUSED;
   let plaintext: Uint8Array;
   try {
