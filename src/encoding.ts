@@ -10,7 +10,7 @@
  * Error messages never echo the input: these functions decode key material and
  * pseudonyms, and error messages end up in logs.
  */
-import { sha256 } from './hashing';
+import { sha256Hex } from './hashing';
 
 /** The two hex digits of every byte value: one lookup per byte (the sequencer and `audit verify` hex every leaf). */
 const HEX_PAIRS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
@@ -142,6 +142,19 @@ export function fromBase64(s: string): Uint8Array {
   return decode64(body, B64_STD_REV, 'base64');
 }
 
+/** The bytes of `parts`, one after the other, in a new array. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 const textEncoder = new TextEncoder();
 
 /** UTF-8 bytes of a string. */
@@ -192,7 +205,7 @@ export function escapeText(s: string): string {
 export function untrustedText(s: string, max = 200): string {
   const escaped = escapeText(s);
   if (escaped.length <= max) return escaped;
-  const tail = `… [${s.length} chars, sha256 ${toHex(sha256(utf8(escaped))).slice(0, 16)}]`;
+  const tail = `… [${s.length} chars, sha256 ${sha256Hex(escaped).slice(0, 16)}]`;
   let cut = Math.max(0, max - tail.length);
   // Never split a surrogate pair: half of one is exactly what cannot be stored.
   if (cut > 0 && /[\ud800-\udbff]/.test(escaped[cut - 1]!)) cut--;
@@ -204,11 +217,15 @@ const JSON_NOT_TEXT = /\\u0000|\\ud[89a-f]/i;
 const escapeNotText = (_key: string, v: unknown) => (typeof v === 'string' && !isWellFormedText(v) ? escapeText(v) : v);
 
 /**
- * JSON for a `jsonb` parameter that PostgreSQL will always accept: every string value that is not
- * well-formed text is escaped ({@link escapeText}). The common case (nothing to escape) costs one
- * scan of the serialised text on top of JSON.stringify.
+ * JSON for a `jsonb` parameter that PostgreSQL will always accept (`json`): every string value that
+ * is not well-formed text is escaped ({@link escapeText}); and the data as stored (`value`): `value`
+ * itself when nothing needed escaping, else the escaped copy (`json` parsed back). Either serialises
+ * to `json`. The common case (nothing to escape) costs one scan of the serialised text on top of
+ * JSON.stringify, and no parse.
  */
-export function storableJson(value: unknown): string {
+export function storableJson<T>(value: T): { json: string; value: T } {
   const json = JSON.stringify(value);
-  return JSON_NOT_TEXT.test(json) ? JSON.stringify(value, escapeNotText) : json;
+  if (!JSON_NOT_TEXT.test(json)) return { json, value };
+  const escaped = JSON.stringify(value, escapeNotText);
+  return { json: escaped, value: JSON.parse(escaped) as T };
 }

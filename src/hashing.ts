@@ -8,8 +8,12 @@
 // browser bundle could not resolve) and needs no plumbing through every caller: a hash function is
 // not configuration, and every implementation gives the same bytes (test/hashing.test.ts holds the
 // two against each other and against the RFC 6962 and pseudonym vectors on Node and in workerd).
+//
+// encoding.ts and this module import each other, for functions only (neither calls the other while
+// it loads), so either may load first.
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, toBase64Url, toHex, utf8 } from './encoding';
 
 export type Hashing = {
   readonly name: 'native' | 'noble';
@@ -42,18 +46,6 @@ export const nobleHashing: Hashing = {
   },
 };
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** Native digests come back as Buffers; hand out plain Uint8Arrays (a view, no copy). */
 const plain = (b: Uint8Array) => (b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
 
@@ -63,7 +55,7 @@ export function nodeCryptoHashing(crypto: NodeCrypto): Hashing {
     name: 'native',
     sha256(...parts) {
       // Copying a few hundred bytes costs less than a hash object: one-shot whenever available.
-      if (oneShot) return plain(oneShot('sha256', parts.length === 1 ? parts[0]! : concat(parts), 'buffer'));
+      if (oneShot) return plain(oneShot('sha256', parts.length === 1 ? parts[0]! : concatBytes(...parts), 'buffer'));
       const h = crypto.createHash('sha256');
       for (const p of parts) h.update(p);
       return plain(h.digest());
@@ -89,3 +81,12 @@ export const hashing: Hashing = detect();
 
 export const sha256 = hashing.sha256;
 export const hmacSha256 = hashing.hmacSha256;
+
+/** SHA-256 of a text's UTF-8 bytes, in lower-case hex (request and justification hashes, bounded untrusted text). */
+export const sha256Hex = (text: string): string => toHex(sha256(utf8(text)));
+
+/**
+ * SHA-256 of a text's UTF-8 bytes, base64url: what is stored instead of a console secret (invitation
+ * links, session cookies), and the WebAuthn challenge of a passkey-signed decision.
+ */
+export const sha256Base64Url = (text: string): string => toBase64Url(sha256(utf8(text)));

@@ -53,7 +53,7 @@ export async function appendAudit(
 ): Promise<Appended[] | null> {
   if (inputs.length === 0) return [];
   // Whatever a detail quotes (a request path, a field name) can be stored: no append fails on text.
-  const rows = storableJson(
+  const { json: rows, value: stored } = storableJson(
     inputs.map((i) => ({
       uid: crypto.randomUUID(),
       action: i.action,
@@ -67,7 +67,6 @@ export async function appendAudit(
   );
   // Leaves are hashed from exactly what the database will store (escaped text included), so the
   // receipt's leaf hash is the one the sequencer computes from the row.
-  const stored = JSON.parse(rows) as ({ uid: string; case_ref: string | null } & Omit<AuditInput, 'caseRef'>)[];
   const appended = stored.map(({ uid, case_ref, ...input }): Appended => ({ uid, leafHash: leafHash(leafInput(pendingEntry(ctx, { ...input, caseRef: case_ref }, uid), 0)) }));
   const params = [ctx.at.toISOString(), ctx.requestId, ctx.actor?.partner ?? null, ctx.actor?.sub ?? null, ctx.actor?.role ?? null, ctx.covenantVersion, rows];
   if (!claim) {

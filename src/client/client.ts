@@ -5,6 +5,8 @@ import { CompactEncrypt, compactDecrypt, importJWK, type JWK } from 'jose';
 import { DOCUMENT_TYPES, type DocumentKind } from '../disclosures/signed';
 import { signDocument, signPartnerToken, type PartnerSigningKey } from './token';
 import type { components, operations } from './api.gen';
+import type { DecisionPayload } from '../disclosures/decision';
+import type { RequestPayload } from '../disclosures/service';
 
 export type Identity = { key: PartnerSigningKey; sub: string; role: string };
 
@@ -36,19 +38,12 @@ export type Grant = NonNullable<Schemas['DisclosureGrant']>;
 export type Disclosure = Schemas['DisclosureRequest'];
 export type AuditEntry = Schemas['AuditEntry'];
 
-/** What a disclosure request says (the signed document's content, src/disclosures/schemas.ts), less the claims the client adds. */
-export type DisclosureAsk = {
-  subject: string;
-  holder: string;
-  purpose: string;
-  legalBasis: string;
-  categories: string[];
-  caseRef: string;
-  justification: string;
-  urgency?: 'regular' | 'emergency';
-};
-/** What a broker's decision says (the signed document's content), less the claims the client adds. */
-export type DecisionInput = { outcome: 'approve' | 'reject'; categories?: string[]; validUntil?: string; reason?: string };
+/** The claims `signed` adds to every signed document. */
+type DocumentClaims = 'aud' | 'sub' | 'iat' | 'jti';
+/** What a disclosure request says (src/disclosures/schemas.ts), less the claims; urgency defaults to regular. */
+export type DisclosureAsk = Omit<RequestPayload, DocumentClaims | 'urgency'> & { urgency?: RequestPayload['urgency'] };
+/** What a broker's decision says, less the claims; the request is the one decided on. */
+export type DecisionInput = Omit<DecisionPayload, DocumentClaims | 'request'>;
 
 export class HubClient {
   constructor(

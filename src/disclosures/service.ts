@@ -1,16 +1,17 @@
 // Full disclosure, as the covenant allows it: a signed request, brokers' signed decisions (four
 // eyes where the covenant says so), a hub-signed grant, an end-to-end encrypted hand-over, and
 // break-glass with mandatory review. Every step writes its audit entries in its own transaction.
+import type { z } from 'zod';
 import type { AuditInput } from '../audit/entry';
 import { decideAction, decideDisclosureRead, decideDisclosureRequest, type Actor, type Covenant } from '../covenant/index';
 import type { HubConfig } from '../config';
 import type { Queryable, Tx } from '../db/types';
-import { toHex, utf8 } from '../encoding';
 import { Problem } from '../errors';
-import { sha256 } from '../hashing';
+import { sha256Hex } from '../hashing';
 import { findActive } from '../registrations/repo';
 import { unseal } from './at-rest';
 import { grantSubjectRef, signGrant } from './grant';
+import type { RequestPayloadSchema } from './schemas';
 import {
   decisionsOf,
   expiredHandovers,
@@ -29,21 +30,10 @@ export type Audit = (...entries: AuditInput[]) => Promise<void>;
 
 const HOUR = 3_600_000;
 
-export type RequestPayload = {
-  sub: string;
-  iat: number;
-  jti: string;
-  subject: string;
-  holder: string;
-  purpose: string;
-  legalBasis: string;
-  categories: string[];
-  caseRef: string;
-  justification: string;
-  urgency: 'regular' | 'emergency';
-};
+/** What a disclosure request says, as its signed document carries it. */
+export type RequestPayload = z.infer<typeof RequestPayloadSchema>;
 
-export const justificationHash = (text: string) => `sha256:${toHex(sha256(utf8(text)))}`;
+export const justificationHash = (text: string) => `sha256:${sha256Hex(text)}`;
 
 /** The holder's active registration of this subject, if the holder knows the person at all. */
 export async function holderRegistration(q: Queryable, stored: string[], holder: string, now: Date) {

@@ -9,13 +9,12 @@
 // uses up, and it is an audit entry `request.replayed` (rule `idempotency-key`) naming the request id
 // of the first answer, so the log shows who received the answer again and when. Keys are kept
 // IDEMPOTENCY_RETENTION_HOURS (purge); a retry after that is a new request.
-import { sha256 } from '@noble/hashes/sha2.js';
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../config';
 import { seal, unseal } from '../disclosures/at-rest';
-import { toHex, utf8 } from '../encoding';
 import { Problem } from '../errors';
+import { sha256Hex } from '../hashing';
 import { Denial, deny, unitOfWork, type Work } from '../http/unit-of-work';
 import { releaseKey, storeAnswer, storedAnswer, takeKey } from './repo';
 
@@ -36,7 +35,7 @@ export type Answer<S extends number, B> = { status: S; body: B };
 
 /** sha256 over method, path and the exact body bytes (as UTF-8 text). */
 async function requestHash(c: Context<AppEnv>): Promise<string> {
-  return toHex(sha256(utf8(`${c.req.method} ${c.req.path}\n${await c.req.text()}`)));
+  return sha256Hex(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
 }
 
 /** unitOfWork, answered once per Idempotency-Key (when the request carries one). */

@@ -9,8 +9,8 @@
 // `PRIVATE+KEY+<name>+<hex id>+base64(type || 32-byte seed)`.
 // Parsing never throws on attacker input except where documented; verification answers false.
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { fromBase64, toBase64, toHex, utf8 } from '../encoding';
+import { concatBytes as concat, fromBase64, toBase64, toHex, utf8 } from '../encoding';
+import { sha256 } from '../hashing';
 
 export const SIG_ED25519 = 0x01;
 export const SIG_COSIGNATURE = 0x04;
@@ -26,7 +26,7 @@ export type NoteSignature = { name: string; keyId: Uint8Array; signature: Uint8A
 export class NoteKeyError extends Error {}
 
 export function keyId(name: string, type: SigType, publicKey: Uint8Array): Uint8Array {
-  return sha256(concat(utf8(name), new Uint8Array([0x0a, type]), publicKey)).slice(0, 4);
+  return sha256(utf8(name), new Uint8Array([0x0a, type]), publicKey).slice(0, 4);
 }
 
 /** A key name per the spec: non-empty, no whitespace, no '+'. */
@@ -186,14 +186,3 @@ function decode(b64: string, what: string): Uint8Array {
     throw new NoteKeyError(`${what}: not base64`);
   }
 }
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-

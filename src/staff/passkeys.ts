@@ -8,7 +8,6 @@
 // authenticator data, client data JSON, signature) lets anyone holding the credential's public key
 // re-verify it offline: signature over authenticatorData || sha256(clientDataJSON), and
 // clientDataJSON.challenge = base64url(sha256(decision)).
-import { sha256 } from '@noble/hashes/sha2.js';
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -21,6 +20,7 @@ import { verifySignature } from '@simplewebauthn/server/helpers';
 import type { PasskeyProof } from '../../schema/index';
 import { canonicalJson } from '../audit/entry';
 import { fromBase64Url, toBase64Url, utf8 } from '../encoding';
+import { sha256, sha256Base64Url } from '../hashing';
 import type { CredentialRow, StaffRow } from './repo';
 
 /** Who we are to the authenticator: the console's origin and its host name (the RP id). */
@@ -104,7 +104,8 @@ export function decisionChallenge(decision: Record<string, unknown>): { text: st
   return { text, challenge: challengeOf(text) };
 }
 
-export const challengeOf = (text: string) => toBase64Url(sha256(utf8(text)));
+/** The WebAuthn challenge that signs a decision's canonical text: base64url(sha256(text)). */
+export const challengeOf = sha256Base64Url;
 
 /** Options for signing one decision with one of the person's passkeys. */
 export async function decisionOptions(rp: RelyingParty, challenge: string, credentials: CredentialRow[]) {

@@ -1,12 +1,12 @@
 // Staff: the people who use the console. A staff member belongs to one partner and acts in one
 // covenant role; the covenant decides what they may do exactly as it does for a partner token
 // (`staffActor` is the Actor every decision gets). Enrolment is by a one-time, expiring invitation.
-import { sha256 } from '@noble/hashes/sha2.js';
 import { appendAudit } from '../audit/store';
 import type { AuditContext } from '../audit/entry';
 import type { Actor, Covenant } from '../covenant/index';
 import type { Db, Queryable } from '../db/types';
-import { toBase64Url, utf8 } from '../encoding';
+import { toBase64Url } from '../encoding';
+import { sha256Base64Url } from '../hashing';
 import { endSessionsOf, getStaff, insertInvitation, insertStaff, updateStaff, type StaffRow } from './repo';
 
 /** How long an enrolment link stays good. */
@@ -16,7 +16,7 @@ export const INVITATION_HOURS = 72;
 export const staffActor = (s: StaffRow): Actor => ({ partner: s.partner, role: s.role, sub: `staff:${s.id}` });
 
 /** Stored instead of a secret (invitation links, session cookies): base64url(sha256(secret)). */
-export const secretHash = (secret: string) => toBase64Url(sha256(utf8(secret)));
+export const secretHash = sha256Base64Url;
 
 export const newSecret = () => toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
 
