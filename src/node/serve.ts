@@ -1,5 +1,6 @@
 // Node edge: serve the app over HTTP, and run the log's background work: sequence new audit entries
-// every second, sign a checkpoint every minute, purge by the covenant's retention every hour. While
+// every second, sign a checkpoint every minute (and send it to the witnesses), purge by the
+// covenant's retention and prune the log below its minimum index every hour. While
 // the database is away the jobs fail quietly (one log line per job when it starts, one when it ends)
 // and the server keeps answering: 503 on every route that needs the database, 200 on /livez.
 import { getRequestListener, type ServerType } from '@hono/node-server';
