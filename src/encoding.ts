@@ -155,6 +155,9 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** A time as JOSE's NumericDate and signed notes write it: whole seconds since 1970 (UTC). */
+export const unixSeconds = (d: Date): number => Math.floor(d.getTime() / 1000);
+
 const textEncoder = new TextEncoder();
 
 /** UTF-8 bytes of a string. */

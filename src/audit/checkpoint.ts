@@ -7,7 +7,7 @@ import { CompactSign, compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import type { HubConfig, HubSigner } from '../config';
 import { signCheckpoint as signNote } from '../log/checkpoint';
 import type { Db } from '../db/types';
-import { fromHex, utf8 } from '../encoding';
+import { fromHex, unixSeconds, utf8 } from '../encoding';
 import { insertCheckpoint, integrateAll, type Checkpoint } from './store';
 
 export const CHECKPOINT_TYP = 'kenbaar-checkpoint+jws';
@@ -32,7 +32,7 @@ export async function createCheckpoint(db: Db, config: Pick<HubConfig, 'signer' 
     iss: hubId,
     size: head.size,
     root: head.root,
-    iat: Math.floor(now.getTime() / 1000),
+    iat: unixSeconds(now),
   };
   const jws = await signCheckpoint(signer, claims);
   const note = signNote(config.log.keys, head.size, fromHex(head.root));

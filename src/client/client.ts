@@ -7,6 +7,7 @@ import { signDocument, signPartnerToken, type PartnerSigningKey } from './token'
 import type { components, operations } from './api.gen';
 import type { DecisionPayload } from '../disclosures/decision';
 import type { RequestPayload } from '../disclosures/service';
+import { unixSeconds } from '../encoding';
 
 export type Identity = { key: PartnerSigningKey; sub: string; role: string };
 
@@ -102,7 +103,7 @@ export class HubClient {
 
   /** A signed document of `kind` for this hub, by this identity, signed now. */
   private signed(kind: DocumentKind, content: Record<string, unknown>): Promise<string> {
-    const claims = { aud: this.audience, sub: this.identity.sub, iat: Math.floor(this.clock().getTime() / 1000), jti: crypto.randomUUID() };
+    const claims = { aud: this.audience, sub: this.identity.sub, iat: unixSeconds(this.clock()), jti: crypto.randomUUID() };
     return signDocument(this.identity.key, { ...claims, ...content }, DOCUMENT_TYPES[kind]);
   }
 

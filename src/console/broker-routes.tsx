@@ -22,6 +22,7 @@ import { logConsoleEvent } from './auth-routes';
 import { duration, Head, Layout, Notice, when } from './layout';
 import { CONSOLE, requestPath } from './paths';
 import { appContext, type ConsoleEnv } from './session';
+import { unixSeconds } from '../encoding';
 
 const HOUR = 3_600_000;
 /** A prepared decision must be signed within this time. */
@@ -339,7 +340,7 @@ export function brokerRoutes(app: Hono<ConsoleEnv>, rp: (c: Context<ConsoleEnv>)
       role: actor.role,
       sub: actor.sub,
       jti: crypto.randomUUID(),
-      iat: Math.floor(now.getTime() / 1000),
+      iat: unixSeconds(now),
     };
     const { text, challenge } = decisionChallenge(decision);
     const options = await decisionOptions(rp(c), challenge, await credentialsOf(db, staff.id));

@@ -26,6 +26,9 @@ export async function statement<T>(q: Queryable | RawQuery, text: string, params
   return rowsOf<T>(q, sql.join(parts));
 }
 
+/** A boolean of a raw row, whether the driver parsed it (`true`) or left PostgreSQL's text (`'t'`). */
+export const rawBoolean = (v: unknown): boolean => v === true || v === 't';
+
 /** Raw SQL rows (PGlite and node-postgres both answer `{ rows }`). */
 export async function rowsOf<T>(q: Queryable, query: SQL): Promise<T[]> {
   const result = (await q.execute(query)) as unknown as { rows: T[] };

@@ -2,7 +2,7 @@
 // jose and the hub's JWKS (/.well-known/jwks.json) alone; nothing else of ours is needed.
 import { createLocalJWKSet, jwtVerify, SignJWT, type JWK } from 'jose';
 import type { HubSigner } from '../config';
-import { toBase64Url, utf8 } from '../encoding';
+import { toBase64Url, unixSeconds, utf8 } from '../encoding';
 import { hmacSha256 } from '../hashing';
 
 export const GRANT_TYP = 'kenbaar-grant+jwt';
@@ -47,8 +47,8 @@ export async function signGrant(signer: HubSigner, hubId: string, g: GrantClaims
     .setAudience(g.holder)
     .setSubject(g.subjectRef)
     .setJti(g.grant)
-    .setIssuedAt(Math.floor(g.issuedAt.getTime() / 1000))
-    .setExpirationTime(Math.floor(g.expiresAt.getTime() / 1000))
+    .setIssuedAt(unixSeconds(g.issuedAt))
+    .setExpirationTime(unixSeconds(g.expiresAt))
     .sign(signer.privateKey);
 }
 

@@ -12,6 +12,7 @@ import type { PartnerKeyring } from '../auth/keyring';
 import type { HubConfig } from '../config';
 import { PARTNER_ALGS } from '../auth/token';
 import { Problem } from '../errors';
+import { unixSeconds } from '../encoding';
 
 /** The JOSE `typ` of each kind of signed document. Part of the API contract. */
 export const DOCUMENT_TYPES = {
@@ -102,7 +103,7 @@ export function verifyDocument(config: HubConfig, partner: string, kind: Documen
 /** `iat`: whole seconds, not after now (give or take the skew), not older than the window. */
 function checkIssuedAt(iat: unknown, field: string, policy: DocumentPolicy): void {
   if (typeof iat !== 'number' || !Number.isSafeInteger(iat)) throw refuse(field, 'must be a whole number of seconds since 1970');
-  const now = Math.floor(policy.now.getTime() / 1000);
+  const now = unixSeconds(policy.now);
   if (iat > now + policy.clockSkewSeconds) throw refuse(field, 'in the future', 'the document is signed in the future');
   if (iat < now - policy.maxAgeSeconds - policy.clockSkewSeconds) {
     throw refuse(field, 'too old', `the document was signed more than ${policy.maxAgeSeconds} s ago; sign it when you send it`);

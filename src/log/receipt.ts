@@ -11,7 +11,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { CompactSign, compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import type { Appended } from '../audit/store';
 import type { AppEnv, HubSigner } from '../config';
-import { fromBase64, toBase64, utf8 } from '../encoding';
+import { fromBase64, toBase64, unixSeconds, utf8 } from '../encoding';
 
 export const RECEIPT_HEADER = 'Kenbaar-Receipt';
 export const RECEIPT_TYP = 'kenbaar-receipt+jws';
@@ -44,7 +44,7 @@ export function receiptClaims(origin: string, appended: readonly Appended[], now
   return {
     log: origin,
     entries: appended.map((a) => ({ uid: a.uid, leaf: toBase64(a.leafHash) })),
-    iat: Math.floor(now.getTime() / 1000),
+    iat: unixSeconds(now),
     mmd,
   };
 }

@@ -7,7 +7,7 @@
 //    entry bundles (every leaf rehashed from its entry), and must give the checkpoint's root.
 // Pruned prefixes (410 on level-0 tiles) are covered by the level-1 hashes that stay.
 import { appendLeaves, EMPTY_ROOT, frontierRoot, leafHash, verifyConsistency, verifyInclusion, type Frontier } from '../audit/merkle';
-import { equalBytes, fromBase64, toBase64 } from '../encoding';
+import { equalBytes, fromBase64, toBase64, unixSeconds } from '../encoding';
 import { openCheckpoint, type Cosigner } from './checkpoint';
 import type { NoteKey } from './note';
 import { parseTlogProof } from './proof';
@@ -78,7 +78,7 @@ export async function verifyRemote(o: RemoteOptions): Promise<RemoteReport> {
     return report;
   }
   report.size = cp.size;
-  const nowSeconds = Math.floor(o.now.getTime() / 1000);
+  const nowSeconds = unixSeconds(o.now);
   const fresh = cp.cosignatures.filter((c) => c.timestamp <= nowSeconds + 60);
   report.cosigners = fresh.map((c) => c.witness);
   if (fresh.length) report.witnessedAgeSeconds = nowSeconds - Math.max(...fresh.map((c) => c.timestamp));

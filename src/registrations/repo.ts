@@ -1,7 +1,7 @@
 // SQL for the Registration aggregate.
 import { and, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { registrations, type Contact } from '../../schema/index';
-import { rowsOf, statement, type Queryable, type RawQuery } from '../db/types';
+import { rawBoolean, rowsOf, statement, type Queryable, type RawQuery } from '../db/types';
 
 export type Registration = typeof registrations.$inferSelect;
 export type NewRegistration = typeof registrations.$inferInsert;
@@ -49,7 +49,7 @@ export async function upsertRegistrations(
   return rows.map((row) => {
     const r = byKey.get(`${row.subject}\u0000${row.category}`);
     if (!r) throw new Error('upsert returned no row for an input');
-    return { id: r.id, inserted: r.inserted === true || (r.inserted as unknown) === 't', createdAt: new Date(r.created_at) };
+    return { id: r.id, inserted: rawBoolean(r.inserted), createdAt: new Date(r.created_at) };
   });
 }
 
@@ -84,7 +84,7 @@ export async function settleExisting(q: Queryable, partner: string, keys: Regist
          order by r.id
            for update of r`,
   );
-  const rows = found.map((r) => ({ ...r, expired: r.expired === true || (r.expired as unknown) === 't' }));
+  const rows = found.map((r) => ({ ...r, expired: rawBoolean(r.expired) }));
   const expired = rows.filter((r) => r.expired).map((r) => r.id);
   if (expired.length) settled.ended = await endExpired(q, now, expired);
   // At most one row per key moves to the current pseudonym, and only where none is active under it.

@@ -4,7 +4,7 @@
 // the state store is injected (a JSON file on Node: src/node/commands/witness.ts).
 import { Hono } from 'hono';
 import { verifyConsistency } from '../audit/merkle';
-import { fromBase64, toBase64 } from '../encoding';
+import { fromBase64, toBase64, unixSeconds } from '../encoding';
 import { parseCheckpointText } from '../log/checkpoint';
 import { cosign, parseNote, verifySignature, type NoteKey, type NoteSigner } from '../log/note';
 
@@ -56,7 +56,7 @@ export async function addCheckpoint(config: WitnessConfig, store: WitnessStore, 
     } else if (head && old > 0 && !verifyConsistency(old, body.size, fromBase64(head.root), body.root, proof)) {
       return { result: answer(422, 'consistency proof does not verify\n') };
     }
-    const line = cosign(opened.text, config.signer, Math.floor(config.now().getTime() / 1000));
+    const line = cosign(opened.text, config.signer, unixSeconds(config.now()));
     return { next: { size: body.size, root }, result: answer(200, line) };
   });
 }
