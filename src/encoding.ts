@@ -165,6 +165,13 @@ export function utf8(s: string): Uint8Array {
   return textEncoder.encode(s);
 }
 
+const textDecoder = new TextDecoder();
+
+/** The string of UTF-8 bytes (as TextDecoder reads them: a leading BOM dropped, bad bytes as U+FFFD). */
+export function fromUtf8(bytes: Uint8Array): string {
+  return textDecoder.decode(bytes);
+}
+
 /**
  * Byte equality whose running time depends only on the lengths, not on where the first
  * difference is. Use it for comparing MACs, hashes and pseudonyms. Lengths are not secret

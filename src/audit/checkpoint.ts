@@ -7,7 +7,7 @@ import { CompactSign, compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import type { HubConfig, HubSigner } from '../config';
 import { signCheckpoint as signNote } from '../log/checkpoint';
 import type { Db } from '../db/types';
-import { fromHex, unixSeconds, utf8 } from '../encoding';
+import { fromHex, fromUtf8, unixSeconds, utf8 } from '../encoding';
 import { insertCheckpoint, integrateAll, type Checkpoint } from './store';
 
 export const CHECKPOINT_TYP = 'kenbaar-checkpoint+jws';
@@ -46,7 +46,7 @@ export async function verifyCheckpointJws(jws: string, keys: JWK[]): Promise<Che
       algorithms: ['EdDSA', 'ES256'],
     });
     if (protectedHeader.typ !== CHECKPOINT_TYP) return null;
-    const claims = JSON.parse(new TextDecoder().decode(payload)) as CheckpointClaims;
+    const claims = JSON.parse(fromUtf8(payload)) as CheckpointClaims;
     if (!Number.isSafeInteger(claims.size) || typeof claims.root !== 'string') return null;
     return claims;
   } catch {

@@ -7,7 +7,7 @@ import { signDocument, signPartnerToken, type PartnerSigningKey } from './token'
 import type { components, operations } from './api.gen';
 import type { DecisionPayload } from '../disclosures/decision';
 import type { RequestPayload } from '../disclosures/service';
-import { unixSeconds } from '../encoding';
+import { fromUtf8, unixSeconds } from '../encoding';
 
 export type Identity = { key: PartnerSigningKey; sub: string; role: string };
 
@@ -149,7 +149,7 @@ export class HubClient {
   async fetchHandover(id: string, privateKey: JWK): Promise<{ grant: string; content: string }> {
     const res = await this.fetchCiphertext(id);
     const { plaintext } = await compactDecrypt(res.content, await importJWK(privateKey, 'ECDH-ES'));
-    return { grant: res.grant, content: new TextDecoder().decode(plaintext) };
+    return { grant: res.grant, content: fromUtf8(plaintext) };
   }
 
   auditEntries(query: { subject?: string; after?: number; limit?: number } = {}) {

@@ -4,7 +4,7 @@
 // with a key derived from the hub key (HMAC, domain-separated), and opened only to answer readers
 // the route allows. A database thief without the hub key learns nothing from it.
 import { compactDecrypt, CompactEncrypt, decodeProtectedHeader } from 'jose';
-import { utf8 } from '../encoding';
+import { fromUtf8, utf8 } from '../encoding';
 import { hmacSha256 } from '../hashing';
 import type { HubKey, HubKeyring } from '../pseudonym/hub-key';
 
@@ -33,7 +33,7 @@ export async function unseal(ring: HubKeyring, sealed: string): Promise<string |
   for (const key of [...named, ...ring.all.filter((k) => !named.includes(k))]) {
     try {
       const { plaintext } = await compactDecrypt(sealed, storageKey(key));
-      return new TextDecoder().decode(plaintext);
+      return fromUtf8(plaintext);
     } catch {
       // not this version
     }

@@ -12,7 +12,7 @@ import type { PartnerKeyring } from '../auth/keyring';
 import type { HubConfig } from '../config';
 import { PARTNER_ALGS } from '../auth/token';
 import { Problem } from '../errors';
-import { unixSeconds } from '../encoding';
+import { fromUtf8, unixSeconds } from '../encoding';
 
 /** The JOSE `typ` of each kind of signed document. Part of the API contract. */
 export const DOCUMENT_TYPES = {
@@ -73,7 +73,7 @@ export async function verifySignedBy(
   }
   let payload: unknown;
   try {
-    payload = JSON.parse(new TextDecoder().decode(verified.payload));
+    payload = JSON.parse(fromUtf8(verified.payload));
   } catch {
     throw refuse(field, 'payload is not JSON');
   }

@@ -11,7 +11,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { CompactSign, compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import type { Appended } from '../audit/store';
 import type { AppEnv, HubSigner } from '../config';
-import { fromBase64, toBase64, unixSeconds, utf8 } from '../encoding';
+import { fromBase64, fromUtf8, toBase64, unixSeconds, utf8 } from '../encoding';
 
 export const RECEIPT_HEADER = 'Kenbaar-Receipt';
 export const RECEIPT_TYP = 'kenbaar-receipt+jws';
@@ -54,7 +54,7 @@ export async function verifyReceipt(jws: string, keys: JWK[]): Promise<ReceiptCl
   try {
     const { payload, protectedHeader } = await compactVerify(jws, createLocalJWKSet({ keys }), { algorithms: ['EdDSA', 'ES256'] });
     if (protectedHeader.typ !== RECEIPT_TYP) return null;
-    const claims = JSON.parse(new TextDecoder().decode(payload)) as ReceiptClaims;
+    const claims = JSON.parse(fromUtf8(payload)) as ReceiptClaims;
     if (typeof claims.log !== 'string' || !Array.isArray(claims.entries) || !Number.isSafeInteger(claims.iat) || !Number.isSafeInteger(claims.mmd)) return null;
     for (const e of claims.entries) {
       if (typeof e?.uid !== 'string' || typeof e.leaf !== 'string' || fromBase64(e.leaf).length !== 32) return null;

@@ -19,7 +19,7 @@ import {
 import { verifySignature } from '@simplewebauthn/server/helpers';
 import type { PasskeyProof } from '../../schema/index';
 import { canonicalJson } from '../audit/entry';
-import { fromBase64Url, toBase64Url, utf8 } from '../encoding';
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../encoding';
 import { sha256, sha256Base64Url } from '../hashing';
 import type { CredentialRow, StaffRow } from './repo';
 
@@ -138,7 +138,7 @@ export function passkeyProof(decisionText: string, response: AuthenticationRespo
 export async function reverifyPasskeyDecision(proof: PasskeyProof, publicKey: string): Promise<Record<string, unknown>> {
   const authData = fromBase64Url(proof.authenticatorData);
   const clientData = fromBase64Url(proof.clientDataJSON);
-  const client = JSON.parse(new TextDecoder().decode(clientData)) as { type?: string; challenge?: string };
+  const client = JSON.parse(fromUtf8(clientData)) as { type?: string; challenge?: string };
   if (client.type !== 'webauthn.get' || client.challenge !== challengeOf(proof.decision)) {
     throw new PasskeyError('wrong-challenge', 'the assertion was not made over this decision');
   }

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { compactDecrypt, createLocalJWKSet, importJWK, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
 import { GRANT_TYP } from '../../disclosures/grant';
 import type { NodeSettings } from '../env';
+import { fromUtf8 } from '../../encoding';
 import { readPartnerKeys, readPrivateKey } from '../keys';
 import { partnerClient, type Cli } from './common';
 import { orRefused, REFUSED, type ActorOptions } from './disclose';
@@ -169,7 +170,7 @@ export async function fetchCommand(cli: Cli, id: string, opts: FetchOptions): Pr
     writeFileSync(saved, `${res.content}\n`, { mode: 0o600 });
     throw new CliError(EXIT_CONFIG, `cannot decrypt with ${opts.as}'s key ${privateJwk.kid ?? ''} (${e instanceof Error ? e.message : String(e)}); the hub has deleted its copy, the ciphertext is saved in ${saved}`);
   }
-  const text = new TextDecoder().decode(plaintext);
+  const text = fromUtf8(plaintext);
   if (opts.json) write(`${JSON.stringify({ request: id, grant: res.grant, content: text }, null, 2)}\n`);
   else if (opts.out !== undefined) {
     writeFileSync(opts.out, plaintext, { mode: 0o600 });
