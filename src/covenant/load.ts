@@ -2,7 +2,7 @@
 // the file and the place in it. Runtime-agnostic: the caller supplies the file contents (read from
 // disk on Node, bundled into the worker on workerd).
 //
-// Three passes, each reporting every problem it finds before giving up:
+// Four passes, each reporting every problem it finds before giving up:
 //   1. syntax (YAML) and shape (zod, strict) per file;
 //   2. cross-references over all files together (ids exist, are unique, rules are coherent);
 //   3. building the maps and indexes the decision functions use;

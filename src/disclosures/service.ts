@@ -135,8 +135,8 @@ export function approverCount(req: Pick<DisclosureRequestRow, 'approvers'>, appr
 
 /**
  * Break-glass requests past their review deadline: listed, and each logged once as overdue.
- * Runs on every listing and with the scheduled purge, so the overdue state is logged even when
- * nobody asks.
+ * Runs on every read of the overdue list (GET /v1/disclosures/overdue, the console's queue) and with
+ * the scheduled purge, so the overdue state is logged even when nobody asks.
  */
 export async function markOverdue(tx: Tx, now: Date, audit: Audit): Promise<DisclosureRequestRow[]> {
   const overdue = await overdueReviews(tx, now);
