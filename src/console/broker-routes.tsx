@@ -19,7 +19,7 @@ import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { challengeOf, decisionChallenge, decisionOptions, PasskeyError, passkeyProof, verifyAssertion, type RelyingParty } from '../staff/passkeys';
 import { credentialsOf, getCredential, touchCredential } from '../staff/repo';
 import { logConsoleEvent } from './auth-routes';
-import { duration, Head, Layout, Notice, when } from './layout';
+import { duration, FilterSelect, Head, Layout, Notice, when } from './layout';
 import { CONSOLE, requestPath } from './paths';
 import { appContext, type ConsoleEnv } from './session';
 import { unixSeconds } from '../encoding';
@@ -70,19 +70,7 @@ export function brokerRoutes(app: Hono<ConsoleEnv>, rp: (c: Context<ConsoleEnv>)
       return open;
     });
     const cov = config.covenant;
-    const select = (name: keyof typeof filter, label: string, options: [string, string][]) => (
-      <div>
-        <label for={`f-${name}`}>{label}</label>
-        <select id={`f-${name}`} name={name}>
-          <option value="">alle</option>
-          {options.map(([v, t]) => (
-            <option value={v} selected={filter[name] === v}>
-              {t}
-            </option>
-          ))}
-        </select>
-      </div>
-    );
+    const select = (name: keyof typeof filter, label: string, options: [string, string][]) => <FilterSelect name={name} label={label} value={filter[name]} options={options} />;
     const partners = [...cov.partners.values()].map((p) => [p.id, p.name] as [string, string]);
     return c.html(
       <Layout title="Wachtrij" person={staff} nav="wachtrij">

@@ -22,7 +22,7 @@ import { computeSignals, type Signal } from '../oversight/signals';
 import { reportCsv, subjectAccessReport } from '../oversight/subject-access';
 import { insertSignalReview, listStaff, signalReviewsOf } from '../staff/repo';
 import { BarChart } from './charts';
-import { duration, Head, Layout, Notice, ROLE_NAMES, when } from './layout';
+import { duration, FilterSelect, Head, Layout, Notice, ROLE_NAMES, when } from './layout';
 import { CONSOLE } from './paths';
 import { appContext, type ConsoleContext, type ConsoleEnv } from './session';
 
@@ -163,19 +163,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
         <input id={`f-${name}`} name={name} type={type} value={f[name] === undefined ? '' : String(f[name])} />
       </div>
     );
-    const choose = (name: keyof typeof f, label: string, options: [string, string][]) => (
-      <div>
-        <label for={`f-${name}`}>{label}</label>
-        <select id={`f-${name}`} name={name}>
-          <option value="">alle</option>
-          {options.map(([v, t]) => (
-            <option value={v} selected={f[name] === v}>
-              {t}
-            </option>
-          ))}
-        </select>
-      </div>
-    );
+    const choose = (name: keyof typeof f, label: string, options: [string, string][]) => <FilterSelect name={name} label={label} value={f[name]} options={options} />;
     return c.html(
       <Layout title="Logboek" person={staff} nav="logboek">
         <h1>Logboek</h1>

@@ -107,3 +107,20 @@ export function Head(props: { cols: string[] }) {
     </thead>
   );
 }
+
+/** A filter's drop-down: `alle` (no filter) first, then the options, the current value selected. */
+export function FilterSelect(props: { name: string; label: string; value: unknown; options: [string, string][] }) {
+  return (
+    <div>
+      <label for={`f-${props.name}`}>{props.label}</label>
+      <select id={`f-${props.name}`} name={props.name}>
+        <option value="">alle</option>
+        {props.options.map(([v, t]) => (
+          <option value={v} selected={props.value === v}>
+            {t}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
