@@ -1,5 +1,6 @@
 // The PostgreSQL driver both edges share (src/node/database.ts, src/worker/database.ts): node-postgres
-// (`pg`) behind drizzle-orm/node-postgres, with bounded waits and per-connection prepared statements.
+// (`pg`) behind drizzle-orm/node-postgres, with bounded waits and (unless `prepare: false`, as the
+// Worker asks) per-connection prepared statements.
 // Imported only by the two edges; the core sees a drizzle `Db` (src/db/types.ts).
 //
 // Why pg and not postgres.js: postgres.js (up to 3.4.9, the newest release) can throw from a

@@ -12,8 +12,9 @@ export type Queryable = Db | Tx;
 
 /**
  * A fixed statement sent as is: constant text with `$n` parameters, rows back, no query building.
- * Injected by the edges (node-postgres prepares each text once per connection). The hot paths use it
- * outside transactions; inside one they go through drizzle with the same text (`statement`).
+ * Injected by the edges (node-postgres on Node names each text, so PostgreSQL prepares it once per
+ * connection; PGlite and the Worker send it unnamed). The hot paths use it outside transactions;
+ * inside one they go through drizzle with the same text (`statement`).
  */
 export type RawQuery = <T>(text: string, params: readonly unknown[]) => Promise<T[]>;
 
