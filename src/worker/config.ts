@@ -12,7 +12,10 @@ export class WorkerConfigError extends Error {
   override readonly name = 'WorkerConfigError';
 }
 
-const REQUIRED = ['KENBAAR_HUB_ID', 'KENBAAR_HUB_KEY', 'KENBAAR_SIGNING_KEY', 'KENBAAR_LOG_KEY'] as const;
+/** The secrets the Worker cannot run without (`wrangler secret put`, or .dev.vars for `wrangler dev`). */
+export const WORKER_SECRETS = ['KENBAAR_HUB_KEY', 'KENBAAR_SIGNING_KEY', 'KENBAAR_LOG_KEY'] as const;
+
+const REQUIRED = ['KENBAAR_HUB_ID', ...WORKER_SECRETS] as const;
 
 /** Parse a secret; a malformed one is a configuration error naming the binding (the parsers never quote key material). */
 async function binding<T>(name: string, parse: () => T | Promise<T>): Promise<T> {
