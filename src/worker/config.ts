@@ -6,6 +6,7 @@ import { DEFAULT_MMD_SECONDS } from '../log/receipt';
 import { loadCovenant } from '../covenant/index';
 import { parseHubKeyring } from '../pseudonym/hub-key';
 import { parseSigningKeys } from '../signing';
+import { parseWebhooks } from '../webhooks/config';
 import type { WorkerBundle, WorkerEnv } from './env';
 
 export class WorkerConfigError extends Error {
@@ -46,5 +47,6 @@ export async function buildWorkerConfig(env: WorkerEnv, bundle: WorkerBundle): P
     hubKeys: await binding('KENBAAR_HUB_KEY', () => parseHubKeyring(env.KENBAAR_HUB_KEY)),
     signer: await binding('KENBAAR_SIGNING_KEY', () => parseSigningKeys(env.KENBAAR_SIGNING_KEY)),
     log: { keys: await binding('KENBAAR_LOG_KEY', () => parseLogKeys(env.KENBAAR_LOG_KEY, origin)), maxMergeDelaySeconds: DEFAULT_MMD_SECONDS },
+    webhooks: await binding('KENBAAR_WEBHOOKS', () => parseWebhooks(env.KENBAAR_WEBHOOKS, covenant.partners)),
   });
 }
