@@ -12,6 +12,8 @@ import { createApp } from '../src/app';
 import { rowsOf, type Queryable } from '../src/db/types';
 import { toBase64 } from '../src/encoding';
 import { jsonLogger } from '../src/log';
+import { readSettings } from '../src/node/env';
+import { startBackgroundWork } from '../src/node/serve';
 import { checkItems, register } from '../src/registrations/service';
 import { parseWebhooks, WebhookConfigError, type Webhooks } from '../src/webhooks/config';
 import { afterAttempt, DEFAULT_DELIVERY_POLICY, deliverWebhooks, type DeliveryPolicy } from '../src/webhooks/deliver';
@@ -226,6 +228,17 @@ describe(`webhooks (${dbKind})`, () => {
     expect((await outbox(hub.database.db)).every((r) => r.status === 'delivered' && r.attempts === 1)).toBe(true);
   });
 
+  it('on Node, the background work delivers them on its timer (the primary’s, under --workers)', async () => {
+    await matchForGemeente();
+    const stop = startBackgroundWork(hub.database, hub.config, hub.clock, { integrateMs: 600_000, checkpointMs: 600_000, purgeMs: 600_000, webhooksMs: 20 }, log);
+    try {
+      await expect.poll(() => receiver.received.length, { timeout: 10_000 }).toBe(1);
+    } finally {
+      await stop();
+    }
+    expect((await outbox(hub.database.db))[0]).toMatchObject({ status: 'delivered' });
+  });
+
   it('/metrics counts the deliveries pending', async () => {
     await matchForGemeente();
     const app = createApp(() => ({ config: hub.config, db: hub.database.db, clock: hub.clock, log }), { metrics: { token: 'metrics-token' } });
@@ -238,6 +251,11 @@ describe(`webhooks (${dbKind})`, () => {
 
 describe('KENBAAR_WEBHOOKS', () => {
   const partners = demoCovenant().partners;
+  it('is read by the Node edge as a secret setting (parsed against the covenant when the hub loads)', () => {
+    expect(readSettings({ KENBAAR_WEBHOOKS: '{"gemeente":{}}' }).webhooksSecret).toBe('{"gemeente":{}}');
+    expect(readSettings({}).webhooksSecret).toBeUndefined();
+  });
+
   it('unset or empty: nobody is told by webhook', () => {
     expect(parseWebhooks(undefined, partners).size).toBe(0);
     expect(parseWebhooks('  ', partners).size).toBe(0);
