@@ -125,6 +125,7 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
           CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: db.url,
           WRANGLER_SEND_METRICS: 'false',
           CLOUDFLARE_CF_FETCH_ENABLED: 'false', // no internet here
+          KENBAAR_DEV_SECRETS_CHECK: 'off', // the secrets come by --env-file, which the [build] step cannot see
           NO_COLOR: '1',
         },
       },
