@@ -17,7 +17,8 @@ import { startBackgroundWork } from '../src/node/serve';
 import { checkItems, register } from '../src/registrations/service';
 import { parseWebhooks, WebhookConfigError, type Webhooks } from '../src/webhooks/config';
 import { afterAttempt, DEFAULT_DELIVERY_POLICY, deliverWebhooks, type DeliveryPolicy } from '../src/webhooks/deliver';
-import { enqueueWebhooks } from '../src/webhooks/outbox';
+import { enqueueWebhooks, WEBHOOK_RETENTION_DAYS } from '../src/webhooks/outbox';
+import { purge } from '../src/retention/purge';
 import { breakGlassAtVeiligThuis } from './support/disclosure';
 import { dbKind, demoCovenant, startTestHub, type TestHub } from './support/hub';
 import { contact, person } from './support/people';
@@ -237,6 +238,16 @@ describe(`webhooks (${dbKind})`, () => {
       await stop();
     }
     expect((await outbox(hub.database.db))[0]).toMatchObject({ status: 'delivered' });
+  });
+
+  it('the hourly purge forgets deliveries settled more than a week ago, never a pending one', async () => {
+    await matchForGemeente();
+    await round();
+    await matchForGemeente(); // stays pending
+    const week = WEBHOOK_RETENTION_DAYS * 86_400_000;
+    expect((await purge(hub.database.db, hub.config.covenant, new Date(hub.clock.now.getTime() + week - 60_000))).webhookDeliveriesForgotten).toBe(0);
+    expect((await purge(hub.database.db, hub.config.covenant, new Date(hub.clock.now.getTime() + week + 60_000))).webhookDeliveriesForgotten).toBe(1);
+    expect((await outbox(hub.database.db)).map((r) => r.status)).toEqual(['pending']);
   });
 
   it('/metrics counts the deliveries pending', async () => {

@@ -57,6 +57,15 @@ export async function settleDelivery(q: Queryable, id: string, s: Settlement): P
   );
 }
 
+/** Delivered or failed deliveries are kept this long (for the operator's questions), then purged. */
+export const WEBHOOK_RETENTION_DAYS = 7;
+
+/** Forget deliveries settled before `before` (the hourly purge); returns how many. */
+export async function forgetSettledDeliveries(q: Queryable, before: Date): Promise<number> {
+  const rows = await rowsOf(q, sql`delete from webhook_deliveries where status <> 'pending' and settled_at < ${before.toISOString()}::timestamptz returning id`);
+  return rows.length;
+}
+
 /** Deliveries not yet delivered or given up on (the metric kenbaar_webhook_pending_deliveries). */
 export async function countPendingDeliveries(q: Queryable): Promise<number> {
   const [row] = await rowsOf<{ n: number | string }>(q, sql`select count(*) as n from webhook_deliveries where status = 'pending'`);
