@@ -1,5 +1,5 @@
 // The Worker: the same app as on Node (createApp), with deps built for workerd, and a cron handler
-// for the log's background work (Node runs it on timers, see src/node/serve.ts).
+// for the log's background work and partners' webhooks (Node runs them on timers, see src/node/serve.ts).
 import { createApp } from '../app';
 import { pruneLog } from '../log/retention';
 import { checkpointAndWitness } from '../log/witnessing';
