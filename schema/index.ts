@@ -416,3 +416,30 @@ export const signalReviews = pgTable(
   },
   (t) => [uniqueIndex('signal_reviews_signal_uq').on(t.signal)],
 );
+
+/**
+ * The webhook outbox: one row per notice a partner asked to be told of (KENBAAR_WEBHOOKS), written in
+ * the transaction of the match notice or break-glass it tells of, so a rolled-back notice has none.
+ * The payload holds ids and codes only; the delivery loop (src/webhooks/deliver.ts) leases due rows
+ * with FOR UPDATE SKIP LOCKED, posts them signed, and marks them delivered, retried or failed.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    /** Also the `webhook-id` header: the same on every attempt, so a receiver can drop repeats. */
+    id: uuid('id').primaryKey(),
+    partner: text('partner').notNull(),
+    type: text('type').notNull(),
+    payload: jsonb('payload').notNull(),
+    createdAt: ts('created_at').notNull(),
+    /** pending, delivered or failed. */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** When a pending row is due (again): after a lease, the lease's end; after a failure, the backoff's. */
+    nextAttemptAt: ts('next_attempt_at').notNull(),
+    /** The last attempt's HTTP status, or an error code (timeout, connection refused, ...). */
+    lastResult: text('last_result'),
+    settledAt: ts('settled_at'),
+  },
+  (t) => [index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`)],
+);

@@ -9,14 +9,18 @@
 // (`npm run worker:dev` sets KENBAAR_KEYS_DIR=keys on purpose).
 // It also copies the Swagger UI files of the installed (exactly pinned) swagger-ui-dist into the
 // Worker's static assets (dist/worker-assets, wrangler.toml `[assets]`), so /docs loads no CDN.
+// Under `wrangler dev` (wrangler sets WRANGLER_COMMAND=dev for the build command) it first checks
+// that the Worker's secrets are where wrangler will look for them, and fails naming the missing
+// ones, instead of a dev session that answers 503 on every route. `wrangler deploy` (and its
+// --dry-run in CI) needs no secrets here: they live in Cloudflare (`wrangler secret put`).
 //
 //   tsx scripts/bundle-worker-config.ts [--out <file>]
 //
 // --out writes elsewhere (the workerd test bundles temporary keys without touching src/worker).
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, parseEnv } from 'node:util';
 import { loadCovenant } from '../src/covenant/index';
 import { DOCS_ASSETS_BASE, SWAGGER_FILES } from '../src/docs-assets';
 import { readCovenantDir } from '../src/node/covenant-fs';
@@ -24,6 +28,7 @@ import { readSettings } from '../src/node/env';
 import { readConsoleAssets } from '../src/node/console-assets';
 import { readPartnerKeys } from '../src/node/keys';
 import { ROOT } from '../src/node/paths';
+import { WORKER_SECRETS } from '../src/worker/config';
 
 export const DEFAULT_OUT = resolve(ROOT, 'src/worker/bundled.gen.ts');
 
@@ -40,6 +45,38 @@ export function copyDocsAssets(assetsDir: string = ASSETS_DIR): string {
   mkdirSync(to, { recursive: true });
   for (const file of Object.keys(SWAGGER_FILES)) copyFileSync(join(from, file), join(to, file));
   return to;
+}
+
+/**
+ * The Worker's secrets that `wrangler dev` would start without, looked up where wrangler looks
+ * (wrangler.toml's directory): `.dev.vars` when it exists, and only it; otherwise `.env` and
+ * `.env.local` (unless CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV=false), plus the process environment
+ * when CLOUDFLARE_INCLUDE_PROCESS_ENV=true. An empty value counts as missing. Names only, never values.
+ */
+export function missingDevSecrets(dir: string, env: NodeJS.ProcessEnv): string[] {
+  const read = (file: string) => (existsSync(join(dir, file)) ? parseEnv(readFileSync(join(dir, file), 'utf8')) : undefined);
+  let found: NodeJS.Dict<string> = read('.dev.vars') ?? {};
+  if (!existsSync(join(dir, '.dev.vars'))) {
+    if (env.CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV !== 'false') found = { ...read('.env'), ...read('.env.local') };
+    if (env.CLOUDFLARE_INCLUDE_PROCESS_ENV === 'true') found = { ...env, ...found };
+  }
+  return WORKER_SECRETS.filter((name) => !found[name]?.trim());
+}
+
+/** What `wrangler dev` prints, and stops on, when secrets are missing. */
+export const missingDevSecretsMessage = (missing: readonly string[]) =>
+  `wrangler dev: the Worker's secrets ${missing.join(', ')} are not set. Put them in .dev.vars next to wrangler.toml ` +
+  `(one NAME=value a line; make them with \`npx kenbaar secrets generate --only <secret>\`), or set ` +
+  `KENBAAR_DEV_SECRETS_CHECK=off when you pass them another way (--env-file, --var).`;
+
+/**
+ * The [build] command's first step: under `wrangler dev` (WRANGLER_COMMAND=dev), throw naming the
+ * missing secrets; under any other command (deploy, its --dry-run) nothing is checked.
+ */
+export function checkDevSecrets(env: NodeJS.ProcessEnv, dir: string = ROOT): void {
+  if (env.WRANGLER_COMMAND !== 'dev' || env.KENBAAR_DEV_SECRETS_CHECK === 'off') return;
+  const missing = missingDevSecrets(dir, env);
+  if (missing.length) throw new Error(missingDevSecretsMessage(missing));
 }
 
 /** Validate the covenant and keys in `sources` and write the module to `out`. */
@@ -78,6 +115,7 @@ export function bundleWorkerConfig(sources: BundleSources, out: string = DEFAULT
 
 function main() {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  checkDevSecrets(process.env);
   const settings = readSettings();
   const report = bundleWorkerConfig({ covenantDir: settings.covenantDir, keysDir: settings.keysDirFromEnv }, values.out ? resolve(values.out) : DEFAULT_OUT);
   const assets = copyDocsAssets();

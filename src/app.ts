@@ -32,6 +32,7 @@ import { lookupRateLimit, memoryRateLimiter, type RateLimiter } from './rate-lim
 import { registrationRoutes } from './registrations/routes';
 import { DATABASE_FREE_PATHS, systemRoutes } from './system/routes';
 import { consoleApp, type ConsoleOptions } from './console/index';
+import { documentWebhooks } from './webhooks/openapi';
 
 export type DepsProvider = (c: Context<AppEnv>) => Deps | Promise<Deps>;
 
@@ -86,6 +87,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
 
   documentUnavailable(app);
   documentFailures(app);
+  documentWebhooks(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'partnerJwt', {
     type: 'http',

@@ -9,6 +9,7 @@ import { partnerKeyring, type PartnerKeyring } from './auth/keyring';
 import type { SignatureCheck } from './auth/signature';
 import type { Appended } from './audit/store';
 import type { LogKeys } from './log/checkpoint';
+import type { Webhooks } from './webhooks/config';
 
 /** Public keys of each partner system, by partner id (keys/<partner>.jwks.json). */
 export type PartnerKeys = ReadonlyMap<string, JSONWebKeySet>;
@@ -49,6 +50,8 @@ export type HubConfig = {
   /** The transparency log: origin and Ed25519 note key(s) for checkpoints (src/log/). */
   log: LogConfig;
   limits: Limits;
+  /** Partners told of new match notices and break-glass by webhook (KENBAAR_WEBHOOKS; src/webhooks/). */
+  webhooks?: Webhooks;
 };
 
 export type LogConfig = {

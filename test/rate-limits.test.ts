@@ -69,3 +69,45 @@ describe(`lookups over the covenant's rate limits (${dbKind})`, () => {
     expect(police.status).not.toBe(429);
   });
 });
+
+describe(`a family lookup costs one lookup per subject (${dbKind})`, () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ covenant: withGemeenteLimits(5, 100) });
+  });
+  afterAll(() => hub?.close());
+
+  const family = async (sub: string, size: number) =>
+    send(hub, {
+      path: '/v1/lookups/family',
+      token: await tokenFor(hub, 'gemeente', 'procesregisseur', sub),
+      json: { subjects: Array.from({ length: size }, () => person().subject), purpose: 'procesregie-casus-op-maat', caseRef: 'ZVH-2026-9' },
+    });
+
+  it('a household of three and one of two use up a limit of five; the next single subject waits', async () => {
+    expect((await family('pr-h', 3)).status).toBe(200);
+    expect((await family('pr-h', 2)).status).toBe(200);
+    const refused = await family('pr-h', 1);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBe(12); // one lookup per 12 s refills
+  });
+
+  it('a household larger than what is left waits until enough has refilled', async () => {
+    hub.clock.advance(60_000);
+    expect((await family('pr-i', 4)).status).toBe(200);
+    const refused = await family('pr-i', 3); // one left, three asked: two more to refill
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBe(24);
+    hub.clock.advance(24_000);
+    expect((await family('pr-i', 3)).status).toBe(200);
+  });
+
+  it('a household larger than the whole per-minute limit is refused without a Retry-After that could not help', async () => {
+    hub.clock.advance(60_000);
+    const refused = await family('pr-j', 6);
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ type: '/problems/rate-limited', rule: 'rate-limit' });
+    expect(refused.headers.get('retry-after')).toBeNull();
+    expect((await family('pr-j', 5)).status).toBe(200);
+  });
+});

@@ -125,6 +125,7 @@ describe.skipIf(!DATABASE_URL)('the Worker in workerd, over Hyperdrive to Postgr
           CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: db.url,
           WRANGLER_SEND_METRICS: 'false',
           CLOUDFLARE_CF_FETCH_ENABLED: 'false', // no internet here
+          KENBAAR_DEV_SECRETS_CHECK: 'off', // the secrets come by --env-file, which the [build] step cannot see
           NO_COLOR: '1',
         },
       },
@@ -292,7 +293,17 @@ describe('the Worker’s configuration', () => {
     await expect(buildWorkerConfig(await env(), { ...bundle, covenantFiles: {} })).rejects.toThrow(/no covenant files were bundled/);
   });
 
-  it('missing secrets (a first `wrangler dev` without .dev.vars): every route answers 503 naming them, not 500', async () => {
+  it('partners’ webhooks from the optional KENBAAR_WEBHOOKS secret; a bad one is a configuration error naming it, not its value', async () => {
+    expect((await buildWorkerConfig(await env(), bundle)).webhooks?.size).toBe(0);
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const config = await buildWorkerConfig(await env({ KENBAAR_WEBHOOKS: JSON.stringify({ gemeente: { url: 'https://gemeente.example/hooks', secret } }) }), bundle);
+    expect(config.webhooks?.get('gemeente')?.url).toBe('https://gemeente.example/hooks');
+    const bad = buildWorkerConfig(await env({ KENBAAR_WEBHOOKS: JSON.stringify({ gemeente: { url: 'https://gemeente.example/hooks', secret: 'geheim' } }) }), bundle);
+    await expect(bad).rejects.toMatchObject({ name: 'WorkerConfigError', message: expect.stringMatching(/^KENBAAR_WEBHOOKS: KENBAAR_WEBHOOKS\.gemeente\.secret/) });
+    await expect(bad).rejects.not.toThrow(/geheim/);
+  });
+
+  it('missing secrets (a deploy before `wrangler secret put`; `wrangler dev` stops before, see worker-dev-secrets.test.ts): every route answers 503 naming them, not 500', async () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
       const worker = createWorker(bundle);

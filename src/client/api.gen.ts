@@ -396,9 +396,92 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "match.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Another partner registered a subject you registered: read your match feed
+         * @description Sent only to partners configured in KENBAAR_WEBHOOKS. Ids and codes only: the feed stays the source of truth and decides, when you read it, what you may see. Poll GET /v1/matches from your last cursor; the notice appears there once sequenced (within seconds).
+         */
+        post: operations["matchCreatedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "disclosure.break-glass": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A partner broke the glass on one of your registrations: a grant was issued at once
+         * @description Sent only to partners configured in KENBAAR_WEBHOOKS. Ids and codes only: the feed stays the source of truth and decides, when you read it, what you may see. Read the request with GET /v1/disclosures/{id}; hand over under the grant.
+         */
+        post: operations["breakGlassWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
+        MatchCreatedWebhook: {
+            /** @enum {string} */
+            type: "match.created";
+            /** @description When the notice was made (ISO 8601) */
+            timestamp: string;
+            data: {
+                /** @description The notice, as `id` in the match feed */
+                matchId: number;
+                /**
+                 * Format: uuid
+                 * @description Your registration that matched
+                 */
+                registrationId: string;
+                /** @description The covenant rule that made the notice */
+                rule: string;
+            };
+        };
+        BreakGlassWebhook: {
+            /** @enum {string} */
+            type: "disclosure.break-glass";
+            /** @description When the notice was made (ISO 8601) */
+            timestamp: string;
+            data: {
+                /**
+                 * Format: uuid
+                 * @description The disclosure request (GET /v1/disclosures/{id})
+                 */
+                requestId: string;
+                /**
+                 * Format: uuid
+                 * @description Your registration the request is about
+                 */
+                registrationId: string;
+                /** @description The partner that broke the glass */
+                requester: string;
+                /**
+                 * Format: uuid
+                 * @description The grant issued at once
+                 */
+                grantId: string;
+            };
+        };
         /** @description RFC 9457 problem details */
         Problem: {
             type: string;
@@ -2321,6 +2404,64 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    matchCreatedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery; the same on every retry of it: drop repeats */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed; refuse one more than 5 minutes off */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks: `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{body}` under your secret (the base64-decoded bytes after `whsec_`) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MatchCreatedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered. Anything else, a redirect, or no answer within 10 s: retried after 30 s, doubling, 8 attempts in all. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    breakGlassWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery; the same on every retry of it: drop repeats */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed; refuse one more than 5 minutes off */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks: `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{body}` under your secret (the base64-decoded bytes after `whsec_`) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BreakGlassWebhook"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered. Anything else, a redirect, or no answer within 10 s: retried after 30 s, doubling, 8 attempts in all. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

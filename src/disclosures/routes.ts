@@ -13,6 +13,8 @@ import { CompactJws, DisclosureSchema, GrantSchema, parsePayload, PasskeyProofSc
 import { seal } from './at-rest';
 import { checkRequest, grantView, holderRegistration, issueGrant, justificationHash, markOverdue, readable, readableRequests, requestView, requestViewWith, shownDetail } from './service';
 import { verifyDocument } from './signed';
+import { breakGlassEvent } from '../webhooks/events';
+import { enqueueWebhooks } from '../webhooks/outbox';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -172,6 +174,7 @@ export function disclosureRoutes(app: OpenAPIHono<AppEnv>) {
         await audit({ ...entry, action: 'disclosure.break-glass', outcome: 'allowed', rule: d.rule, detail: { request: id, holder: p.holder, reviewDueAt: row.reviewDueAt!.toISOString() } });
         const expiresAt = new Date(now.getTime() + covenant.disclosure.breakGlassValidityMinutes * MINUTE);
         grant = await issueGrant(tx, config, row, { categories: p.categories, expiresAt, now, breakGlass: true }, audit);
+        await enqueueWebhooks(tx, config.webhooks, [breakGlassEvent(row, grant.id)], now);
       }
       return { status: 201 as const, body: { request: requestViewWith(row, jws), grant: grant ? grantView(grant) : null } };
     });

@@ -162,6 +162,7 @@ async function startInProcessHub(base: NodeSettings, opts: DemoOptions, hubLog: 
       hubKeySecret: undefined,
       signingKeySecret: undefined,
       covenantKeySecret: undefined,
+      webhooksSecret: undefined,
       hubId: 'urn:kenbaar:hub:demo',
       production: false,
     };

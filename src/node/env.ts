@@ -29,6 +29,8 @@ export type NodeSettings = {
   host: string;
   port: number;
   production: boolean;
+  /** Secret: KENBAAR_WEBHOOKS, JSON `{ "<partnerId>": { "url", "secret": "whsec_..." } }` (src/webhooks/config.ts). */
+  webhooksSecret: string | undefined;
   /** KENBAAR_METRICS_TOKEN: the bearer token for GET /metrics; unset, the hub serves no metrics. */
   metricsToken: string | undefined;
   /**
@@ -62,6 +64,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
     port: Number(env.PORT ?? 8787),
     production: env.NODE_ENV === 'production',
     metricsToken: env.KENBAAR_METRICS_TOKEN || undefined,
+    webhooksSecret: env.KENBAAR_WEBHOOKS || undefined,
     consoleUrl: env.KENBAAR_CONSOLE_URL ? env.KENBAAR_CONSOLE_URL.replace(/\/+$/, '') : undefined,
   };
 }

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendAudit } from '../audit/store';
 import { buildHubConfig, defaultLogOrigin, type HubConfig } from '../config';
+import { parseWebhooks } from '../webhooks/config';
 import { generateLogKeySecret, parseLogKeys } from '../log/checkpoint';
 import { DEFAULT_MMD_SECONDS } from '../log/receipt';
 import { parseHubKeyring, generateHubKeySecret } from '../pseudonym/hub-key';
@@ -67,6 +68,7 @@ export async function loadConfig(settings: NodeSettings): Promise<{ config: HubC
     signer: await parseSigningKeys(signingSecret),
     signatureCheck: nodeSignatureCheck(),
     log: { keys: parseLogKeys(logKeySecret, origin), maxMergeDelaySeconds: DEFAULT_MMD_SECONDS },
+    webhooks: parseWebhooks(settings.webhooksSecret, covenant.partners),
   });
   return { config, bootstrap: { created } };
 }

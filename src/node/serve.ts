@@ -1,6 +1,7 @@
 // Node edge: serve the app over HTTP, and run the log's background work: sequence new audit entries
 // every second, sign a checkpoint every minute (and send it to the witnesses), purge by the
-// covenant's retention and prune the log below its minimum index every hour. While
+// covenant's retention and prune the log below its minimum index every hour, and, when partners
+// have webhooks, deliver the due ones every few seconds. While
 // the database is away the jobs fail quietly (one log line per job when it starts, one when it ends)
 // and the server keeps answering: 503 on every route that needs the database, 200 on /livez.
 import { getRequestListener, type ServerType } from '@hono/node-server';
@@ -21,6 +22,7 @@ import { readConsoleAssets } from './console-assets';
 import { DOCS_ASSETS_BASE, SWAGGER_FILES } from '../docs-assets';
 import type { Database } from './database';
 import { serveKit } from './kit';
+import { deliverWebhooks } from '../webhooks/deliver';
 
 const DOCS_ASSETS = DOCS_ASSETS_BASE;
 
@@ -65,8 +67,8 @@ export function withBodyRead(listener: Listener, maxBytes: number): Listener {
 /** A running hub; `stop` resolves to the final checkpoint it signed (none for a `--workers` worker). */
 export type Running = { server: ServerType; url: string; stop: () => Promise<Checkpoint | undefined> };
 
-export type Schedule = { integrateMs: number; checkpointMs: number; purgeMs: number };
-export const DEFAULT_SCHEDULE: Schedule = { integrateMs: 1000, checkpointMs: 60_000, purgeMs: 3_600_000 };
+export type Schedule = { integrateMs: number; checkpointMs: number; purgeMs: number; webhooksMs?: number };
+export const DEFAULT_SCHEDULE: Schedule = { integrateMs: 1000, checkpointMs: 60_000, purgeMs: 3_600_000, webhooksMs: 5000 };
 
 export function startBackgroundWork(database: Database, config: HubConfig, clock: Clock, schedule: Schedule = DEFAULT_SCHEDULE, log: Logger = jsonLogger()) {
   const busy = new Set<string>();
@@ -94,6 +96,9 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
       await pruneLog(database.db, config.covenant, clock());
     }), schedule.purgeMs),
   ];
+  if (config.webhooks?.size) {
+    timers.push(setInterval(job('webhooks', () => deliverWebhooks(database.db, config, clock, log)), schedule.webhooksMs ?? DEFAULT_SCHEDULE.webhooksMs!));
+  }
   for (const t of timers) t.unref();
   return async () => {
     for (const t of timers) clearInterval(t);

@@ -6,6 +6,7 @@ import type { AppEnv } from '../config';
 import type { Db } from '../db/types';
 import { latestCheckpoint, countUnsequenced, readHead } from '../audit/store';
 import { countQueue } from '../disclosures/repo';
+import { countPendingDeliveries } from '../webhooks/outbox';
 import { Problem } from '../errors';
 import { toHex, utf8 } from '../encoding';
 import type { Gauge, Metrics } from './metrics';
@@ -24,7 +25,13 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 async function databaseGauges(db: Db, now: Date): Promise<Gauge[]> {
-  const [pending, head, checkpoint, queue] = await Promise.all([countUnsequenced(db), readHead(db), latestCheckpoint(db), countQueue(db, now)]);
+  const [pending, head, checkpoint, queue, webhooks] = await Promise.all([
+    countUnsequenced(db),
+    readHead(db),
+    latestCheckpoint(db),
+    countQueue(db, now),
+    countPendingDeliveries(db),
+  ]);
   return [
     { name: 'kenbaar_audit_pending_entries', help: 'Audit entries committed but not yet sequenced into the log.', value: pending },
     { name: 'kenbaar_audit_log_size', help: 'Entries in the audit log (tree size).', value: head.size },
@@ -35,6 +42,7 @@ async function databaseGauges(db: Db, now: Date): Promise<Gauge[]> {
     },
     { name: 'kenbaar_disclosure_queue_length', help: 'Disclosure requests waiting for brokers.', value: queue.pending },
     { name: 'kenbaar_disclosure_overdue_reviews', help: 'Break-glass reviews past their deadline.', value: queue.overdueReviews },
+    { name: 'kenbaar_webhook_pending_deliveries', help: 'Webhook deliveries not yet delivered nor given up on (outbox rows pending).', value: webhooks },
   ];
 }
 

@@ -1,5 +1,6 @@
 // Rate limits on lookups, as the covenant sets them per partner (`rateLimits`: lookups per minute
-// per professional and per partner): an overload guard and a brake on fishing. Over the limit the
+// per professional and per partner): an overload guard and a brake on fishing. A family lookup is one
+// lookup per subject it names (a household of five costs five tokens). Over the limit the
 // request is refused 429 `rate-limited` with Retry-After, and (like any refused request of an
 // authenticated partner) logged as `request.rejected` with rule `rate-limit`.
 //
@@ -9,7 +10,7 @@
 // the limit); on Cloudflare Workers each isolate counts on its own, which makes the limit a guard
 // against a burst on one isolate only. A region that needs an exact limit across processes counts
 // in the database or in a Durable Object; the covenant's numbers stay the same.
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
 
@@ -19,8 +20,11 @@ type Bucket = { tokens: number; at: number };
 const MAX_BUCKETS = 50_000;
 
 export type RateLimiter = {
-  /** Takes one token from every bucket named, or none: 0 when taken, else the seconds to wait. */
-  take(buckets: readonly { key: string; perMinute: number }[], now: Date): number;
+  /**
+   * Takes `cost` tokens (default 1) from every bucket named, or none: 0 when taken, else the seconds
+   * to wait; Infinity when `cost` exceeds a bucket's whole capacity (no wait would let it through).
+   */
+  take(buckets: readonly { key: string; perMinute: number }[], now: Date, cost?: number): number;
 };
 
 export function memoryRateLimiter(): RateLimiter {
@@ -37,15 +41,16 @@ export function memoryRateLimiter(): RateLimiter {
     }
   };
   return {
-    take(named, now) {
+    take(named, now, cost = 1) {
       const t = now.getTime();
       let wait = 0;
       for (const { key, perMinute } of named) {
+        if (cost > perMinute) return Infinity;
         const have = level(key, perMinute, t);
-        if (have < 1) wait = Math.max(wait, Math.ceil(((1 - have) * 60) / perMinute));
+        if (have < cost) wait = Math.max(wait, Math.ceil(((cost - have) * 60) / perMinute));
       }
       if (wait > 0) return wait;
-      for (const { key, perMinute } of named) buckets.set(key, { tokens: level(key, perMinute, t) - 1, at: t });
+      for (const { key, perMinute } of named) buckets.set(key, { tokens: level(key, perMinute, t) - cost, at: t });
       if (buckets.size > MAX_BUCKETS) sweep(t, new Map(named.map((n) => [n.key, n.perMinute])));
       return 0;
     },
@@ -53,8 +58,23 @@ export function memoryRateLimiter(): RateLimiter {
 }
 
 const LOOKUP_PATHS = /^\/v1\/lookups(\/|$)/;
+const FAMILY_PATH = '/v1/lookups/family';
 
-/** After authentication: a lookup (POST /v1/lookups[/...]) counts against the covenant's limits of the token's partner. */
+/**
+ * How many lookups a request is: one per subject of a family lookup (the body was parsed by
+ * jsonBody, so Hono has it cached), else one. A body the route will refuse still costs one.
+ */
+async function lookupCost(c: Context<AppEnv>): Promise<number> {
+  if (c.req.path !== FAMILY_PATH) return 1;
+  const body: unknown = await c.req.json().catch(() => undefined);
+  const subjects = typeof body === 'object' && body !== null ? (body as { subjects?: unknown }).subjects : undefined;
+  return Array.isArray(subjects) ? Math.max(1, subjects.length) : 1;
+}
+
+/**
+ * After authentication and jsonBody: a lookup (POST /v1/lookups[/...]) counts against the
+ * covenant's limits of the token's partner, a family lookup one per subject.
+ */
 export function lookupRateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (c.req.method !== 'POST' || !LOOKUP_PATHS.test(c.req.path)) return next();
@@ -64,7 +84,11 @@ export function lookupRateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv>
     const named: { key: string; perMinute: number }[] = [];
     if (limits.lookupsPerMinutePerProfessional) named.push({ key: `sub:${actor.partner}:${actor.sub}`, perMinute: limits.lookupsPerMinutePerProfessional });
     if (limits.lookupsPerMinutePerPartner) named.push({ key: `partner:${actor.partner}`, perMinute: limits.lookupsPerMinutePerPartner });
-    const wait = limiter.take(named, c.var.clock());
+    const cost = await lookupCost(c);
+    const wait = limiter.take(named, c.var.clock(), cost);
+    if (wait === Infinity) {
+      throw new Problem('rate-limited', `${cost} lookups at once exceed what the covenant allows per minute; ask for fewer subjects at a time`, { rule: 'rate-limit' });
+    }
     if (wait > 0) {
       throw new Problem('rate-limited', `Too many lookups; retry after ${wait} s`, { rule: 'rate-limit', retryAfter: wait });
     }

@@ -130,7 +130,7 @@ export function registrationRoutes(app: OpenAPIHono<AppEnv>) {
         return deny(may.allowed ? itemProblem(errors, false) : new Problem('forbidden', may.reason, { rule: may.rule }));
       }
       if (errors.length) throw itemProblem(errors, false);
-      const [r] = await register(tx, { covenant: config.covenant, hubKeys: config.hubKeys, now }, actor, ok, audit);
+      const [r] = await register(tx, { covenant: config.covenant, hubKeys: config.hubKeys, now, webhooks: config.webhooks }, actor, ok, audit);
       return { status: r!.created ? (201 as const) : (200 as const), body: out(r!) };
     });
     return c.json(answer.body, answer.status);
@@ -154,7 +154,7 @@ export function registrationRoutes(app: OpenAPIHono<AppEnv>) {
         await audit({ action: 'registration.batch', outcome: 'rejected', rule: errors.find((e) => e.rule)?.rule ?? null, detail: { items: items.length, refused: errors.length } });
         return deny(itemProblem(errors, true));
       }
-      const registered = await register(tx, { covenant: config.covenant, hubKeys: config.hubKeys, now }, actor, ok, audit);
+      const registered = await register(tx, { covenant: config.covenant, hubKeys: config.hubKeys, now, webhooks: config.webhooks }, actor, ok, audit);
       const created = registered.filter((r) => r.created).length;
       await audit({ action: 'registration.batch', outcome: 'allowed', rule: ok[0]?.rule ?? null, detail: { items: items.length, registered: registered.length, created } });
       return { status: 200 as const, body: { registered: registered.length, created, items: registered.map(out) } };

@@ -5,6 +5,9 @@ import type { AuditInput } from '../audit/entry';
 import type { Tx } from '../db/types';
 import { matchNotices, type MatchSide } from '../matches/match';
 import { insertMatches } from '../matches/repo';
+import type { Webhooks } from '../webhooks/config';
+import { matchCreatedEvents } from '../webhooks/events';
+import { enqueueWebhooks } from '../webhooks/outbox';
 import { storedSubject, type HubKeyring } from '../pseudonym/hub-key';
 import { findActive, settleExisting, upsertRegistrations, type Contact, type Settled } from './repo';
 
@@ -61,7 +64,7 @@ export type Registered = { id: string; created: boolean; since: Date; expiresAt:
 
 export async function register(
   tx: Tx,
-  env: { covenant: Covenant; hubKeys: HubKeyring; now: Date },
+  env: { covenant: Covenant; hubKeys: HubKeyring; now: Date; webhooks?: Webhooks | undefined },
   actor: Actor,
   items: readonly CheckedItem[],
   audit: (...entries: AuditInput[]) => Promise<void>,
@@ -102,6 +105,8 @@ export async function register(
     });
   }
   const created = await insertMatches(tx, matchNotices(covenant, pairs), covenant.version, now);
+  // In this transaction: a notice that rolls back leaves no webhook behind.
+  await enqueueWebhooks(tx, env.webhooks, matchCreatedEvents(created), now);
 
   const subjectOfRegistration = new Map<string, string>();
   upserted.forEach((u, i) => subjectOfRegistration.set(u.id, rows[i]!.subject));

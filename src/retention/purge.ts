@@ -3,7 +3,8 @@
 // registrations ended longer ago than the covenant's archive period, with their match notices, and
 // (3) forgets used token ids that can no longer be replayed and idempotency keys past their
 // retention (IDEMPOTENCY_RETENTION_HOURS), (4) wipes relayed ciphertext past the
-// relay retention and logs break-glass reviews that are overdue. It logs what it did in the same
+// relay retention and logs break-glass reviews that are overdue, (5) forgets webhook deliveries
+// settled longer ago than WEBHOOK_RETENTION_DAYS. It logs what it did in the same
 // transaction. Audit entries are not purged here: the log's own retention prunes whole tiles below a
 // minimum index (src/log/retention.ts), keeping the hashes.
 import { and, inArray, isNotNull, lte, or } from 'drizzle-orm';
@@ -16,10 +17,11 @@ import { forgetExpiredTokenIds } from '../auth/replay';
 import { expireHandovers, markOverdue } from '../disclosures/service';
 import { IDEMPOTENCY_RETENTION_HOURS } from '../idempotency/once';
 import { forgetKeysBefore } from '../idempotency/repo';
+import { forgetSettledDeliveries, WEBHOOK_RETENTION_DAYS } from '../webhooks/outbox';
 import { endExpired } from '../registrations/repo';
 import { expiryEntries } from '../registrations/service';
 
-export type PurgeReport = { expired: number; removed: number; matchesRemoved: number; tokenIdsForgotten: number; idempotencyKeysForgotten: number; handoversExpired: number; reviewsOverdue: number };
+export type PurgeReport = { expired: number; removed: number; matchesRemoved: number; tokenIdsForgotten: number; idempotencyKeysForgotten: number; webhookDeliveriesForgotten: number; handoversExpired: number; reviewsOverdue: number };
 
 const DAY_MS = 86_400_000;
 
@@ -44,6 +46,7 @@ export async function purge(db: Db, covenant: Covenant, now: Date): Promise<Purg
     }
     const tokenIdsForgotten = await forgetExpiredTokenIds(tx, now);
     const idempotencyKeysForgotten = await forgetKeysBefore(tx, new Date(now.getTime() - IDEMPOTENCY_RETENTION_HOURS * 3_600_000));
+    const webhookDeliveriesForgotten = await forgetSettledDeliveries(tx, new Date(now.getTime() - WEBHOOK_RETENTION_DAYS * DAY_MS));
     const ctx = { at: now, requestId: `purge-${crypto.randomUUID()}`, actor: null, covenantVersion: covenant.version };
     const audit = async (...e: AuditInput[]) => {
       await appendAudit(tx, ctx, e);
@@ -52,7 +55,7 @@ export async function purge(db: Db, covenant: Covenant, now: Date): Promise<Purg
     const handoversExpired = await expireHandovers(tx, now, audit);
     const reviewsOverdue = (await markOverdue(tx, now, audit)).length;
 
-    const report: PurgeReport = { expired: expired.length, removed: removed.length, matchesRemoved, tokenIdsForgotten, idempotencyKeysForgotten, handoversExpired, reviewsOverdue };
+    const report: PurgeReport = { expired: expired.length, removed: removed.length, matchesRemoved, tokenIdsForgotten, idempotencyKeysForgotten, webhookDeliveriesForgotten, handoversExpired, reviewsOverdue };
     const entries: AuditInput[] = [
       ...expiryEntries(expired),
       ...removed.map<AuditInput>((r) => ({

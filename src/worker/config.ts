@@ -6,13 +6,17 @@ import { DEFAULT_MMD_SECONDS } from '../log/receipt';
 import { loadCovenant } from '../covenant/index';
 import { parseHubKeyring } from '../pseudonym/hub-key';
 import { parseSigningKeys } from '../signing';
+import { parseWebhooks } from '../webhooks/config';
 import type { WorkerBundle, WorkerEnv } from './env';
 
 export class WorkerConfigError extends Error {
   override readonly name = 'WorkerConfigError';
 }
 
-const REQUIRED = ['KENBAAR_HUB_ID', 'KENBAAR_HUB_KEY', 'KENBAAR_SIGNING_KEY', 'KENBAAR_LOG_KEY'] as const;
+/** The secrets the Worker cannot run without (`wrangler secret put`, or .dev.vars for `wrangler dev`). */
+export const WORKER_SECRETS = ['KENBAAR_HUB_KEY', 'KENBAAR_SIGNING_KEY', 'KENBAAR_LOG_KEY'] as const;
+
+const REQUIRED = ['KENBAAR_HUB_ID', ...WORKER_SECRETS] as const;
 
 /** Parse a secret; a malformed one is a configuration error naming the binding (the parsers never quote key material). */
 async function binding<T>(name: string, parse: () => T | Promise<T>): Promise<T> {
@@ -43,5 +47,6 @@ export async function buildWorkerConfig(env: WorkerEnv, bundle: WorkerBundle): P
     hubKeys: await binding('KENBAAR_HUB_KEY', () => parseHubKeyring(env.KENBAAR_HUB_KEY)),
     signer: await binding('KENBAAR_SIGNING_KEY', () => parseSigningKeys(env.KENBAAR_SIGNING_KEY)),
     log: { keys: await binding('KENBAAR_LOG_KEY', () => parseLogKeys(env.KENBAAR_LOG_KEY, origin)), maxMergeDelaySeconds: DEFAULT_MMD_SECONDS },
+    webhooks: await binding('KENBAAR_WEBHOOKS', () => parseWebhooks(env.KENBAAR_WEBHOOKS, covenant.partners)),
   });
 }

@@ -18,6 +18,8 @@ export type WorkerEnv = {
   KENBAAR_LOG_KEY: string;
   /** Var (optional): the log's origin line; default `kenbaar.example/<covenant id>`. */
   KENBAAR_LOG_ORIGIN?: string;
+  /** Secret (optional): partners' webhooks, JSON `{ "<partnerId>": { "url", "secret": "whsec_..." } }` (src/webhooks/config.ts). */
+  KENBAAR_WEBHOOKS?: string;
   /** Var: the hub id partners put in `aud`. */
   KENBAAR_HUB_ID: string;
 };

@@ -1,11 +1,13 @@
 // The Worker: the same app as on Node (createApp), with deps built for workerd, and a cron handler
-// for the log's background work (Node runs it on timers, see src/node/serve.ts).
+// for the log's background work and partners' webhooks (Node runs them on timers, see src/node/serve.ts).
 import { createApp } from '../app';
 import { pruneLog } from '../log/retention';
 import { checkpointAndWitness } from '../log/witnessing';
 import type { Clock, HubConfig } from '../config';
 import type { Db } from '../db/types';
 import { purge } from '../retention/purge';
+import { jsonLogger } from '../log';
+import { deliverWebhooks } from '../webhooks/deliver';
 import { DOCS_ASSETS_BASE } from '../docs-assets';
 import { Problem, problemResponse } from '../errors';
 import { buildWorkerConfig, WorkerConfigError } from './config';
@@ -25,6 +27,9 @@ export const CRON_JOBS: Record<string, (db: Db, config: HubConfig, now: Date) =>
     return pruneLog(db, config.covenant, now);
   },
 };
+
+/** Partners' due webhooks go out on this cron too, beside its job (a no-op without KENBAAR_WEBHOOKS). */
+export const WEBHOOK_CRON = '* * * * *';
 
 /** What the app sees as `c.env`: the platform bindings and this request's open connections. */
 type RequestScope = { env: WorkerEnv; opened: Connection[] };
@@ -86,7 +91,12 @@ export function createWorker(bundle: WorkerBundle): Worker {
       const hubConfig = await configFor(env);
       const connection = connect(env.HYPERDRIVE);
       try {
-        await job(connection.db, hubConfig, clock());
+        const ran = await Promise.allSettled([
+          job(connection.db, hubConfig, clock()),
+          controller.cron === WEBHOOK_CRON ? deliverWebhooks(connection.db, hubConfig, clock, jsonLogger()) : undefined,
+        ]);
+        const failed = ran.find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
       } finally {
         ctx.waitUntil(connection.close());
       }

@@ -20,6 +20,7 @@ import { generateHubKeySecret, parseHubKeyring } from '../../src/pseudonym/hub-k
 import { generateSigningKeySecret, parseSigningKeys } from '../../src/signing';
 import { generateLogKeySecret, parseLogKeys } from '../../src/log/checkpoint';
 import { DEFAULT_MMD_SECONDS } from '../../src/log/receipt';
+import type { Webhooks } from '../../src/webhooks/config';
 
 export const LOG_ORIGIN = 'kenbaar.example/zvh-test';
 
@@ -148,6 +149,8 @@ export type TestHubOptions = {
   log?: Logger;
   /** Mount the web console at /console (with `http`, open it at http://localhost:<port>). */
   console?: boolean;
+  /** Partners told by webhook (KENBAAR_WEBHOOKS, parsed: src/webhooks/config.ts). */
+  webhooks?: Webhooks;
 };
 
 /** A hub configuration: the covenant, every partner's test keys, fresh hub secrets. */
@@ -175,7 +178,7 @@ export async function testIdentity(partner: string, role: string, sub = `${partn
 }
 
 export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> {
-  const config = await testHubConfig(opts);
+  const config = { ...(await testHubConfig(opts)), ...(opts.webhooks ? { webhooks: opts.webhooks } : {}) };
   const database = await testDatabase();
   const clock = testClock();
   const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock, ...(opts.log ? { log: opts.log } : {}) }), opts.console ? { console: { assets: readConsoleAssets() } } : {});
