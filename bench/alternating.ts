@@ -9,8 +9,11 @@
 //   floor-read  the same, with the body read before the adapter, as the hub serves (withBodyRead)
 //   floor-http  the same handler on plain node:http (the difference is the adapter's cost)
 //   workers2    the hub as `kenbaar serve --workers 2`, single lookups
+// Both hubs run the production build (`node dist/node/cli.js serve`, built first by scripts/build.js),
+// as a deployment runs them; their log lines go to a pipe this process reads and discards.
 // Then, once: the sequencer and `audit verify` over the seeded log (entries/s).
 // Usage: npx tsx bench/alternating.ts [--registrations 200000] [--seconds 5] [--rounds 2] [--clients 16]
+//          [--phases pgbench,lookup,...] [--profile <dir>: V8 CPU profiles of the one-process hub]
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -52,8 +55,11 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '2' },
     clients: { type: 'string', default: '16' },
+    phases: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
+const PHASES = args.phases ? new Set(args.phases.split(',')) : undefined;
 const SECONDS = Number(args.seconds);
 const CLIENTS = Number(args.clients);
 const PURPOSE = 'procesregie-casus-op-maat';
@@ -85,6 +91,7 @@ async function drive(clients: number, op: (i: number) => Promise<void>, seconds:
 }
 
 main(async () => {
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.js')], { stdio: 'inherit' });
   const info = await machine();
   const covenant = loadBenchCovenant();
   const dir = await tempDir('alternating');
@@ -115,11 +122,11 @@ main(async () => {
   );
 
   const env = hubEnv(keys, { url: db.url });
-  const hub = await spawnHub(env);
+  const hub = await spawnServe(env, 1, args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []);
   const floor = await spawnHub(env, [], ['--adapter', 'hono'], 'floor.ts');
   const floorRead = await spawnHub(env, [], ['--adapter', 'hono-read'], 'floor.ts');
   const floorHttp = await spawnHub(env, [], ['--adapter', 'http'], 'floor.ts');
-  const workers = await spawnWorkers(env);
+  const workers = await spawnServe(env, 2);
   console.log(`hub ${hub.url}; floor ${floor.url}; floor-http ${floorHttp.url}; workers2 ${workers.url} (pids ${workers.pids.join(', ')})`);
 
   let person = 0;
@@ -212,16 +219,17 @@ main(async () => {
 
   const results: Result[] = [];
   for (let round = 1; round <= Number(args.rounds); round++) {
-    const phases: (() => Promise<Result>)[] = [
-      () => pgbenchPhase(round),
-      () => httpPhase('lookup', round, hub.url, [hub.pid], '/v1/lookups', single, 1),
-      () => httpPhase('family of 4', round, hub.url, [hub.pid], '/v1/lookups/family', family, 4),
-      () => httpPhase('floor (hono)', round, floor.url, [floor.pid], '/v1/lookups', single, 1),
-      () => httpPhase('floor (hono, body read first)', round, floorRead.url, [floorRead.pid], '/v1/lookups', single, 1),
-      () => httpPhase('floor (node:http)', round, floorHttp.url, [floorHttp.pid], '/v1/lookups', single, 1),
-      () => httpPhase('workers2 lookup', round, workers.url, workers.pids, '/v1/lookups', single, 1),
+    const phases: [string, () => Promise<Result>][] = [
+      ['pgbench', () => pgbenchPhase(round)],
+      ['lookup', () => httpPhase('lookup', round, hub.url, hub.pids, '/v1/lookups', single, 1)],
+      ['family', () => httpPhase('family of 4', round, hub.url, hub.pids, '/v1/lookups/family', family, 4)],
+      ['floor', () => httpPhase('floor (hono)', round, floor.url, [floor.pid], '/v1/lookups', single, 1)],
+      ['floor-read', () => httpPhase('floor (hono, body read first)', round, floorRead.url, [floorRead.pid], '/v1/lookups', single, 1)],
+      ['floor-http', () => httpPhase('floor (node:http)', round, floorHttp.url, [floorHttp.pid], '/v1/lookups', single, 1)],
+      ['workers2', () => httpPhase('workers2 lookup', round, workers.url, workers.pids, '/v1/lookups', single, 1)],
     ];
-    for (const phase of phases) {
+    for (const [key, phase] of phases) {
+      if (PHASES && !PHASES.has(key)) continue;
       const r = await phase();
       // pgbench's audit rows are sequenced by the hub; let that finish before the next phase, or the
       // hub's CPU per lookup would carry the sequencing of another phase's entries.
@@ -243,6 +251,7 @@ main(async () => {
   await reset.query(`set session_replication_role = replica`); // past the append-only triggers, as a superuser
   await reset.query('update audit_entries set seq = null, leaf_hash = null');
   await reset.query('delete from log_head');
+  await reset.query('delete from log_subtrees');
   await reset.query('delete from checkpoints');
   await reset.query('vacuum analyze audit_entries');
   const entries = Number((await reset.query('select count(*) as n from audit_entries')).rows[0].n);
@@ -257,7 +266,8 @@ main(async () => {
   if (!report.ok) throw new Error(`audit verify found problems: ${JSON.stringify(report.problems.slice(0, 3))}`);
   console.log(`sequencer ${fmtInt(sequencerPerSecond)} entries/s; audit verify ${fmtInt(verifyPerSecond)} entries/s (${fmtInt(report.entries)} entries)`);
 
-  const byRound = (phase: string, round: number) => results.find((r) => r.phase === phase && r.round === round)!;
+  const missing: Result = { phase: '', round: 0, perSecond: NaN, unit: '', p50: NaN, p99: NaN, cpuMs: { client: NaN, hub: NaN, postgres: NaN, others: NaN }, machineBusy: NaN, load1: NaN };
+  const byRound = (phase: string, round: number) => results.find((r) => r.phase === phase && r.round === round) ?? missing;
   const rounds = [...new Set(results.map((r) => r.round))];
   const ratios = rounds.map((round) => {
     const pgb = byRound('pgbench', round);
@@ -289,12 +299,24 @@ main(async () => {
   console.log(`results: ${path}`);
 });
 
-/** `kenbaar serve --workers 2` on the bench database; its pids (primary and workers) for CPU accounting. */
-async function spawnWorkers(env: Record<string, string>) {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'kenbaar.js'), 'serve', '--workers', '2', '--port', '0'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `kenbaar serve [--workers N]` from the production build on the bench database, with `nodeArgs`
+ * (e.g. --cpu-prof) for its processes; its pids (primary and workers) for CPU accounting. What it
+ * prints is kept only until it listens, then read and dropped.
+ */
+async function spawnServe(env: Record<string, string>, workers: number, nodeArgs: string[] = []) {
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'node', 'cli.js'), 'serve', '--workers', String(workers), '--port', '0'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  let url: string | undefined;
+  const keep = (d: Buffer) => {
+    if (!url) out += d.toString();
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const stop = async () => {
     if (child.exitCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
@@ -303,14 +325,16 @@ async function spawnWorkers(env: Record<string, string>) {
   };
   onCleanup(stop);
   const deadline = Date.now() + 90_000;
-  let url: string | undefined;
   while (!(url = /listening on (http:\/\/\S+)/.exec(out)?.[1])) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`serve --workers 2 did not start:\n${out}`);
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`serve --workers ${workers} did not start:\n${out}`);
     await sleep(100);
   }
-  const children = execFileSync('ps', ['--ppid', String(child.pid), '-o', 'pid=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .filter((l) => l.includes('kenbaar.js serve'))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
+  const children =
+    workers > 1
+      ? execFileSync('ps', ['--ppid', String(child.pid), '-o', 'pid=,args='], { encoding: 'utf8' })
+          .split('\n')
+          .filter((l) => l.includes('cli.js serve'))
+          .map((l) => Number(l.trim().split(/\s+/)[0]))
+      : [];
   return { url, pids: [child.pid!, ...children], stop };
 }
