@@ -14,6 +14,8 @@
 // Then, once: the sequencer and `audit verify` over the seeded log (entries/s).
 // Usage: npx tsx bench/alternating.ts [--registrations 200000] [--seconds 5] [--rounds 2] [--clients 16]
 //          [--phases pgbench,lookup,...] [--profile <dir>: V8 CPU profiles of the one-process hub]
+//          [--compare <root>,...: also a lookup phase per round on the build in each other checkout's
+//           dist/node (e.g. the code before a change), for A/B ratios under the same disturbance]
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -57,6 +59,7 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '16' },
     phases: { type: 'string' },
     profile: { type: 'string' },
+    compare: { type: 'string' },
   },
 });
 const PHASES = args.phases ? new Set(args.phases.split(',')) : undefined;
@@ -127,6 +130,7 @@ main(async () => {
   const floorRead = await spawnHub(env, [], ['--adapter', 'hono-read'], 'floor.ts');
   const floorHttp = await spawnHub(env, [], ['--adapter', 'http'], 'floor.ts');
   const workers = await spawnServe(env, 2);
+  const others = await Promise.all((args.compare ? args.compare.split(',') : []).map(async (root) => ({ name: `lookup@${root.split('/').filter(Boolean).at(-1)}`, hub: await spawnServe(env, 1, [], root) })));
   console.log(`hub ${hub.url}; floor ${floor.url}; floor-http ${floorHttp.url}; workers2 ${workers.url} (pids ${workers.pids.join(', ')})`);
 
   let person = 0;
@@ -222,6 +226,7 @@ main(async () => {
     const phases: [string, () => Promise<Result>][] = [
       ['pgbench', () => pgbenchPhase(round)],
       ['lookup', () => httpPhase('lookup', round, hub.url, hub.pids, '/v1/lookups', single, 1)],
+      ...others.map((o): [string, () => Promise<Result>] => ['lookup', () => httpPhase(o.name, round, o.hub.url, o.hub.pids, '/v1/lookups', single, 1)]),
       ['family', () => httpPhase('family of 4', round, hub.url, hub.pids, '/v1/lookups/family', family, 4)],
       ['floor', () => httpPhase('floor (hono)', round, floor.url, [floor.pid], '/v1/lookups', single, 1)],
       ['floor-read', () => httpPhase('floor (hono, body read first)', round, floorRead.url, [floorRead.pid], '/v1/lookups', single, 1)],
@@ -241,7 +246,7 @@ main(async () => {
       await sleep(500);
     }
   }
-  await Promise.all([hub.stop(), floor.stop(), floorRead.stop(), floorHttp.stop(), workers.stop()]);
+  await Promise.all([hub.stop(), floor.stop(), floorRead.stop(), floorHttp.stop(), workers.stop(), ...others.map((o) => o.hub.stop())]);
 
   // The sequencer and the verifier over the whole log: the seeded entries are sequenced again from
   // scratch (their placeholder hashes replaced by real ones), then verified.
@@ -284,6 +289,7 @@ main(async () => {
       adapterWithBodyReadCpuMs: byRound('floor (hono, body read first)', round).cpuMs.hub - flh.cpuMs.hub,
       familySubjectsPerSingle: fam.perSecond / look.perSecond,
       workers2PerOne: w2.perSecond / look.perSecond,
+      compared: others.map((o) => ({ build: o.name, perSecondOfThis: byRound(o.name, round).perSecond / look.perSecond, hubCpuMinusThisMs: byRound(o.name, round).cpuMs.hub - look.cpuMs.hub })),
     };
   });
   const table = markdownTable(
@@ -294,8 +300,14 @@ main(async () => {
     ['round', 'lookup / pgbench', 'hub CPU above floor, ms/lookup', 'adapter CPU (hono - node:http), ms/req', 'the same, body read first', 'family subjects/s ÷ single lookups/s', 'workers2 ÷ one'],
     ratios.map((r) => [r.round, fmt(r.servicePerPgbench, 2), fmt(r.hubCpuAboveFloorMs, 3), fmt(r.adapterCpuMs, 3), fmt(r.adapterWithBodyReadCpuMs, 3), fmt(r.familySubjectsPerSingle, 2), fmt(r.workers2PerOne, 2)]),
   );
-  console.log(`\n${table}\n\n${ratioTable}\n`);
-  const path = writeResults('alternating', { benchmark: 'alternating', machine: info, setup: { ...args, subjects, seeded }, results, ratios, sequencerPerSecond, verifyPerSecond, verifiedEntries: report.entries, tables: { table, ratioTable } });
+  const compareTable = others.length
+    ? markdownTable(
+        ['round', 'other build', 'its lookups/s ÷ this build\'s', 'its hub CPU − this build\'s, ms/lookup'],
+        ratios.flatMap((r) => r.compared.map((o) => [r.round, o.build, fmt(o.perSecondOfThis, 2), fmt(o.hubCpuMinusThisMs, 3)])),
+      )
+    : '';
+  console.log(`\n${table}\n\n${ratioTable}\n\n${compareTable}\n`);
+  const path = writeResults('alternating', { benchmark: 'alternating', machine: info, setup: { ...args, subjects, seeded }, results, ratios, sequencerPerSecond, verifyPerSecond, verifiedEntries: report.entries, tables: { table, ratioTable, compareTable } });
   console.log(`results: ${path}`);
 });
 
@@ -304,9 +316,9 @@ main(async () => {
  * (e.g. --cpu-prof) for its processes; its pids (primary and workers) for CPU accounting. What it
  * prints is kept only until it listens, then read and dropped.
  */
-async function spawnServe(env: Record<string, string>, workers: number, nodeArgs: string[] = []) {
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'node', 'cli.js'), 'serve', '--workers', String(workers), '--port', '0'], {
-    cwd: ROOT,
+async function spawnServe(env: Record<string, string>, workers: number, nodeArgs: string[] = [], root = ROOT) {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'node', 'cli.js'), 'serve', '--workers', String(workers), '--port', '0'], {
+    cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,21 +1,20 @@
 // Signed tree heads. The hub signs (size, root, time) with its signing key: a compact JWS anyone
 // can check with the hub's public JWKS (/.well-known/jwks.json), so a later rewrite of the log by
 // whoever controls the database shows up as a mismatch against a head it cannot re-sign.
-import { CompactSign, compactVerify, createLocalJWKSet, type JWK } from 'jose';
+import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import type { HubConfig, HubSigner } from '../config';
 import { signCheckpoint as signNote } from '../log/checkpoint';
 import type { Db } from '../db/types';
 import { fromHex, utf8 } from '../encoding';
+import { signJws } from '../signing';
 import { insertCheckpoint, integrateAll, type Checkpoint } from './store';
 
 export const CHECKPOINT_TYP = 'kenbaar-checkpoint+jws';
 
 export type CheckpointClaims = { iss: string; size: number; root: string; iat: number };
 
-export async function signCheckpoint(signer: HubSigner, claims: CheckpointClaims): Promise<string> {
-  return new CompactSign(utf8(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: CHECKPOINT_TYP })
-    .sign(signer.privateKey);
+export function signCheckpoint(signer: HubSigner, claims: CheckpointClaims): Promise<string> {
+  return signJws(signer, CHECKPOINT_TYP, claims);
 }
 
 /**

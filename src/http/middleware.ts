@@ -5,16 +5,22 @@ import type { AppEnv, Deps } from '../config';
 import { untrustedText } from '../encoding';
 import { Problem } from '../errors';
 import { jsonLogger } from '../log';
+import { answerHeader, ensureAnswerHeaders } from './answer';
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Puts config, db, clock and log into the context. The provider may build them per request (workerd). */
+/**
+ * Puts config, db, clock and log into the context (the provider may build them per request: workerd),
+ * and the request id on the answer.
+ */
 export function inject(provide: (c: Context<AppEnv>) => Deps | Promise<Deps>): MiddlewareHandler<AppEnv> {
   const stderr = jsonLogger();
   return async (c, next) => {
     c.set('log', stderr);
     const given = c.req.header('x-request-id');
-    c.set('requestId', given && /^[\w.:-]{1,100}$/.test(given) ? given : crypto.randomUUID());
+    const requestId = given && /^[\w.:-]{1,100}$/.test(given) ? given : crypto.randomUUID();
+    c.set('requestId', requestId);
+    answerHeader(c, 'x-request-id', requestId);
     const deps = await provide(c);
     c.set('config', deps.config);
     c.set('db', deps.db);
@@ -23,7 +29,7 @@ export function inject(provide: (c: Context<AppEnv>) => Deps | Promise<Deps>): M
     if (deps.log) c.set('log', deps.log);
     c.set('audited', false);
     await next();
-    c.header('x-request-id', c.var.requestId);
+    ensureAnswerHeaders(c);
   };
 }
 

@@ -106,7 +106,7 @@ async function run<T, Q extends Queryable>(
     throw e;
   }
   c.set('audited', true);
-  noteAppended(c, appended);
+  await noteAppended(c, appended);
   if (result instanceof Denial) throw result.problem;
   return result;
 }
@@ -142,7 +142,7 @@ export async function recordAuthFailure(c: Context<AppEnv>, err: AuthError): Pro
     },
   ]);
   c.set('audited', true);
-  noteAppended(c, appended ?? []);
+  await noteAppended(c, appended ?? []);
 }
 
 /**
@@ -175,7 +175,7 @@ export async function recordRejection(c: Context<AppEnv>, problem: Problem): Pro
   if (!fresh) return replayed(c);
   c.set('audited', true);
   c.set('rule', (problem.extensions.rule as string | undefined) ?? undefined);
-  noteAppended(c, fresh);
+  await noteAppended(c, fresh);
   return problem;
 }
 
