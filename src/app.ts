@@ -16,7 +16,7 @@ import type { AppEnv, Deps } from './config';
 import { classifyDbError, errorCode, isDatabaseError } from './db/errors';
 import { Problem, problemResponse } from './errors';
 import { answerHeaders } from './http/answer';
-import { inject, jsonBody, wellFormedQuery } from './http/middleware';
+import { inject, jsonBody, wellFormedQuery, type EdgeBody } from './http/middleware';
 import { apiServers, documentFailures } from './http/openapi';
 import { fieldErrors, fieldName, ProblemSchema } from './http/schemas';
 import { codeLocation } from './log';
@@ -47,6 +47,8 @@ export type AppOptions = {
   rateLimiter?: RateLimiter;
   /** The web console at /console (src/console): its assets, and its public origin if not the request's. */
   console?: ConsoleOptions;
+  /** The request body as the runtime's edge already read it, if it did (src/node/serve.ts). */
+  edgeBody?: EdgeBody;
 };
 
 export function createApp(provide: DepsProvider, options: AppOptions = {}) {
@@ -67,7 +69,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   // broken body (malformed, wrong type, too large) is a logged attempt that burns its token.
   app.use('/v1/*', authenticate([PUBLIC_CHECKPOINT_PATH]));
   app.use('/v1/*', wellFormedQuery());
-  app.use('/v1/*', jsonBody());
+  app.use('/v1/*', jsonBody(options.edgeBody));
   app.use('/v1/*', lookupRateLimit(options.rateLimiter ?? memoryRateLimiter()));
 
   systemRoutes(app);

@@ -34,13 +34,24 @@ export function inject(provide: (c: Context<AppEnv>) => Deps | Promise<Deps>): M
 }
 
 /**
+ * The request's body as the runtime's edge already read it (Node: src/node/serve.ts withBodyRead
+ * reads a body of known length within the limit into one Buffer), or undefined: then it is read
+ * from the Request here. Read once either way, and never the Request again after jsonBody.
+ */
+export type EdgeBody = (c: Context<AppEnv>) => Uint8Array | undefined;
+
+/**
  * Bodies are JSON in UTF-8 (a leading byte-order mark is dropped), parse cleanly, and stay under the
  * configured size; else a clear 4xx. Bytes that are not UTF-8 are refused here rather than silently
- * turned into U+FFFD; what the JSON says (a `\u0000` escape, say) is for the route's schema.
+ * turned into U+FFFD; what the JSON says (a `\u0000` escape, say) is for the route's schema. The
+ * text is handed on to the route's validator (Hono's body cache), so nothing reads the body twice.
  */
-export function jsonBody(): MiddlewareHandler<AppEnv> {
+export function jsonBody(edgeBody?: EdgeBody): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (c.req.method !== 'POST' && c.req.method !== 'PUT' && c.req.method !== 'PATCH') return next();
+    const read = edgeBody?.(c);
+    // Read by the edge, within the limit: no stream to wrap, no Request to build.
+    if (read) return parsed(c, read, next);
     const limit = bodyLimit({
       maxSize: c.var.config.limits.maxBodyBytes,
       onError: () => {
@@ -51,24 +62,31 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
       const length = c.req.header('content-length');
       const hasBody = length !== undefined ? length !== '0' : c.req.raw.body !== null;
       if (!hasBody) return next();
-      const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-      if (type !== 'application/json' && !type.endsWith('+json')) {
-        throw new Problem('unsupported-media-type', `Content-Type ${type || '(none)'} is not accepted; send application/json`);
-      }
-      let body: string;
-      try {
-        body = utf8Decoder.decode(await c.req.arrayBuffer());
-      } catch {
-        throw new Problem('malformed-json', 'The body is not valid UTF-8');
-      }
-      try {
-        JSON.parse(body);
-      } catch {
-        throw new Problem('malformed-json', 'The body is not valid JSON');
-      }
-      await next();
+      return parsed(c, undefined, next);
     });
   };
+}
+
+async function parsed(c: Context<AppEnv>, bytes: Uint8Array | undefined, next: () => Promise<void>): Promise<void> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json' && !type.endsWith('+json')) {
+    throw new Problem('unsupported-media-type', `Content-Type ${type || '(none)'} is not accepted; send application/json`);
+  }
+  let body: string;
+  try {
+    body = utf8Decoder.decode(bytes ?? (await c.req.arrayBuffer()));
+  } catch {
+    throw new Problem('malformed-json', 'The body is not valid UTF-8');
+  }
+  try {
+    JSON.parse(body);
+  } catch {
+    throw new Problem('malformed-json', 'The body is not valid JSON');
+  }
+  // The validator (c.req.valid('json')) parses this text; it does not read the Request again.
+  // (The cache holds promises; its declared type says otherwise.)
+  (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(body);
+  await next();
 }
 
 /**

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createApp, type App } from '../app';
+import type { EdgeBody } from '../http/middleware';
 import { createCheckpoint } from '../audit/checkpoint';
 import { pruneLog } from '../log/retention';
 import { checkpointAndWitness } from '../log/witnessing';
@@ -36,12 +37,17 @@ function serveDocsAssets(app: App) {
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
+type ReadRequest = IncomingMessage & { rawBody?: Buffer };
+
+/** The body withBodyRead read, as the app sees it (the adapter passes the IncomingMessage as c.env.incoming). */
+export const readBody: EdgeBody = (c) => (c.env as { incoming?: ReadRequest } | undefined)?.incoming?.rawBody;
+
 /**
  * Read a request's body into one Buffer before the Hono adapter sees it, when its Content-Length is
- * known and within `maxBytes`: the adapter then hands Hono a one-chunk stream instead of wrapping
- * the socket with Readable.toWeb, which is a large share of its per-request cost (BENCHMARKS.md).
- * Anything else (no length, too long) takes the adapter's streaming path, where the size limit
- * answers 413 as before.
+ * known and within `maxBytes`: the app's jsonBody takes it from there (`readBody`), so the adapter
+ * never builds a WHATWG Request or stream for it (a large share of its per-request cost,
+ * BENCHMARKS.md). Anything else (no length, too long) takes the adapter's streaming path, where the
+ * size limit answers 413 as before.
  */
 export function withBodyRead(listener: Listener, maxBytes: number): Listener {
   return (req, res) => {
@@ -54,7 +60,7 @@ export function withBodyRead(listener: Listener, maxBytes: number): Listener {
       chunks.push(c);
     });
     req.once('end', () => {
-      if (got <= maxBytes) (req as IncomingMessage & { rawBody?: Buffer }).rawBody = Buffer.concat(chunks, got);
+      if (got <= maxBytes) (req as ReadRequest).rawBody = Buffer.concat(chunks, got);
       void listener(req, res);
     });
     req.once('error', () => res.destroy());
@@ -118,6 +124,7 @@ export async function startServer(
     accessLog: opts.accessLog ?? true,
     ...(opts.metricsToken ? { metrics: { token: opts.metricsToken, ...(database.pool ? { pool: database.pool } : {}) } } : {}),
     console: { assets: readConsoleAssets(), ...(opts.consoleOrigin ? { origin: opts.consoleOrigin } : {}) },
+    edgeBody: readBody,
   });
   serveDocsAssets(app);
   serveKit(app);
