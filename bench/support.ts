@@ -264,6 +264,46 @@ export async function spawnHub(env: Record<string, string>, nodeArgs: string[] =
   return { ...ready, pid: child.pid!, eventLoopDelay, stop };
 }
 
+/**
+ * `kenbaar serve [--workers N]` from the production build on the bench database, with `nodeArgs`
+ * (e.g. --cpu-prof) for its processes; its pids (primary and workers) for CPU accounting. What it
+ * prints is kept only until it listens, then read and dropped.
+ */
+export async function spawnServe(env: Record<string, string>, workers: number, nodeArgs: string[] = [], root = ROOT) {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'node', 'cli.js'), 'serve', '--workers', String(workers), '--port', '0'], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let url: string | undefined;
+  const keep = (d: Buffer) => {
+    if (!url) out += d.toString();
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  onCleanup(stop);
+  const deadline = Date.now() + 90_000;
+  while (!(url = /listening on (http:\/\/\S+)/.exec(out)?.[1])) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`serve --workers ${workers} did not start:\n${out}`);
+    await sleep(100);
+  }
+  const children =
+    workers > 1
+      ? execFileSync('ps', ['--ppid', String(child.pid), '-o', 'pid=,args='], { encoding: 'utf8' })
+          .split('\n')
+          .filter((l) => l.includes('cli.js serve'))
+          .map((l) => Number(l.trim().split(/\s+/)[0]))
+      : [];
+  return { url, pids: [child.pid!, ...children], stop };
+}
+
 // ---------------------------------------------------------------------------------------------
 // HTTP: node:http with keep-alive sockets, lighter on the (shared) CPU than fetch.
 
