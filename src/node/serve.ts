@@ -21,6 +21,7 @@ import { readConsoleAssets } from './console-assets';
 import { DOCS_ASSETS_BASE, SWAGGER_FILES } from '../docs-assets';
 import type { Database } from './database';
 import { serveKit } from './kit';
+import { batchedStderr } from './stderr';
 
 const DOCS_ASSETS = DOCS_ASSETS_BASE;
 
@@ -117,7 +118,9 @@ export async function startServer(
   opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; log?: Logger; background?: boolean; accessLog?: boolean; metricsToken?: string | undefined; consoleOrigin?: string },
 ): Promise<Running> {
   const clock = opts.clock ?? (() => new Date());
-  const log = opts.log ?? jsonLogger();
+  // The server log (access lines included) in batches: one stderr write per event-loop turn.
+  const stderr = opts.log ? undefined : batchedStderr();
+  const log = opts.log ?? jsonLogger(stderr?.write);
   const background = opts.background ?? true;
   const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock, log }), {
     docsAssetsBase: DOCS_ASSETS,
@@ -141,8 +144,12 @@ export async function startServer(
     stop: async () => {
       await stopWork();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      // A final checkpoint so that nothing written is left outside a signed head.
-      return background ? createCheckpoint(database.db, config, clock()) : undefined;
+      try {
+        // A final checkpoint so that nothing written is left outside a signed head.
+        return background ? await createCheckpoint(database.db, config, clock()) : undefined;
+      } finally {
+        stderr?.close();
+      }
     },
   };
 }
