@@ -132,4 +132,31 @@ describe(`the Node server (${dbKind})`, () => {
       await hub.close();
     }
   });
+
+  it("builds a logged answer once, with its headers: the Node adapter's lightweight Response is what the app returns (no copy, no streamed body)", async () => {
+    const { getRequestListener } = await import('@hono/node-server');
+    const { signPartnerToken } = await import('../src/client/token');
+    const { partnerKey } = await import('./support/hub');
+    const { person } = await import('./support/people');
+    getRequestListener(() => new Response()); // installs the adapter's Response, as serve does
+    const hub = await startTestHub();
+    try {
+      const key = { partner: 'gemeente', jwk: (await partnerKey('gemeente')).privateJwk };
+      const token = await signPartnerToken(key, { sub: 'pr-1', role: 'procesregisseur', audience: hub.config.hubId, now: hub.clock() });
+      const res = await hub.app.fetch(
+        new Request('http://hub.test/v1/lookups', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ subject: person().subject, purpose: 'procesregie-casus-op-maat', caseRef: 'ZVH-ONCE-1' }),
+        }),
+      );
+      expect(res.status).toBe(200);
+      expect(res.headers.has('kenbaar-receipt') && res.headers.has('x-request-id')).toBe(true);
+      // @hono/node-server answers from this cached [status, body, headers] without building a WHATWG
+      // Response; a Response copied after the fact (c.header after next()) has lost it.
+      expect(Object.getOwnPropertySymbols(res).map(String)).toContain('Symbol(cache)');
+    } finally {
+      await hub.close();
+    }
+  });
 });
