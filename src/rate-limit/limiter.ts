@@ -62,12 +62,12 @@ export function lookupRateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv>
   return async (c, next) => {
     if (c.req.method !== 'POST' || !LOOKUP_PATHS.test(c.req.path)) return next();
     const actor = c.get('actor');
-    const limits = actor && c.var.config.covenant.partners.get(actor.partner)?.rateLimits;
+    const limits = actor && c.get('config').covenant.partners.get(actor.partner)?.rateLimits;
     if (!limits) return next();
     const named: { key: string; perMinute: number }[] = [];
     if (limits.lookupsPerMinutePerProfessional) named.push({ key: `sub:${actor.partner}:${actor.sub}`, perMinute: limits.lookupsPerMinutePerProfessional });
     if (limits.lookupsPerMinutePerPartner) named.push({ key: `partner:${actor.partner}`, perMinute: limits.lookupsPerMinutePerPartner });
-    const wait = limiter.take(named, c.var.clock());
+    const wait = limiter.take(named, c.get('clock')());
     if (wait > 0) {
       throw new Problem('rate-limited', `Too many lookups; retry after ${wait} s`, { rule: 'rate-limit', retryAfter: wait });
     }
