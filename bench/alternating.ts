@@ -9,8 +9,13 @@
 //   floor-read  the same, with the body read before the adapter, as the hub serves (withBodyRead)
 //   floor-http  the same handler on plain node:http (the difference is the adapter's cost)
 //   workers2    the hub as `kenbaar serve --workers 2`, single lookups
+// Both hubs run the production build (`node dist/node/cli.js serve`, built first by scripts/build.js),
+// as a deployment runs them; their log lines go to a pipe this process reads and discards.
 // Then, once: the sequencer and `audit verify` over the seeded log (entries/s).
 // Usage: npx tsx bench/alternating.ts [--registrations 200000] [--seconds 5] [--rounds 2] [--clients 16]
+//          [--phases pgbench,lookup,...] [--profile <dir>: V8 CPU profiles of the one-process hub]
+//          [--compare <root>,...: also a lookup phase per round on the build in each other checkout's
+//           dist/node (e.g. the code before a change), for A/B ratios under the same disturbance]
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -40,6 +45,7 @@ import {
   seed,
   sleep,
   spawnHub,
+  spawnServe,
   summarise,
   tempDir,
   writeResults,
@@ -52,8 +58,12 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '2' },
     clients: { type: 'string', default: '16' },
+    phases: { type: 'string' },
+    profile: { type: 'string' },
+    compare: { type: 'string' },
   },
 });
+const PHASES = args.phases ? new Set(args.phases.split(',')) : undefined;
 const SECONDS = Number(args.seconds);
 const CLIENTS = Number(args.clients);
 const PURPOSE = 'procesregie-casus-op-maat';
@@ -85,6 +95,7 @@ async function drive(clients: number, op: (i: number) => Promise<void>, seconds:
 }
 
 main(async () => {
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.js')], { stdio: 'inherit' });
   const info = await machine();
   const covenant = loadBenchCovenant();
   const dir = await tempDir('alternating');
@@ -115,11 +126,12 @@ main(async () => {
   );
 
   const env = hubEnv(keys, { url: db.url });
-  const hub = await spawnHub(env);
+  const hub = await spawnServe(env, 1, args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []);
   const floor = await spawnHub(env, [], ['--adapter', 'hono'], 'floor.ts');
   const floorRead = await spawnHub(env, [], ['--adapter', 'hono-read'], 'floor.ts');
   const floorHttp = await spawnHub(env, [], ['--adapter', 'http'], 'floor.ts');
-  const workers = await spawnWorkers(env);
+  const workers = await spawnServe(env, 2);
+  const others = await Promise.all((args.compare ? args.compare.split(',') : []).map(async (root) => ({ name: `lookup@${root.split('/').filter(Boolean).at(-1)}`, hub: await spawnServe(env, 1, [], root) })));
   console.log(`hub ${hub.url}; floor ${floor.url}; floor-http ${floorHttp.url}; workers2 ${workers.url} (pids ${workers.pids.join(', ')})`);
 
   let person = 0;
@@ -212,16 +224,18 @@ main(async () => {
 
   const results: Result[] = [];
   for (let round = 1; round <= Number(args.rounds); round++) {
-    const phases: (() => Promise<Result>)[] = [
-      () => pgbenchPhase(round),
-      () => httpPhase('lookup', round, hub.url, [hub.pid], '/v1/lookups', single, 1),
-      () => httpPhase('family of 4', round, hub.url, [hub.pid], '/v1/lookups/family', family, 4),
-      () => httpPhase('floor (hono)', round, floor.url, [floor.pid], '/v1/lookups', single, 1),
-      () => httpPhase('floor (hono, body read first)', round, floorRead.url, [floorRead.pid], '/v1/lookups', single, 1),
-      () => httpPhase('floor (node:http)', round, floorHttp.url, [floorHttp.pid], '/v1/lookups', single, 1),
-      () => httpPhase('workers2 lookup', round, workers.url, workers.pids, '/v1/lookups', single, 1),
+    const phases: [string, () => Promise<Result>][] = [
+      ['pgbench', () => pgbenchPhase(round)],
+      ['lookup', () => httpPhase('lookup', round, hub.url, hub.pids, '/v1/lookups', single, 1)],
+      ...others.map((o): [string, () => Promise<Result>] => ['lookup', () => httpPhase(o.name, round, o.hub.url, o.hub.pids, '/v1/lookups', single, 1)]),
+      ['family', () => httpPhase('family of 4', round, hub.url, hub.pids, '/v1/lookups/family', family, 4)],
+      ['floor', () => httpPhase('floor (hono)', round, floor.url, [floor.pid], '/v1/lookups', single, 1)],
+      ['floor-read', () => httpPhase('floor (hono, body read first)', round, floorRead.url, [floorRead.pid], '/v1/lookups', single, 1)],
+      ['floor-http', () => httpPhase('floor (node:http)', round, floorHttp.url, [floorHttp.pid], '/v1/lookups', single, 1)],
+      ['workers2', () => httpPhase('workers2 lookup', round, workers.url, workers.pids, '/v1/lookups', single, 1)],
     ];
-    for (const phase of phases) {
+    for (const [key, phase] of phases) {
+      if (PHASES && !PHASES.has(key)) continue;
       const r = await phase();
       // pgbench's audit rows are sequenced by the hub; let that finish before the next phase, or the
       // hub's CPU per lookup would carry the sequencing of another phase's entries.
@@ -233,7 +247,7 @@ main(async () => {
       await sleep(500);
     }
   }
-  await Promise.all([hub.stop(), floor.stop(), floorRead.stop(), floorHttp.stop(), workers.stop()]);
+  await Promise.all([hub.stop(), floor.stop(), floorRead.stop(), floorHttp.stop(), workers.stop(), ...others.map((o) => o.hub.stop())]);
 
   // The sequencer and the verifier over the whole log: the seeded entries are sequenced again from
   // scratch (their placeholder hashes replaced by real ones), then verified.
@@ -243,6 +257,7 @@ main(async () => {
   await reset.query(`set session_replication_role = replica`); // past the append-only triggers, as a superuser
   await reset.query('update audit_entries set seq = null, leaf_hash = null');
   await reset.query('delete from log_head');
+  await reset.query('delete from log_subtrees');
   await reset.query('delete from checkpoints');
   await reset.query('vacuum analyze audit_entries');
   const entries = Number((await reset.query('select count(*) as n from audit_entries')).rows[0].n);
@@ -257,7 +272,8 @@ main(async () => {
   if (!report.ok) throw new Error(`audit verify found problems: ${JSON.stringify(report.problems.slice(0, 3))}`);
   console.log(`sequencer ${fmtInt(sequencerPerSecond)} entries/s; audit verify ${fmtInt(verifyPerSecond)} entries/s (${fmtInt(report.entries)} entries)`);
 
-  const byRound = (phase: string, round: number) => results.find((r) => r.phase === phase && r.round === round)!;
+  const missing: Result = { phase: '', round: 0, perSecond: NaN, unit: '', p50: NaN, p99: NaN, cpuMs: { client: NaN, hub: NaN, postgres: NaN, others: NaN }, machineBusy: NaN, load1: NaN };
+  const byRound = (phase: string, round: number) => results.find((r) => r.phase === phase && r.round === round) ?? missing;
   const rounds = [...new Set(results.map((r) => r.round))];
   const ratios = rounds.map((round) => {
     const pgb = byRound('pgbench', round);
@@ -274,6 +290,7 @@ main(async () => {
       adapterWithBodyReadCpuMs: byRound('floor (hono, body read first)', round).cpuMs.hub - flh.cpuMs.hub,
       familySubjectsPerSingle: fam.perSecond / look.perSecond,
       workers2PerOne: w2.perSecond / look.perSecond,
+      compared: others.map((o) => ({ build: o.name, perSecondOfThis: byRound(o.name, round).perSecond / look.perSecond, hubCpuMinusThisMs: byRound(o.name, round).cpuMs.hub - look.cpuMs.hub })),
     };
   });
   const table = markdownTable(
@@ -284,33 +301,13 @@ main(async () => {
     ['round', 'lookup / pgbench', 'hub CPU above floor, ms/lookup', 'adapter CPU (hono - node:http), ms/req', 'the same, body read first', 'family subjects/s ÷ single lookups/s', 'workers2 ÷ one'],
     ratios.map((r) => [r.round, fmt(r.servicePerPgbench, 2), fmt(r.hubCpuAboveFloorMs, 3), fmt(r.adapterCpuMs, 3), fmt(r.adapterWithBodyReadCpuMs, 3), fmt(r.familySubjectsPerSingle, 2), fmt(r.workers2PerOne, 2)]),
   );
-  console.log(`\n${table}\n\n${ratioTable}\n`);
-  const path = writeResults('alternating', { benchmark: 'alternating', machine: info, setup: { ...args, subjects, seeded }, results, ratios, sequencerPerSecond, verifyPerSecond, verifiedEntries: report.entries, tables: { table, ratioTable } });
+  const compareTable = others.length
+    ? markdownTable(
+        ['round', 'other build', 'its lookups/s ÷ this build\'s', 'its hub CPU − this build\'s, ms/lookup'],
+        ratios.flatMap((r) => r.compared.map((o) => [r.round, o.build, fmt(o.perSecondOfThis, 2), fmt(o.hubCpuMinusThisMs, 3)])),
+      )
+    : '';
+  console.log(`\n${table}\n\n${ratioTable}\n\n${compareTable}\n`);
+  const path = writeResults('alternating', { benchmark: 'alternating', machine: info, setup: { ...args, subjects, seeded }, results, ratios, sequencerPerSecond, verifyPerSecond, verifiedEntries: report.entries, tables: { table, ratioTable, compareTable } });
   console.log(`results: ${path}`);
 });
-
-/** `kenbaar serve --workers 2` on the bench database; its pids (primary and workers) for CPU accounting. */
-async function spawnWorkers(env: Record<string, string>) {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'kenbaar.js'), 'serve', '--workers', '2', '--port', '0'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  };
-  onCleanup(stop);
-  const deadline = Date.now() + 90_000;
-  let url: string | undefined;
-  while (!(url = /listening on (http:\/\/\S+)/.exec(out)?.[1])) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`serve --workers 2 did not start:\n${out}`);
-    await sleep(100);
-  }
-  const children = execFileSync('ps', ['--ppid', String(child.pid), '-o', 'pid=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .filter((l) => l.includes('kenbaar.js serve'))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
-  return { url, pids: [child.pid!, ...children], stop };
-}

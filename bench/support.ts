@@ -19,7 +19,9 @@ import { openDatabase } from '../src/node/database';
 import { generatePartnerKey } from '../src/node/keys';
 import { generateHubKeySecret, hubPseudonyms, parseHubKeyring, type HubKeyring } from '../src/pseudonym/hub-key';
 import { generateSigningKeySecret } from '../src/signing';
-import { toBase64Url } from '../src/encoding';
+import { toBase64Url, toHex } from '../src/encoding';
+import { frontierRoot, nodeHash } from '../src/audit/merkle';
+import { TILE_WIDTH } from '../src/log/tiles';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const RESULTS_DIR = join(ROOT, 'bench', 'results');
@@ -262,6 +264,46 @@ export async function spawnHub(env: Record<string, string>, nodeArgs: string[] =
   return { ...ready, pid: child.pid!, eventLoopDelay, stop };
 }
 
+/**
+ * `kenbaar serve [--workers N]` from the production build on the bench database, with `nodeArgs`
+ * (e.g. --cpu-prof) for its processes; its pids (primary and workers) for CPU accounting. What it
+ * prints is kept only until it listens, then read and dropped.
+ */
+export async function spawnServe(env: Record<string, string>, workers: number, nodeArgs: string[] = [], root = ROOT) {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'node', 'cli.js'), 'serve', '--workers', String(workers), '--port', '0'], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let url: string | undefined;
+  const keep = (d: Buffer) => {
+    if (!url) out += d.toString();
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  onCleanup(stop);
+  const deadline = Date.now() + 90_000;
+  while (!(url = /listening on (http:\/\/\S+)/.exec(out)?.[1])) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`serve --workers ${workers} did not start:\n${out}`);
+    await sleep(100);
+  }
+  const children =
+    workers > 1
+      ? execFileSync('ps', ['--ppid', String(child.pid), '-o', 'pid=,args='], { encoding: 'utf8' })
+          .split('\n')
+          .filter((l) => l.includes('cli.js serve'))
+          .map((l) => Number(l.trim().split(/\s+/)[0]))
+      : [];
+  return { url, pids: [child.pid!, ...children], stop };
+}
+
 // ---------------------------------------------------------------------------------------------
 // HTTP: node:http with keep-alive sockets, lighter on the (shared) CPU than fetch.
 
@@ -370,8 +412,9 @@ export type Seed = { registrations: number; persons: number; auditEntries: numbe
 /**
  * `total` active registrations of persons 0..persons-1 and one sequenced `registration.create`
  * audit entry each, written straight with SQL (generate_series + pgcrypto). The seeded audit rows
- * carry placeholder leaf hashes (the tree is not recomputed for them); the log head is set to their
- * count so that the hub's sequencer continues after them as it would on a real log of that size.
+ * carry all-zero placeholder leaf hashes (not their entries' real ones); the log head and the
+ * subtree hashes are those of that tree, so the hub's sequencer continues after them as it would on
+ * a real log of that size.
  */
 export async function seed(dbUrl: string, covenant: Covenant, hubKeys: HubKeyring, total: number): Promise<Seed> {
   const started = performance.now();
@@ -415,11 +458,21 @@ export async function seed(dbUrl: string, covenant: Covenant, hubKeys: HubKeyrin
         from registrations r join (values ${partnerTable}) as p(idx, id, category, rule) on p.id = r.partner`;
     });
     const [{ n }] = (await sql`select count(*)::int as n from audit_entries`) as unknown as [{ n: number }];
-    const frontier = Array.from({ length: popcount(n) }, () => '0'.repeat(64));
+    // The seeded tree is a real tree of n all-zero leaf hashes: its head (frontier, root) and the
+    // hashes of its complete 256^L subtrees (log_subtrees, issue 8's tile store) agree, so the hub's
+    // sequencer continues it, and tiles and proofs over it can be served.
+    const zero: Uint8Array[] = [new Uint8Array(32)];
+    for (let k = 1; k <= 52; k++) zero.push(nodeHash(zero[k - 1]!, zero[k - 1]!));
+    const frontier: Uint8Array[] = [];
+    for (let bit = 52; bit >= 0; bit--) if (Math.floor(n / 2 ** bit) % 2 === 1) frontier.push(zero[bit]!);
     await sql`
       insert into log_head (id, size, root, frontier, updated_at)
-      values (1, ${n}, ${'0'.repeat(64)}, ${sql.json(frontier)}, ${now})
+      values (1, ${n}, ${toHex(frontierRoot(frontier))}, ${sql.json(frontier.map(toHex))}, ${now})
       on conflict (id) do update set size = excluded.size, root = excluded.root, frontier = excluded.frontier`;
+    for (let level = 1; TILE_WIDTH ** level <= n; level++) {
+      await sql`insert into log_subtrees (level, idx, hash)
+                select ${level}::int, i, ${toHex(zero[8 * level]!)} from generate_series(0, ${Math.floor(n / TILE_WIDTH ** level) - 1}::bigint) as i`;
+    }
     // Settle the pages (hint bits, statistics) and flush them, so the timed phases do not pay
     // for the bulk load's aftermath.
     await sql`vacuum (analyze) registrations`;
@@ -431,12 +484,6 @@ export async function seed(dbUrl: string, covenant: Covenant, hubKeys: HubKeyrin
   } finally {
     await sql.end();
   }
-}
-
-function popcount(n: number): number {
-  let c = 0;
-  for (let x = n; x > 0; x = Math.floor(x / 2)) c += x % 2;
-  return c;
 }
 
 // ---------------------------------------------------------------------------------------------

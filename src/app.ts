@@ -17,12 +17,12 @@ import { authenticate } from './auth/middleware';
 import type { AppEnv, Deps } from './config';
 import { classifyDbError, errorCode, isDatabaseError } from './db/errors';
 import { Problem, problemResponse } from './errors';
-import { inject, jsonBody, wellFormedQuery } from './http/middleware';
+import { answerHeaders } from './http/answer';
+import { inject, jsonBody, wellFormedQuery, type EdgeBody } from './http/middleware';
 import { apiServers, documentFailures } from './http/openapi';
 import { fieldErrors, fieldName, ProblemSchema } from './http/schemas';
 import { codeLocation } from './log';
 import { recordRejection } from './http/unit-of-work';
-import { receipts } from './log/receipt';
 import { logRoutes } from './log/routes';
 import { lookupRoutes } from './lookups/routes';
 import { accessLog, Metrics } from './observe/metrics';
@@ -50,6 +50,8 @@ export type AppOptions = {
   rateLimiter?: RateLimiter;
   /** The web console at /console (src/console): its assets, and its public origin if not the request's. */
   console?: ConsoleOptions;
+  /** The request body as the runtime's edge already read it, if it did (src/node/serve.ts). */
+  edgeBody?: EdgeBody;
 };
 
 export function createApp(provide: DepsProvider, options: AppOptions = {}) {
@@ -66,12 +68,11 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   app.use('*', accessLog(metrics, options.accessLog ?? false));
   app.use('*', inject(provide));
   if (options.metrics) metricsRoute(app, { ...options.metrics, metrics });
-  app.use('*', receipts());
   // Authenticate before reading the body: a stranger's body is never parsed, and a partner's
   // broken body (malformed, wrong type, too large) is a logged attempt that burns its token.
   app.use('/v1/*', authenticate([PUBLIC_CHECKPOINT_PATH]));
   app.use('/v1/*', wellFormedQuery());
-  app.use('/v1/*', jsonBody());
+  app.use('/v1/*', jsonBody(options.edgeBody));
   app.use('/v1/*', lookupRateLimit(options.rateLimiter ?? memoryRateLimiter()));
 
   systemRoutes(app);
@@ -125,7 +126,8 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
         problem = classifyDbError(e)?.kind === 'unavailable' ? new Problem('database-unavailable') : new Problem('audit-unavailable');
       }
     }
-    const headers: Record<string, string> = { 'x-request-id': c.var.requestId ?? '' };
+    // The request id and the receipt of whatever this request logged (src/http/answer.ts).
+    const headers: Record<string, string> = { 'x-request-id': c.get('requestId') ?? '', ...answerHeaders(c) };
     if (problem.status === 401) headers['www-authenticate'] = 'Bearer realm="kenbaar"';
     if (problem.status === 503) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
     if (typeof problem.extensions.retryAfter === 'number') headers['retry-after'] = String(problem.extensions.retryAfter);

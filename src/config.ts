@@ -14,11 +14,17 @@ import type { Webhooks } from './webhooks/config';
 /** Public keys of each partner system, by partner id (keys/<partner>.jwks.json). */
 export type PartnerKeys = ReadonlyMap<string, JSONWebKeySet>;
 
+/**
+ * Signs a JWS signing input with the hub's private key: the raw JWS signature (Ed25519, or ES256 as
+ * r || s). Injected by the runtime's edge: WebCrypto by default (the Worker), node:crypto on Node.
+ */
+export type JwsSign = (signingInput: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
 /** The hub's own signing key (receipts, disclosure grants, checkpoints' JWS); `published` also lists retired keys. */
 export type HubSigner = {
   kid: string;
   alg: 'EdDSA' | 'ES256';
-  privateKey: CryptoKey;
+  sign: JwsSign;
   published: JWK[];
 };
 
@@ -90,6 +96,8 @@ export type AppEnv = {
     audited: boolean;
     /** The audit entries this request committed: its receipt names them (src/log/receipt.ts). */
     appended: Appended[];
+    /** Headers of this request's answer, set before it is built (src/http/answer.ts). */
+    answerHeaders: Record<string, string>;
   };
 };
 

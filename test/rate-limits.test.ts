@@ -111,3 +111,18 @@ describe(`a family lookup costs one lookup per subject (${dbKind})`, () => {
     expect((await family('pr-j', 5)).status).toBe(200);
   });
 });
+
+describe('the rate limiter keeps a bounded number of buckets', () => {
+  it('forgets the least recently used bucket beyond its bound, not one in use', async () => {
+    const { memoryRateLimiter } = await import('../src/rate-limit/limiter');
+    const limiter = memoryRateLimiter(2);
+    const now = new Date('2026-11-23T09:00:00Z');
+    const take = (key: string) => limiter.take([{ key, perMinute: 2 }], now);
+    expect(take('sub:a')).toBe(0);
+    expect(take('sub:b')).toBe(0);
+    expect(take('sub:a')).toBe(0); // a's second and last token this minute: a is now the most recent
+    expect(take('sub:c')).toBe(0); // a third bucket: b, the least recently used, is forgotten
+    expect(take('sub:a')).toBeGreaterThan(0); // a is still counted
+    expect(take('sub:b')).toBe(0); // b starts afresh
+  });
+});

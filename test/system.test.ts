@@ -93,4 +93,70 @@ describe(`the Node server (${dbKind})`, () => {
       await hub.close();
     }
   });
+
+  it('answers over HTTP with the request id and a verifiable receipt on the answer, and reads the body once at the edge: bad bodies get their problem types', async () => {
+    const { startServer } = await import('../src/node/serve');
+    const { signPartnerToken } = await import('../src/client/token');
+    const { RECEIPT_HEADER, verifyReceipt } = await import('../src/log/receipt');
+    const { partnerKey } = await import('./support/hub');
+    const { person } = await import('./support/people');
+    const hub = await startTestHub({ limits: { maxBodyBytes: 2048 } });
+    const running = await startServer(hub.database, hub.config, { host: '127.0.0.1', port: 0, clock: hub.clock, accessLog: false });
+    const key = { partner: 'gemeente', jwk: (await partnerKey('gemeente')).privateJwk };
+    const post = async (body: string | Uint8Array<ArrayBuffer>, type = 'application/json') =>
+      fetch(`${running.url}/v1/lookups`, {
+        method: 'POST',
+        headers: {
+          'content-type': type,
+          'x-request-id': 'req-edge-1',
+          authorization: `Bearer ${await signPartnerToken(key, { sub: 'pr-1', role: 'procesregisseur', audience: hub.config.hubId, now: hub.clock() })}`,
+        },
+        body,
+      });
+    try {
+      const ok = await post(JSON.stringify({ subject: person().subject, purpose: 'procesregie-casus-op-maat', caseRef: 'ZVH-EDGE-1' }));
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('x-request-id')).toBe('req-edge-1');
+      expect(ok.headers.get('content-length')).not.toBeNull(); // answered whole, not streamed
+      const claims = await verifyReceipt(ok.headers.get(RECEIPT_HEADER)!, hub.config.signer.published);
+      expect(claims?.entries).toHaveLength(1);
+      expect((await ok.json()).decision.rules).toBeDefined();
+
+      const problem = async (res: Response) => ({ status: res.status, type: ((await res.json()) as { type: string }).type, receipt: res.headers.has(RECEIPT_HEADER), id: res.headers.get('x-request-id') });
+      expect(await problem(await post('{"subject":'))).toEqual({ status: 400, type: '/problems/malformed-json', receipt: true, id: 'req-edge-1' });
+      expect(await problem(await post(new Uint8Array([0x7b, 0xff, 0x7d])))).toEqual({ status: 400, type: '/problems/malformed-json', receipt: true, id: 'req-edge-1' });
+      expect(await problem(await post('{}', 'text/plain'))).toEqual({ status: 415, type: '/problems/unsupported-media-type', receipt: true, id: 'req-edge-1' });
+      expect(await problem(await post(JSON.stringify({ subject: 'x'.repeat(3000) })))).toEqual({ status: 413, type: '/problems/payload-too-large', receipt: true, id: 'req-edge-1' });
+    } finally {
+      await running.stop();
+      await hub.close();
+    }
+  });
+
+  it("builds a logged answer once, with its headers: the Node adapter's lightweight Response is what the app returns (no copy, no streamed body)", async () => {
+    const { getRequestListener } = await import('@hono/node-server');
+    const { signPartnerToken } = await import('../src/client/token');
+    const { partnerKey } = await import('./support/hub');
+    const { person } = await import('./support/people');
+    getRequestListener(() => new Response()); // installs the adapter's Response, as serve does
+    const hub = await startTestHub();
+    try {
+      const key = { partner: 'gemeente', jwk: (await partnerKey('gemeente')).privateJwk };
+      const token = await signPartnerToken(key, { sub: 'pr-1', role: 'procesregisseur', audience: hub.config.hubId, now: hub.clock() });
+      const res = await hub.app.fetch(
+        new Request('http://hub.test/v1/lookups', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ subject: person().subject, purpose: 'procesregie-casus-op-maat', caseRef: 'ZVH-ONCE-1' }),
+        }),
+      );
+      expect(res.status).toBe(200);
+      expect(res.headers.has('kenbaar-receipt') && res.headers.has('x-request-id')).toBe(true);
+      // @hono/node-server answers from this cached [status, body, headers] without building a WHATWG
+      // Response; a Response copied after the fact (c.header after next()) has lost it.
+      expect(Object.getOwnPropertySymbols(res).map(String)).toContain('Symbol(cache)');
+    } finally {
+      await hub.close();
+    }
+  });
 });

@@ -3,21 +3,20 @@
 // cosign and /log/checkpoint serves; and, for verifiers of before migration 0005, as a compact JWS
 // (size, root, time) by the hub's signing key, checked with /.well-known/jwks.json. A later rewrite
 // of the log by whoever controls the database shows up as a mismatch against heads it cannot re-sign.
-import { CompactSign, compactVerify, createLocalJWKSet, type JWK } from 'jose';
+import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import type { HubConfig, HubSigner } from '../config';
 import { signCheckpoint as signNote } from '../log/checkpoint';
 import type { Db } from '../db/types';
 import { fromHex, fromUtf8, unixSeconds, utf8 } from '../encoding';
+import { signJws } from '../signing';
 import { insertCheckpoint, integrateAll, type Checkpoint } from './store';
 
 export const CHECKPOINT_TYP = 'kenbaar-checkpoint+jws';
 
 export type CheckpointClaims = { iss: string; size: number; root: string; iat: number };
 
-export async function signCheckpoint(signer: HubSigner, claims: CheckpointClaims): Promise<string> {
-  return new CompactSign(utf8(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: CHECKPOINT_TYP })
-    .sign(signer.privateKey);
+export function signCheckpoint(signer: HubSigner, claims: CheckpointClaims): Promise<string> {
+  return signJws(signer, CHECKPOINT_TYP, claims);
 }
 
 /**

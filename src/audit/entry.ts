@@ -107,7 +107,11 @@ export function leafInput(e: AuditEntry, seq: number): Uint8Array {
   return utf8(canonicalJson({ v: 2, ...content }));
 }
 
-/** The entry an append will store: what the sequencer will read back and hash, byte for byte. */
+/**
+ * The entry an append will store: what the sequencer will read back and hash, byte for byte.
+ * `input` is as the append sends it (appendAudit parses it back from the rows' JSON parameter), so
+ * its detail is already what jsonb returns: undefined dropped, numbers normalised.
+ */
 export function pendingEntry(ctx: AuditContext, input: AuditInput, uid: string): AuditEntry {
   return {
     id: 0,
@@ -126,8 +130,7 @@ export function pendingEntry(ctx: AuditContext, input: AuditInput, uid: string):
     outcome: input.outcome,
     rule: input.rule ?? null,
     covenantVersion: ctx.covenantVersion,
-    // As it comes back from jsonb: a JSON round trip drops undefined and normalises numbers.
-    detail: input.detail == null ? null : (JSON.parse(JSON.stringify(input.detail)) as Record<string, unknown>),
+    detail: input.detail ?? null,
   };
 }
 

@@ -13,7 +13,8 @@ export function authenticate(publicPaths: readonly string[] = []): MiddlewareHan
     if (c.req.method === 'GET' && publicPaths.includes(c.req.path)) return next();
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const { config, clock } = c.var;
+    const config = c.get('config');
+    const clock = c.get('clock');
     try {
       if (!match) throw new AuthError('missing-token', 'An Authorization: Bearer <JWT> header is required');
       const verified = await verifyPartnerToken(match[1]!, config.keyring, {

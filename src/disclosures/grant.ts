@@ -1,9 +1,10 @@
 // Disclosure grants: JWTs the hub signs with its signing key. A holder verifies one offline with
 // jose and the hub's JWKS (/.well-known/jwks.json) alone; nothing else of ours is needed.
-import { createLocalJWKSet, jwtVerify, SignJWT, type JWK } from 'jose';
+import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
 import type { HubSigner } from '../config';
 import { toBase64Url, unixSeconds, utf8 } from '../encoding';
 import { hmacSha256 } from '../hashing';
+import { signJws } from '../signing';
 
 export const GRANT_TYP = 'kenbaar-grant+jwt';
 
@@ -30,8 +31,8 @@ export function grantSubjectRef(hubKey: Uint8Array, grantId: string, storedSubje
   return toBase64Url(hmacSha256(hubKey, utf8(`kenbaar:v1:grant:${grantId}:${storedSubject}`)));
 }
 
-export async function signGrant(signer: HubSigner, hubId: string, g: GrantClaims): Promise<string> {
-  return new SignJWT({
+export function signGrant(signer: HubSigner, hubId: string, g: GrantClaims): Promise<string> {
+  return signJws(signer, GRANT_TYP, {
     request: g.request,
     requester: g.requester,
     holder: g.holder,
@@ -41,15 +42,13 @@ export async function signGrant(signer: HubSigner, hubId: string, g: GrantClaims
     legalBasis: g.legalBasis,
     caseRef: g.caseRef,
     breakGlass: g.breakGlass,
-  })
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: GRANT_TYP })
-    .setIssuer(hubId)
-    .setAudience(g.holder)
-    .setSubject(g.subjectRef)
-    .setJti(g.grant)
-    .setIssuedAt(unixSeconds(g.issuedAt))
-    .setExpirationTime(unixSeconds(g.expiresAt))
-    .sign(signer.privateKey);
+    iss: hubId,
+    aud: g.holder,
+    sub: g.subjectRef,
+    jti: g.grant,
+    iat: unixSeconds(g.issuedAt),
+    exp: unixSeconds(g.expiresAt),
+  });
 }
 
 export type VerifiedGrant = { grant: string; holder: string; requester: string; request: string; expiresAt: Date; categories: string[] };

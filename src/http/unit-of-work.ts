@@ -27,10 +27,10 @@ export type Work<T> = (tx: Tx, audit: (...entries: AuditInput[]) => Promise<void
 export function auditContext(c: Context<AppEnv>): AuditContext {
   const actor = c.get('actor');
   return {
-    at: c.var.clock(),
-    requestId: c.var.requestId,
+    at: c.get('clock')(),
+    requestId: c.get('requestId'),
     actor: actor ? { partner: actor.partner, sub: actor.sub, role: actor.role } : null,
-    covenantVersion: c.var.config.covenant.version,
+    covenantVersion: c.get('config').covenant.version,
   };
 }
 
@@ -40,7 +40,7 @@ class Replayed extends Error {}
 class AuditUnavailable extends Error {}
 
 export async function unitOfWork<T>(c: Context<AppEnv>, work: Work<T>): Promise<T> {
-  return run<T, Tx>(c, (fn) => c.var.db.transaction(fn), work);
+  return run<T, Tx>(c, (fn) => c.get('db').transaction(fn), work);
 }
 
 /**
@@ -51,7 +51,7 @@ export async function unitOfWork<T>(c: Context<AppEnv>, work: Work<T>): Promise<
 export async function readThenLog<T>(c: Context<AppEnv>, work: (q: Queryable, audit: Audit) => Promise<T | Denial>): Promise<T> {
   // The entry's statement goes straight to the driver where the edge gives a runner (no BEGIN: the
   // statement is its own transaction, exactly as through drizzle).
-  return run<T, Queryable>(c, (fn) => fn(c.var.db), work, c.var.raw);
+  return run<T, Queryable>(c, (fn) => fn(c.get('db')), work, c.get('raw'));
 }
 
 type Audit = (...entries: AuditInput[]) => Promise<void>;
@@ -106,7 +106,7 @@ async function run<T, Q extends Queryable>(
     throw e;
   }
   c.set('audited', true);
-  noteAppended(c, appended);
+  await noteAppended(c, appended);
   if (result instanceof Denial) throw result.problem;
   return result;
 }
@@ -142,7 +142,7 @@ export async function recordAuthFailure(c: Context<AppEnv>, err: AuthError): Pro
     },
   ]);
   c.set('audited', true);
-  noteAppended(c, appended ?? []);
+  await noteAppended(c, appended ?? []);
 }
 
 /**
@@ -175,7 +175,7 @@ export async function recordRejection(c: Context<AppEnv>, problem: Problem): Pro
   if (!fresh) return replayed(c);
   c.set('audited', true);
   c.set('rule', (problem.extensions.rule as string | undefined) ?? undefined);
-  noteAppended(c, fresh);
+  await noteAppended(c, fresh);
   return problem;
 }
 

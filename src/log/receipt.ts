@@ -7,11 +7,13 @@
 // A receipt is a compact JWS (`typ: kenbaar-receipt+jws`) by the hub's signing key, verifiable with
 // /.well-known/jwks.json. The log key signs only checkpoints, so nothing else it signs can be
 // mistaken for one.
-import type { Context, MiddlewareHandler } from 'hono';
-import { CompactSign, compactVerify, createLocalJWKSet, type JWK } from 'jose';
+import type { Context } from 'hono';
+import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import type { Appended } from '../audit/store';
 import type { AppEnv, HubSigner } from '../config';
-import { fromBase64, fromUtf8, toBase64, unixSeconds, utf8 } from '../encoding';
+import { fromBase64, fromUtf8, toBase64, unixSeconds } from '../encoding';
+import { signJws } from '../signing';
+import { answerHeader } from '../http/answer';
 
 export const RECEIPT_HEADER = 'Kenbaar-Receipt';
 export const RECEIPT_TYP = 'kenbaar-receipt+jws';
@@ -28,16 +30,22 @@ export type ReceiptClaims = {
   mmd: number;
 };
 
-/** Remember entries this request appended (after their transaction committed) for its receipt. */
-export function noteAppended(c: Context<AppEnv>, appended: readonly Appended[]): void {
+/**
+ * Entries this request appended (after their transaction committed): signs the request's receipt
+ * over all of them so far and puts it on the answer before the answer is built (answerHeader), so
+ * the response is made once with all its headers (src/http/middleware.ts answerHeaders).
+ */
+export async function noteAppended(c: Context<AppEnv>, appended: readonly Appended[]): Promise<void> {
   if (appended.length === 0) return;
-  c.set('appended', [...(c.get('appended') ?? []), ...appended]);
+  const all = [...(c.get('appended') ?? []), ...appended];
+  c.set('appended', all);
+  const config = c.get('config');
+  const claims = receiptClaims(config.log.keys.origin, all, c.get('clock')(), config.log.maxMergeDelaySeconds);
+  answerHeader(c, RECEIPT_HEADER, await signReceipt(config.signer, claims));
 }
 
-export async function signReceipt(signer: HubSigner, claims: ReceiptClaims): Promise<string> {
-  return new CompactSign(utf8(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: RECEIPT_TYP })
-    .sign(signer.privateKey);
+export function signReceipt(signer: HubSigner, claims: ReceiptClaims): Promise<string> {
+  return signJws(signer, RECEIPT_TYP, claims);
 }
 
 export function receiptClaims(origin: string, appended: readonly Appended[], now: Date, mmd: number): ReceiptClaims {
@@ -63,16 +71,4 @@ export async function verifyReceipt(jws: string, keys: JWK[]): Promise<ReceiptCl
   } catch {
     return null;
   }
-}
-
-/** Adds the receipt header to every response whose request appended audit entries. */
-export function receipts(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    await next();
-    const appended = c.get('appended');
-    if (!appended?.length) return;
-    const { config, clock } = c.var;
-    const claims = receiptClaims(config.log.keys.origin, appended, clock(), config.log.maxMergeDelaySeconds);
-    c.header(RECEIPT_HEADER, await signReceipt(config.signer, claims));
-  };
 }

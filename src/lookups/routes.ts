@@ -86,7 +86,9 @@ type Answer = { subject: string; lookupId: string; knownBy: KnownBy[]; decision:
  * is answered.
  */
 async function lookUp(c: Context<AppEnv>, subjects: readonly string[], purpose: string, caseRef: string, familyId?: string): Promise<Answer[]> {
-  const { actor, config, clock } = c.var;
+  const actor = c.get('actor');
+  const config = c.get('config');
+  const clock = c.get('clock');
   const now = clock();
   const covenant = config.covenant;
   const asked = subjects.map((subject) => ({
@@ -110,7 +112,7 @@ async function lookUp(c: Context<AppEnv>, subjects: readonly string[], purpose: 
       );
     }
     // Straight to the driver where the edge gives a runner (no query building per request).
-    const found = await findActive(c.var.raw ?? q, asked.flatMap((a) => a.stored.all), now, actor.partner);
+    const found = await findActive(c.get('raw') ?? q, asked.flatMap((a) => a.stored.all), now, actor.partner);
     const ofSubject = new Map<string, ActiveRegistration[]>();
     for (const r of found) {
       const list = ofSubject.get(r.subject);

@@ -9,6 +9,7 @@ import { generateLogKeySecret, parseLogKeys } from '../log/checkpoint';
 import { DEFAULT_MMD_SECONDS } from '../log/receipt';
 import { parseHubKeyring, generateHubKeySecret } from '../pseudonym/hub-key';
 import { generateSigningKeySecret, parseSigningKeys } from '../signing';
+import { nodeJwsSign } from './signer';
 import { loadCovenantDir } from './covenant-fs';
 import { openDatabase, type Database } from './database';
 import type { NodeSettings } from './env';
@@ -65,7 +66,7 @@ export async function loadConfig(settings: NodeSettings): Promise<{ config: HubC
     covenant,
     partnerKeys,
     hubKeys: parseHubKeyring(hubKeySecret),
-    signer: await parseSigningKeys(signingSecret),
+    signer: await parseSigningKeys(signingSecret, nodeJwsSign),
     signatureCheck: nodeSignatureCheck(),
     log: { keys: parseLogKeys(logKeySecret, origin), maxMergeDelaySeconds: DEFAULT_MMD_SECONDS },
     webhooks: parseWebhooks(settings.webhooksSecret, covenant.partners),

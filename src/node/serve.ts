@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createApp, type App } from '../app';
+import type { EdgeBody } from '../http/middleware';
 import { createCheckpoint } from '../audit/checkpoint';
 import { pruneLog } from '../log/retention';
 import { checkpointAndWitness } from '../log/witnessing';
@@ -23,6 +24,7 @@ import { DOCS_ASSETS_BASE, SWAGGER_FILES } from '../docs-assets';
 import type { Database } from './database';
 import { serveKit } from './kit';
 import { deliverWebhooks } from '../webhooks/deliver';
+import { batchedStderr } from './stderr';
 
 const DOCS_ASSETS = DOCS_ASSETS_BASE;
 
@@ -39,12 +41,17 @@ function serveDocsAssets(app: App) {
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
+type ReadRequest = IncomingMessage & { rawBody?: Buffer };
+
+/** The body withBodyRead read, as the app sees it (the adapter passes the IncomingMessage as c.env.incoming). */
+export const readBody: EdgeBody = (c) => (c.env as { incoming?: ReadRequest } | undefined)?.incoming?.rawBody;
+
 /**
  * Read a request's body into one Buffer before the Hono adapter sees it, when its Content-Length is
- * known and within `maxBytes`: the adapter then hands Hono a one-chunk stream instead of wrapping
- * the socket with Readable.toWeb, which is a large share of its per-request cost (BENCHMARKS.md).
- * Anything else (no length, too long) takes the adapter's streaming path, where the size limit
- * answers 413 as before.
+ * known and within `maxBytes`: the app's jsonBody takes it from there (`readBody`), so the adapter
+ * never builds a WHATWG Request or stream for it (a large share of its per-request cost,
+ * BENCHMARKS.md). Anything else (no length, too long) takes the adapter's streaming path, where the
+ * size limit answers 413 as before.
  */
 export function withBodyRead(listener: Listener, maxBytes: number): Listener {
   return (req, res) => {
@@ -57,7 +64,7 @@ export function withBodyRead(listener: Listener, maxBytes: number): Listener {
       chunks.push(c);
     });
     req.once('end', () => {
-      if (got <= maxBytes) (req as IncomingMessage & { rawBody?: Buffer }).rawBody = Buffer.concat(chunks, got);
+      if (got <= maxBytes) (req as ReadRequest).rawBody = Buffer.concat(chunks, got);
       void listener(req, res);
     });
     req.once('error', () => res.destroy());
@@ -117,13 +124,16 @@ export async function startServer(
   opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; log?: Logger; background?: boolean; accessLog?: boolean; metricsToken?: string | undefined; consoleOrigin?: string },
 ): Promise<Running> {
   const clock = opts.clock ?? (() => new Date());
-  const log = opts.log ?? jsonLogger();
+  // The server log (access lines included) in batches: one stderr write per event-loop turn.
+  const stderr = opts.log ? undefined : batchedStderr();
+  const log = opts.log ?? jsonLogger(stderr?.write);
   const background = opts.background ?? true;
   const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock, log }), {
     docsAssetsBase: DOCS_ASSETS,
     accessLog: opts.accessLog ?? true,
     ...(opts.metricsToken ? { metrics: { token: opts.metricsToken, ...(database.pool ? { pool: database.pool } : {}) } } : {}),
     console: { assets: readConsoleAssets(), ...(opts.consoleOrigin ? { origin: opts.consoleOrigin } : {}) },
+    edgeBody: readBody,
   });
   serveDocsAssets(app);
   serveKit(app);
@@ -140,8 +150,12 @@ export async function startServer(
     stop: async () => {
       await stopWork();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      // A final checkpoint so that nothing written is left outside a signed head.
-      return background ? createCheckpoint(database.db, config, clock()) : undefined;
+      try {
+        // A final checkpoint so that nothing written is left outside a signed head.
+        return background ? await createCheckpoint(database.db, config, clock()) : undefined;
+      } finally {
+        stderr?.close();
+      }
     },
   };
 }

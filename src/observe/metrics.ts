@@ -77,8 +77,8 @@ export function accessLog(metrics: Metrics, writeLines: boolean): MiddlewareHand
     metrics.observe(c.req.method, route, c.res.status, seconds);
     if (!writeLines) return;
     const actor = c.get('actor');
-    c.var.log?.('info', 'http.request', {
-      requestId: c.var.requestId,
+    c.get('log')?.('info', 'http.request', {
+      requestId: c.get('requestId'),
       method: c.req.method,
       route,
       status: c.res.status,

@@ -16,7 +16,10 @@ import { Problem } from '../errors';
 
 type Bucket = { tokens: number; at: number };
 
-/** At most this many buckets are kept; full (idle) ones are dropped first when there are more. */
+/**
+ * At most this many buckets are kept; beyond, the least recently used is forgotten (as if full: an
+ * idle key's bucket refills within a minute anyway). O(1) per lookup, however many keys.
+ */
 const MAX_BUCKETS = 50_000;
 
 export type RateLimiter = {
@@ -27,18 +30,14 @@ export type RateLimiter = {
   take(buckets: readonly { key: string; perMinute: number }[], now: Date, cost?: number): number;
 };
 
-export function memoryRateLimiter(): RateLimiter {
+export function memoryRateLimiter(maxBuckets = MAX_BUCKETS): RateLimiter {
+  // The Map's insertion order is recency: a bucket is re-inserted when it is used, so the first
+  // key is always the least recently used one.
   const buckets = new Map<string, Bucket>();
   const level = (key: string, perMinute: number, t: number) => {
     const b = buckets.get(key);
     if (!b) return perMinute;
     return Math.min(perMinute, b.tokens + ((t - b.at) / 60_000) * perMinute);
-  };
-  const sweep = (t: number, limits: Map<string, number>) => {
-    for (const [key, b] of buckets) {
-      const perMinute = limits.get(key) ?? Infinity;
-      if (b.tokens + ((t - b.at) / 60_000) * perMinute >= perMinute || t - b.at > 60_000) buckets.delete(key);
-    }
   };
   return {
     take(named, now, cost = 1) {
@@ -50,8 +49,12 @@ export function memoryRateLimiter(): RateLimiter {
         if (have < cost) wait = Math.max(wait, Math.ceil(((cost - have) * 60) / perMinute));
       }
       if (wait > 0) return wait;
-      for (const { key, perMinute } of named) buckets.set(key, { tokens: level(key, perMinute, t) - cost, at: t });
-      if (buckets.size > MAX_BUCKETS) sweep(t, new Map(named.map((n) => [n.key, n.perMinute])));
+      for (const { key, perMinute } of named) {
+        const tokens = level(key, perMinute, t) - cost;
+        buckets.delete(key);
+        buckets.set(key, { tokens, at: t });
+      }
+      while (buckets.size > maxBuckets) buckets.delete(buckets.keys().next().value!);
       return 0;
     },
   };
@@ -79,13 +82,13 @@ export function lookupRateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv>
   return async (c, next) => {
     if (c.req.method !== 'POST' || !LOOKUP_PATHS.test(c.req.path)) return next();
     const actor = c.get('actor');
-    const limits = actor && c.var.config.covenant.partners.get(actor.partner)?.rateLimits;
+    const limits = actor && c.get('config').covenant.partners.get(actor.partner)?.rateLimits;
     if (!limits) return next();
     const named: { key: string; perMinute: number }[] = [];
     if (limits.lookupsPerMinutePerProfessional) named.push({ key: `sub:${actor.partner}:${actor.sub}`, perMinute: limits.lookupsPerMinutePerProfessional });
     if (limits.lookupsPerMinutePerPartner) named.push({ key: `partner:${actor.partner}`, perMinute: limits.lookupsPerMinutePerPartner });
     const cost = await lookupCost(c);
-    const wait = limiter.take(named, c.var.clock(), cost);
+    const wait = limiter.take(named, c.get('clock')(), cost);
     if (wait === Infinity) {
       throw new Problem('rate-limited', `${cost} lookups at once exceed what the covenant allows per minute; ask for fewer subjects at a time`, { rule: 'rate-limit' });
     }

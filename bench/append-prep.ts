@@ -1,0 +1,28 @@
+// CPU per audit entry of what appendAudit does before the database (src/audit/store.ts): the rows'
+// JSON parameter, and each entry's leaf hash for its receipt. 10,000 registration-like entries.
+// Usage: npx tsx bench/append-prep.ts [rounds=5]
+import { leafInput, pendingEntry } from '../src/audit/entry';
+import { leafHash } from '../src/audit/merkle';
+import { storableJson } from '../src/encoding';
+
+const N = 10_000;
+const ctx = { at: new Date(), requestId: 'req-1', actor: { partner: 'politie', sub: 'politie-system', role: 'partner-system' }, covenantVersion: '2026.1' };
+const inputs = Array.from({ length: N }, (_, i) => ({
+  action: 'registration.create' as const,
+  subject: `c3ViamVjdC0${i}`.padEnd(43, 'x'),
+  caseRef: `REF-${i}`,
+  outcome: 'allowed' as const,
+  rule: 'R-POL-01',
+  detail: { registrationId: crypto.randomUUID(), category: 'veiligheid', expiresAt: '2027-12-03T00:00:00.000Z' },
+}));
+const rounds = Number(process.argv[2] ?? 5);
+const perEntry: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  const t0 = process.cpuUsage();
+  const { value: stored } = storableJson(inputs.map((i) => ({ uid: crypto.randomUUID(), action: i.action, subject: i.subject, purpose: null, case_ref: i.caseRef, outcome: i.outcome, rule: i.rule, detail: i.detail })));
+  for (const { uid, case_ref, ...input } of stored) leafHash(leafInput(pendingEntry(ctx, { ...input, caseRef: case_ref }, uid), 0));
+  const d = process.cpuUsage(t0);
+  perEntry.push((d.user + d.system) / N);
+}
+perEntry.sort((a, b) => a - b);
+console.log(`append preparation: median ${perEntry[Math.floor(rounds / 2)]!.toFixed(2)} µs CPU per entry (${rounds} rounds of ${N}; all: ${perEntry.map((x) => x.toFixed(2)).join(', ')})`);
