@@ -8,10 +8,10 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { verifyCheckpointJws } from '../audit/checkpoint';
 import type { AuditEntry, AuditInput } from '../audit/entry';
-import { dailyCounts, entriesBetween, searchEntries, type AuditSearch } from '../audit/search';
+import { dailyCounts, searchEntries, type AuditSearch } from '../audit/search';
 import { latestCheckpoint, readHead } from '../audit/store';
 import { verifyAuditLog } from '../audit/verify';
-import { decideAction, type Covenant } from '../covenant/index';
+import { decideAuditRead, type AuditScope, type Covenant } from '../covenant/index';
 import type { Queryable } from '../db/types';
 import { Problem } from '../errors';
 import { text } from '../http/schemas';
@@ -59,24 +59,19 @@ export const ACTION_NAMES: Record<string, string> = {
 };
 const OUTCOME_NAMES: Record<string, string> = { allowed: 'toegestaan', denied: 'geweigerd', rejected: 'afgewezen', failed: 'mislukt', ok: 'ok' };
 
-/** May this person read the log, and how much of it (art. 16)? */
-function scopeOf(c: ConsoleContext): { allowed: boolean; rule: string; reason: string; scopePartner: string | undefined } {
-  const cov = c.var.config.covenant;
-  const read = decideAction(cov, c.var.actor, 'read-audit');
-  const all = decideAction(cov, c.var.actor, 'read-audit-all').allowed;
-  return { ...read, scopePartner: all ? undefined : c.var.actor.partner };
-}
+/** May this person read the log, and how much of it (art. 16)? The same decision as the API's. */
+const scopeOf = (c: ConsoleContext) => decideAuditRead(c.var.config.covenant, c.var.actor);
 
 /** Read log data and log that it was read, in one step; refused (and logged) without read-audit. */
-async function readLog<T>(c: ConsoleContext, entry: Omit<AuditInput, 'action' | 'outcome' | 'rule'>, work: (q: Queryable, scopePartner: string | undefined) => Promise<T>, detail: (t: T) => Record<string, unknown>): Promise<T> {
+async function readLog<T>(c: ConsoleContext, entry: Omit<AuditInput, 'action' | 'outcome' | 'rule'>, work: (q: Queryable, scope: AuditScope) => Promise<T>, detail: (t: T) => Record<string, unknown>): Promise<T> {
   const scope = scopeOf(c);
   return readThenLog(appContext(c), async (q, audit) => {
     if (!scope.allowed) {
       await audit({ ...entry, action: 'audit.read', outcome: 'denied', rule: scope.rule });
       return deny(new Problem('forbidden', ''));
     }
-    const out = await work(q, scope.scopePartner);
-    await audit({ ...entry, action: 'audit.read', outcome: 'allowed', rule: scope.rule, detail: { ...entry.detail, ...detail(out), scope: scope.scopePartner ?? 'all' } });
+    const out = await work(q, scope.scope);
+    await audit({ ...entry, action: 'audit.read', outcome: 'allowed', rule: scope.rule, detail: { ...entry.detail, ...detail(out), scope: scopeLabel(scope.scope) } });
     return out;
   });
 }
@@ -87,7 +82,22 @@ async function whoIs(q: Queryable): Promise<(sub: string | null) => string> {
   return (sub) => (sub ? (names.get(sub) ?? sub) : '—');
 }
 
+const scopeLabel = (scope: AuditScope) => (scope.all ? 'all' : scope.ownRegistrations ? `${scope.partner}+registrations` : scope.partner);
+
 const partnerName = (cov: Covenant, id: string | null) => (id ? (cov.partners.get(id)?.short ?? id) : 'hub');
+
+/** What the reader sees of the log, in words, with the rule that says so. */
+function ScopeText(props: { cov: Covenant; scope: ReturnType<typeof scopeOf> }) {
+  const { scope } = props.scope;
+  if (scope.all) return <>U ziet het hele logboek (FG van het Zorg- en Veiligheidshuis, art. 16).</>;
+  const name = props.cov.partners.get(scope.partner)?.name ?? scope.partner;
+  return (
+    <>
+      U ziet de handelingen van {name}
+      {scope.ownRegistrations ? `, en iedere handeling over personen die ${name} heeft geregistreerd` : ''} (<span class="mono">{props.scope.rule}</span>, art. 16).
+    </>
+  );
+}
 
 export function EntriesTable(props: { cov: Covenant; rows: AuditEntry[]; who: (s: string | null) => string; caption: string }) {
   const { cov, who } = props;
@@ -136,7 +146,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     const { config, staff } = c.var;
     const cov = config.covenant;
     const f = LogFilter.parse(c.req.query());
-    const search: Omit<AuditSearch, 'scopePartner'> = {
+    const search: Omit<AuditSearch, 'scope'> = {
       actorSub: f.professional,
       actorPartner: f.organisation,
       actorRole: f.role,
@@ -152,7 +162,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     const { rows, who } = await readLog(
       c,
       { detail: { page: 'logboek', filter: f } },
-      async (q, scopePartner) => ({ rows: await searchEntries(q, { ...search, scopePartner }), who: await whoIs(q) }),
+      async (q, scope) => ({ rows: await searchEntries(q, { ...search, scope }), who: await whoIs(q) }),
       (r) => ({ count: r.rows.length, shown: r.rows.map((e) => e.id) }),
     );
     const keep = new URLSearchParams(Object.entries(f).filter(([k, v]) => v !== undefined && k !== 'before').map(([k, v]) => [k, String(v)]));
@@ -180,7 +190,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
       <Layout title="Logboek" person={staff} nav="logboek">
         <h1>Logboek</h1>
         <p class="muted">
-          {scopeOf(c).scopePartner ? `U ziet de handelingen van ${cov.partners.get(staff.partner)?.name ?? staff.partner} (art. 16).` : 'U ziet het hele logboek (FG van het Zorg- en Veiligheidshuis, art. 16).'} Uw inzage wordt zelf ook gelogd.
+          <ScopeText cov={cov} scope={scopeOf(c)} /> Uw inzage wordt zelf ook gelogd.
         </p>
         <form class="filters" method="get" action={`${CONSOLE}/logboek`}>
           {field('professional', 'Professional')}
@@ -247,7 +257,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     const { rows, who } = await readLog(
       c,
       { subject: stored[0]!, detail: { page: csv ? 'inzage-csv' : 'inzage' } },
-      async (q, scopePartner) => ({ rows: (await searchEntries(q, { subjects: stored, scopePartner, limit: 10_000 })).reverse(), who: await whoIs(q) }),
+      async (q, scope) => ({ rows: (await searchEntries(q, { subjects: stored, scope, limit: 10_000 })).reverse(), who: await whoIs(q) }),
       (r) => ({ count: r.rows.length }),
     );
     return { ...subjectAccessReport(config.covenant, rows, now), who, csv, subject: form.data!.subject };
@@ -305,14 +315,12 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
   });
 
   /** Signals over the last `days` days, in the reader's scope, with their reviews. */
-  async function signalsFor(c: ConsoleContext, q: Queryable, scopePartner: string | undefined, days: number) {
+  async function signalsFor(c: ConsoleContext, q: Queryable, scope: AuditScope, days: number) {
     const o = c.var.config.covenant.oversight;
     // Up to and including this moment (the range's end is exclusive).
     const to = new Date(c.var.clock().getTime() + 1);
     const from = new Date(to.getTime() - days * DAY);
-    const history = Math.max(o.signals.volume.historyDays, o.signals.fishing.windowDays);
-    const entries = await entriesBetween(q, new Date(from.getTime() - history * DAY), to);
-    const signals = computeSignals(o, entries, { from, to }).filter((s) => !scopePartner || s.partner === scopePartner);
+    const signals = await computeSignals(q, o, { from, to }, scope);
     const reviews = new Map((await signalReviewsOf(q, signals.map((s) => s.key))).map((r) => [r.signal, r]));
     return { signals, reviews };
   }
@@ -325,7 +333,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     const { signals, reviews, who } = await readLog(
       c,
       { detail: { page: 'signalen', days } },
-      async (q, scopePartner) => ({ ...(await signalsFor(c, q, scopePartner, days)), who: await whoIs(q) }),
+      async (q, scope) => ({ ...(await signalsFor(c, q, scope, days)), who: await whoIs(q) }),
       (r) => ({ count: r.signals.length, signals: r.signals.map((s) => s.key) }),
     );
     const cov = config.covenant;
@@ -409,7 +417,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     const scope = scopeOf(c);
     const now = c.var.clock();
     await unitOfWork(appContext(c), async (tx, audit) => {
-      const { signals } = scope.allowed ? await signalsFor(c, tx, scope.scopePartner, Number(dagen)) : { signals: [] };
+      const { signals } = scope.allowed ? await signalsFor(c, tx, scope.scope, Number(dagen)) : { signals: [] };
       if (!signals.some((s) => s.key === signal)) {
         await audit({ action: 'signal.reviewed', outcome: 'denied', rule: scope.rule, detail: { signal } });
         return deny(new Problem('not-found', 'Dit signaal bestaat niet (meer) in uw overzicht.'));
@@ -429,10 +437,10 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     const data = await readLog(
       c,
       { detail: { page: 'overzicht' } },
-      async (q, scopePartner) => ({
-        lookups: await dailyCounts(q, 'lookup', from, now, scopePartner),
-        glass: await dailyCounts(q, 'disclosure.break-glass', from, now, scopePartner),
-        signals: await signalsFor(c, q, scopePartner, 7),
+      async (q, scope) => ({
+        lookups: await dailyCounts(q, 'lookup', from, now, scope),
+        glass: await dailyCounts(q, 'disclosure.break-glass', from, now, scope),
+        signals: await signalsFor(c, q, scope, 7),
         checkpoint: await latestCheckpoint(q),
         head: await readHead(q),
       }),
