@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEntries } from '../schema/index';
 import type { AuditEntry } from '../src/audit/entry';
-import type { AuditScope } from '../src/covenant/index';
+import { decideAuditRead, decideDeferralRelease, type AuditScope } from '../src/covenant/index';
 import { computeSignals } from '../src/oversight/signals';
 import { subjectAccessReport } from '../src/oversight/subject-access';
 import { demoCovenant, testDatabase } from './support/hub';
@@ -32,8 +32,65 @@ describe('subject access report (AVG art. 15, deferred under art. 23)', () => {
     expect(later.shown).toHaveLength(2);
   });
 
+  it('shows an entry a privacy officer released early, and lists it as released', () => {
+    const police = entry(new Date(now.getTime() - 10 * DAY), { actorPartner: 'politie', actorSub: 'agent', actorRole: 'professional' });
+    const r = subjectAccessReport(cov, [police], now, new Set([police.id]));
+    expect(r.withheld).toEqual([]);
+    expect(r.shown).toEqual([police]);
+    expect(r.released).toEqual([police]);
+  });
+
   it("leaves out the hub's own housekeeping (no acting organisation)", () => {
     expect(subjectAccessReport(cov, [entry(now, { actorPartner: null, actorSub: null, action: 'purge' })], now).shown).toEqual([]);
+  });
+});
+
+describe('reading the log (art. 16, oversight.yaml auditRead)', () => {
+  const fg = (partner: string, role = 'privacy-officer') => ({ partner, role, sub: `fg-${partner}` });
+
+  it("the house's FG (read-audit-all) reads the whole log", () => {
+    expect(decideAuditRead(cov, fg('zorg-en-veiligheidshuis', 'zvh-privacy-officer'))).toMatchObject({ allowed: true, rule: 'A-ZVH-PRIVACY-OFFICER', scope: { all: true } });
+  });
+
+  it("verslavingszorg's FG reads its own organisation's actions and every access to persons it registered (AR-EIGEN-CLIENTEN)", () => {
+    expect(decideAuditRead(cov, fg('verslavingszorg'))).toMatchObject({ allowed: true, rule: 'AR-EIGEN-CLIENTEN', scope: { all: false, partner: 'verslavingszorg', ownRegistrations: true } });
+  });
+
+  it("the police's FG reads its own organisation's actions only (AR-EIGEN-ORGANISATIE)", () => {
+    expect(decideAuditRead(cov, fg('politie'))).toMatchObject({ allowed: true, rule: 'AR-EIGEN-ORGANISATIE', scope: { all: false, partner: 'politie', ownRegistrations: false } });
+  });
+
+  it('a professional does not read the log at all', () => {
+    expect(decideAuditRead(cov, { partner: 'gemeente', role: 'procesregisseur', sub: 'pr' })).toMatchObject({ allowed: false, rule: 'action-not-permitted' });
+  });
+});
+
+describe('early release of a withheld entry (oversight.yaml earlyRelease)', () => {
+  const now = new Date('2026-11-23T12:00:00Z');
+  const police = entry(new Date(now.getTime() - 10 * DAY), { actorPartner: 'politie', actorSub: 'agent', actorRole: 'professional' });
+  const veiligThuis = entry(new Date(now.getTime() - 10 * DAY), { actorPartner: 'veilig-thuis', actorSub: 'vt', actorRole: 'professional' });
+  const house = { partner: 'zorg-en-veiligheidshuis', role: 'zvh-privacy-officer', sub: 'fg' };
+
+  it("SA-UITSTEL-01 may be released early by the house's FG and by the police's own FG", () => {
+    expect(decideDeferralRelease(cov, house, police, now)).toMatchObject({ allowed: true, rule: 'SA-UITSTEL-01' });
+    expect(decideDeferralRelease(cov, { partner: 'politie', role: 'privacy-officer', sub: 'fg' }, police, now)).toMatchObject({ allowed: true, rule: 'SA-UITSTEL-01' });
+  });
+
+  it("another partner's FG may not release the police's entry", () => {
+    expect(decideDeferralRelease(cov, { partner: 'verslavingszorg', role: 'privacy-officer', sub: 'fg' }, police, now)).toMatchObject({ allowed: false, rule: 'not-own-entry' });
+  });
+
+  it('SA-UITSTEL-02 (Veilig Thuis) does not allow early release', () => {
+    expect(decideDeferralRelease(cov, house, veiligThuis, now)).toMatchObject({ allowed: false, rule: 'release-not-permitted' });
+  });
+
+  it('nothing to release: an entry no deferral withholds, or one whose deferral has ended', () => {
+    expect(decideDeferralRelease(cov, house, entry(now), now)).toMatchObject({ allowed: false, rule: 'not-deferred' });
+    expect(decideDeferralRelease(cov, house, police, new Date(police.at.getTime() + 366 * DAY))).toMatchObject({ allowed: false, rule: 'deferral-ended' });
+  });
+
+  it('a professional may not release anything', () => {
+    expect(decideDeferralRelease(cov, { partner: 'politie', role: 'professional', sub: 'agent' }, police, now)).toMatchObject({ allowed: false, rule: 'action-not-permitted' });
   });
 });
 

@@ -11,7 +11,7 @@ import type { AuditEntry, AuditInput } from '../audit/entry';
 import { dailyCounts, searchEntries, type AuditSearch } from '../audit/search';
 import { latestCheckpoint, readHead } from '../audit/store';
 import { verifyAuditLog } from '../audit/verify';
-import { decideAuditRead, type AuditScope, type Covenant } from '../covenant/index';
+import { decideAuditRead, decideDeferralRelease, type AuditScope, type Covenant } from '../covenant/index';
 import type { Queryable } from '../db/types';
 import { Problem } from '../errors';
 import { text } from '../http/schemas';
@@ -19,6 +19,7 @@ import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { storedSubject } from '../pseudonym/hub-key';
 import { InvalidSubjectError } from '../pseudonym/pseudonymise';
 import { computeSignals, type Signal } from '../oversight/signals';
+import { insertDeferralRelease, releasedAmong } from '../oversight/repo';
 import { reportCsv, subjectAccessReport } from '../oversight/subject-access';
 import { insertSignalReview, listStaff, signalReviewsOf } from '../staff/repo';
 import { BarChart } from './charts';
@@ -56,6 +57,7 @@ export const ACTION_NAMES: Record<string, string> = {
   'staff.revoked': 'toegang ingetrokken',
   'console.view': 'pagina console bekeken',
   'signal.reviewed': 'signaal beoordeeld',
+  'subject-access.released': 'uitgestelde handeling vrijgegeven voor inzage',
 };
 const OUTCOME_NAMES: Record<string, string> = { allowed: 'toegestaan', denied: 'geweigerd', rejected: 'afgewezen', failed: 'mislukt', ok: 'ok' };
 
@@ -254,23 +256,29 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     }
     const now = clock();
     const csv = c.req.path.endsWith('/csv');
-    const { rows, who } = await readLog(
+    const { rows, released, who } = await readLog(
       c,
       { subject: stored[0]!, detail: { page: csv ? 'inzage-csv' : 'inzage' } },
-      async (q, scope) => ({ rows: (await searchEntries(q, { subjects: stored, scope, limit: 10_000 })).reverse(), who: await whoIs(q) }),
+      async (q, scope) => {
+        const rows = (await searchEntries(q, { subjects: stored, scope, limit: 10_000 })).reverse();
+        return { rows, released: await releasedAmong(q, rows.map((e) => e.id)), who: await whoIs(q) };
+      },
       (r) => ({ count: r.rows.length }),
     );
-    return { ...subjectAccessReport(config.covenant, rows, now), who, csv, subject: form.data!.subject };
+    return { ...subjectAccessReport(config.covenant, rows, now, released), who, csv, subject: form.data!.subject, stored };
   }
 
-  app.post('/persoon', async (c) => {
-    const { config, staff } = c.var;
+  /** The subject access report as a page, with a notice on top (after an early release). */
+  async function reportPage(c: ConsoleContext, notice?: string) {
+    const { config, staff, actor } = c.var;
     const cov = config.covenant;
     const r = await report(c);
+    const now = c.var.clock();
     return c.html(
       <Layout title="Inzage" person={staff} nav="persoon" scripts={['console.js']}>
         <h1>Inzage: wie heeft gegevens van deze persoon ingezien</h1>
         <p class="muted">Overzicht voor de betrokkene (AVG art. 15): iedere handeling van een organisatie met gegevens over deze persoon. Opgesteld op {when(c.var.clock())}.</p>
+        {notice ? <Notice kind="ok">{notice}</Notice> : null}
         <div class="actions noprint">
           <button type="button" data-print>
             Afdrukken
@@ -286,25 +294,87 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
             <h2>Uitgesteld (alleen voor de FG)</h2>
             <p>Deze handelingen staan niet in het overzicht voor de betrokkene zolang het convenant de mededeling uitstelt (AVG art. 23).</p>
             <table>
-              <Head cols={['Tijdstip', 'Organisatie', 'Handeling', 'Regel', 'Uitgesteld tot']} />
+              <Head cols={['Tijdstip', 'Organisatie', 'Handeling', 'Regel', 'Uitgesteld tot', 'Eerder vrijgeven']} />
               <tbody>
-                {r.withheld.map((w) => (
-                  <tr>
-                    <td>{when(w.entry.at)}</td>
-                    <td>{partnerName(cov, w.entry.actorPartner)}</td>
-                    <td>{ACTION_NAMES[w.entry.action] ?? w.entry.action}</td>
-                    <td>
-                      <span class="mono">{w.rule}</span>: {w.description}
-                    </td>
-                    <td>{when(w.until)}</td>
-                  </tr>
-                ))}
+                {r.withheld.map((w) => {
+                  const release = decideDeferralRelease(cov, actor, w.entry, now);
+                  return (
+                    <tr>
+                      <td>{when(w.entry.at)}</td>
+                      <td>{partnerName(cov, w.entry.actorPartner)}</td>
+                      <td>{ACTION_NAMES[w.entry.action] ?? w.entry.action}</td>
+                      <td>
+                        <span class="mono">{w.rule}</span>: {w.description}
+                      </td>
+                      <td>{when(w.until)}</td>
+                      <td>
+                        {release.allowed ? (
+                          <form method="post" action={`${CONSOLE}/persoon/vrijgeven`}>
+                            <input type="hidden" name="subject" value={r.subject} />
+                            <input type="hidden" name="entry" value={String(w.entry.id)} />
+                            <button type="submit" aria-label={`Vrijgeven: ${ACTION_NAMES[w.entry.action] ?? w.entry.action} van ${when(w.entry.at)}`}>
+                              Vrijgeven
+                            </button>
+                          </form>
+                        ) : (
+                          <span class="muted">niet toegestaan</span>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
               </tbody>
             </table>
           </section>
         ) : null}
+        {r.released.length > 0 ? (
+          <section class="card noprint">
+            <h2>Eerder vrijgegeven</h2>
+            <p>
+              {r.released.length} handeling(en) die het convenant nog zou uitstellen, zijn door een FG vrijgegeven en staan in het overzicht.
+            </p>
+          </section>
+        ) : null}
       </Layout>,
     );
+  }
+
+  app.post('/persoon', (c) => reportPage(c));
+
+  const ReleaseForm = z.object({ entry: z.coerce.number().int().positive() });
+
+  // Early release of a withheld entry (AVG art. 23 ends sooner): the covenant's decision, recorded
+  // and logged with its rule, in one transaction; then the report again.
+  app.post('/persoon/vrijgeven', async (c) => {
+    const { config, actor, clock } = c.var;
+    const body = await c.req.parseBody();
+    const form = ReleaseForm.safeParse(body);
+    const subject = SubjectForm.safeParse(body);
+    if (!form.success || !subject.success) throw new Problem('invalid-request', 'Kies een uitgestelde handeling om vrij te geven.');
+    let stored: string[];
+    try {
+      stored = storedSubject(config.hubKeys, subject.data.subject).all;
+    } catch (e) {
+      if (!(e instanceof InvalidSubjectError)) throw e;
+      throw new Problem('invalid-request', 'Er is geen geldig pseudoniem ontvangen.');
+    }
+    const now = clock();
+    const scope = scopeOf(c);
+    await unitOfWork(appContext(c), async (tx, audit) => {
+      const id = form.data.entry;
+      // The entry must be about this person and within the reader's scope.
+      const [entry] = scope.allowed ? (await searchEntries(tx, { subjects: stored, scope: scope.scope, beforeId: id + 1, limit: 1 })).filter((e) => e.id === id) : [];
+      const decision = entry ? decideDeferralRelease(config.covenant, actor, entry, now) : { allowed: false, rule: scope.rule, reason: 'not found' };
+      if (!entry || !decision.allowed) {
+        await audit({ action: 'subject-access.released', outcome: 'denied', rule: decision.rule, subject: stored[0]!, detail: { entry: id } });
+        return deny(entry ? new Problem('forbidden', decision.reason, { rule: decision.rule }) : new Problem('not-found', 'Deze handeling staat niet in uw overzicht.'));
+      }
+      const deferral = decision.rule;
+      const fresh = await insertDeferralRelease(tx, { id: crypto.randomUUID(), entryId: id, deferral, rule: decision.rule, releasedBy: c.var.staff.id, createdAt: now });
+      await audit({ action: 'subject-access.released', outcome: fresh ? 'ok' : 'rejected', rule: decision.rule, subject: stored[0]!, detail: { entry: id } });
+      return fresh ? null : deny(new Problem('conflict', 'Deze handeling is al vrijgegeven.'));
+    });
+    return reportPage(c, 'De handeling is vrijgegeven en staat nu in het overzicht voor de betrokkene. Dit is gelogd.');
   });
 
   app.post('/persoon/csv', async (c) => {

@@ -1,14 +1,30 @@
-// SQL for the misuse signals (oversight.yaml): each signal's evidence as one aggregate over the
+// SQL for oversight (art. 16): privacy officers' early releases of withheld entries, and the misuse
+// signals (oversight.yaml). Each signal's evidence is one aggregate over the
 // audit log, within the reader's scope (inScope), on the partial indexes of migration 0010_signals.
 // The database counts and collects entry ids; which counts cross which threshold, and why, is
 // decided in src/oversight/signals.ts. Times are compared as timestamps; days are UTC dates, the
 // working hours Europe/Amsterdam.
-import { and, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, inArray, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { auditEntries as a } from '../../schema/index';
+import { auditEntries as a, deferralReleases } from '../../schema/index';
 import { inScope } from '../audit/search';
 import type { AuditScope, Oversight } from '../covenant/index';
 import { rowsOf, type Queryable } from '../db/types';
+
+export type DeferralRelease = typeof deferralReleases.$inferSelect;
+
+/** Record an early release; false when the entry was already released. */
+export async function insertDeferralRelease(q: Queryable, row: DeferralRelease): Promise<boolean> {
+  const inserted = await q.insert(deferralReleases).values(row).onConflictDoNothing().returning({ id: deferralReleases.id });
+  return inserted.length > 0;
+}
+
+/** Which of these entries have been released early. */
+export async function releasedAmong(q: Queryable, entryIds: number[]): Promise<Set<number>> {
+  if (entryIds.length === 0) return new Set();
+  const rows = await q.select({ entryId: deferralReleases.entryId }).from(deferralReleases).where(inArray(deferralReleases.entryId, entryIds));
+  return new Set(rows.map((r) => r.entryId));
+}
 
 /** An actor's (partner + sub) entries behind one signal. */
 export type ActorEvidence = { partner: string; sub: string | null; count: number; entries: number[] };
