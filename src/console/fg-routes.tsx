@@ -525,7 +525,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     const claims = cp ? await verifyCheckpointJws(cp.jws, config.signer.published) : null;
     const open = data.signals.signals.filter((s) => !data.signals.reviews.has(s.key)).length;
     return c.html(
-      <Layout title="Overzicht" person={staff} nav="overzicht">
+      <Layout title="Overzicht" person={staff} nav="overzicht" scripts={['chart.umd.min.js', 'charts.js']}>
         <h1>Overzicht</h1>
         <div class="grid2">
           <section class="card">
@@ -539,28 +539,11 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
         </div>
         <section class="card">
           <h2>Bevragingen per organisatie</h2>
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Organisatie</th>
-                  {days.map((d) => (
-                    <th scope="col">{d.slice(5)}</th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {partners.map((p) => (
-                  <tr>
-                    <th scope="row">{cov.partners.get(p)?.name ?? p}</th>
-                    {days.map((d) => (
-                      <td>{count(data.lookups, d, (r) => (r.partner ?? 'hub') === p)}</td>
-                    ))}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <BarChart
+            title="Bevragingen per dag, per organisatie"
+            series={partners.map((p) => cov.partners.get(p)?.short ?? p)}
+            rows={days.map((d) => ({ label: d.slice(5), values: partners.map((p) => count(data.lookups, d, (r) => (r.partner ?? 'hub') === p)) }))}
+          />
         </section>
         <div class="grid2">
           <section class="card">
