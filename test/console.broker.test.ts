@@ -127,9 +127,9 @@ describe.runIf(haveChromium)('console: the informatiemakelaar decides with a pas
       const badge = page.locator('tr', { hasText: 'PL-2026-0404' }).locator('[data-deadline]');
       expect(await badge.textContent()).toMatch(/toetsing binnen 24 uur$/);
       await page.clock.fastForward('01:00');
-      await expect.poll(() => badge.textContent()).toMatch(/toetsing binnen 23 uur en 59 min\.$/);
+      await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toMatch(/toetsing binnen 23 uur en 59 min\.$/);
       await page.clock.fastForward('24:00:00');
-      await expect.poll(() => badge.textContent()).toMatch(/toetsing 1 min\. te laat$/);
+      await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toMatch(/toetsing 1 min\. te laat$/);
       expect(await badge.getAttribute('class')).toMatch(/\bbad\b/);
     } finally {
       await page.close();

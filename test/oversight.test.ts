@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEntries } from '../schema/index';
 import type { AuditEntry } from '../src/audit/entry';
 import { decideAuditRead, decideDeferralRelease, type AuditScope } from '../src/covenant/index';
+import { outsideWorkingHours } from '../src/oversight/hours';
 import { computeSignals } from '../src/oversight/signals';
 import { subjectAccessReport } from '../src/oversight/subject-access';
 import { demoCovenant, testDatabase } from './support/hub';
@@ -146,6 +147,16 @@ describe('misuse signals (thresholds from oversight.yaml)', () => {
     const saturday = weekend.entry(new Date('2026-11-28T10:00:00Z')); // 11:00 on a Saturday
     await log(saturday);
     expect((await signalsOf(weekend.sub, { from: new Date('2026-11-28T00:00:00Z'), to: new Date('2026-11-29T00:00:00Z') })).map((x) => x.entries)).toEqual([[saturday.id]]);
+  });
+
+  it('working hours are Amsterdam time, summer time included: a Monday in July is outside them before 05:00 and from 17:00 UTC', () => {
+    const monday = { from: new Date('2026-07-06T00:00:00Z'), to: new Date('2026-07-07T00:00:00Z') };
+    expect(outsideWorkingHours(s.workingHours, monday)).toEqual([
+      { from: new Date('2026-07-06T00:00:00Z'), to: new Date('2026-07-06T05:00:00Z') },
+      { from: new Date('2026-07-06T17:00:00Z'), to: new Date('2026-07-07T00:00:00Z') },
+    ]);
+    const saturday = { from: new Date('2026-07-11T00:00:00Z'), to: new Date('2026-07-12T00:00:00Z') };
+    expect(outsideWorkingHours(s.workingHours, saturday)).toEqual([saturday]);
   });
 
   it('repeated refusals raise SIG-WEIGERING; as many spread over a longer time do not', async () => {

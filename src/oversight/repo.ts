@@ -2,14 +2,15 @@
 // signals (oversight.yaml). Each signal's evidence is one aggregate over the
 // audit log, within the reader's scope (inScope), on the partial indexes of migration 0010_signals.
 // The database counts and collects entry ids; which counts cross which threshold, and why, is
-// decided in src/oversight/signals.ts. Times are compared as timestamps; days are UTC dates, the
-// working hours Europe/Amsterdam.
+// decided in src/oversight/signals.ts. Times are compared as timestamps; days are UTC dates; the
+// working hours (Europe/Amsterdam) arrive as UTC ranges from hours.ts.
 import { and, inArray, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { auditEntries as a, deferralReleases } from '../../schema/index';
 import { inScope } from '../audit/search';
 import type { AuditScope, Oversight } from '../covenant/index';
 import { rowsOf, type Queryable } from '../db/types';
+import { outsideWorkingHours } from './hours';
 
 export type DeferralRelease = typeof deferralReleases.$inferSelect;
 
@@ -113,28 +114,28 @@ async function evidence(q: Queryable, o: Oversight, period: Period, scope: Audit
   const f = alias(a, 'f');
   const inPeriod = sql`${a.at} >= ${ts(period.from)} and ${a.at} < ${ts(period.to)}`;
 
-  // Volume: lookups per professional and day, and the same professional's lookups in the days before.
+  // Volume: lookups per professional and day (counted first; ids only for the days that reach the
+  // minimum), and the same professional's lookups in the days before.
+  const day = sql`(d.day || 'T00:00:00Z')::timestamptz`;
   const volume = await rowsOf<Row & { day: string; history: number | string }>(
     q,
-    sql`select d.partner, d.sub, d.day, d.n, d.ids,
+    sql`select d.partner, d.sub, d.day, d.n,
+               (select array_agg(${h.id} order by ${h.at}, ${h.id}) from ${a} h where ${lookups(h, scope)} and ${h.actorPartner} = d.partner and ${h.actorSub} = d.sub
+                   and ${h.at} >= greatest(${day}, ${ts(period.from)}) and ${h.at} < least(${day} + interval '1 day', ${ts(period.to)})) as ids,
                (select count(*) from ${a} h where ${lookups(h, scope)} and ${h.actorPartner} = d.partner and ${h.actorSub} = d.sub
-                   and ${h.at} >= (d.day || 'T00:00:00Z')::timestamptz - make_interval(days => ${s.volume.historyDays})
-                   and ${h.at} < (d.day || 'T00:00:00Z')::timestamptz) as history
-          from (select ${a.actorPartner} as partner, ${a.actorSub} as sub, to_char(${a.at} at time zone 'UTC', 'YYYY-MM-DD') as day,
-                       count(*) as n, array_agg(${a.id} order by ${a.at}, ${a.id}) as ids
+                   and ${h.at} >= ${day} - make_interval(days => ${s.volume.historyDays}) and ${h.at} < ${day}) as history
+          from (select ${a.actorPartner} as partner, ${a.actorSub} as sub, to_char(${a.at} at time zone 'UTC', 'YYYY-MM-DD') as day, count(*) as n
                   from ${a} where ${lookups(a, scope)} and ${inPeriod}
                  group by 1, 2, 3 having count(*) >= ${s.volume.minimum}) d
          order by d.partner, d.sub, d.day`,
   );
 
-  // Outside working hours: the weekday (0 = Sunday) and hour in Amsterdam.
-  const local = (field: 'dow' | 'hour') => sql`extract(${sql.raw(field)} from ${a.at} at time zone 'Europe/Amsterdam')::int`;
-  const weekdays = sql.join(s.workingHours.weekdays.map((d) => sql`${d}::int`), sql`, `);
-  const outOfHours = await rowsOf<Row>(
+  // Outside working hours: the period's stretches outside them (hours.ts), as plain time ranges.
+  const outside = outsideWorkingHours(s.workingHours, period).map((r) => sql`(${a.at} >= ${ts(r.from)} and ${a.at} < ${ts(r.to)})`);
+  const outOfHours = outside.length === 0 ? [] : await rowsOf<Row>(
     q,
     sql`select ${a.actorPartner} as partner, ${a.actorSub} as sub, count(*) as n, array_agg(${a.id} order by ${a.at}, ${a.id}) as ids
-          from ${a} where ${lookups(a, scope)} and ${inPeriod}
-           and (${local('dow')} not in (${weekdays}) or ${local('hour')} < ${s.workingHours.from}::int or ${local('hour')} >= ${s.workingHours.to}::int)
+          from ${a} where ${lookups(a, scope)} and (${sql.join(outside, sql` or `)})
          group by 1, 2 order by 1, 2`,
   );
 

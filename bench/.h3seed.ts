@@ -1,0 +1,13 @@
+import { openDatabase } from '/work/wt/h3/src/node/database';
+import { seedAuditLog } from '/work/wt/h3/bench/audit-seed';
+import { loadBenchCovenant } from '/work/wt/h3/bench/support';
+import postgres from 'postgres';
+const admin = postgres('postgres://postgres@127.0.0.1:5432/postgres');
+await admin.unsafe('drop database if exists h3_signals with (force)');
+await admin.unsafe('create database h3_signals');
+await admin.end();
+const n = Number(process.argv[2] ?? 100000);
+const d = await openDatabase({ url: 'postgres://postgres@127.0.0.1:5432/h3_signals', max: 2, timeouts: { statementMs: 0 } });
+await seedAuditLog(d.db, loadBenchCovenant(), { entries: n, persons: Math.max(1000, n / 5), professionals: 5000, start: new Date('2026-10-01T00:00:00Z'), span: 30 * 86400000, sarPerson: 'sar' });
+await d.close();
+process.exit(0);
