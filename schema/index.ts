@@ -104,14 +104,15 @@ export const auditEntries = pgTable(
     index('audit_entries_at_idx').on(t.at),
     index('audit_entries_case_ref_idx').on(t.caseRef, t.id),
     // The misuse signals (src/oversight/repo.ts), each a small partial index over what it reads:
-    // allowed lookups per professional in time order (volume and its history, sweeps); refusals per
-    // professional (repeated denials); the follow-ups that keep a lookup from being "fishing", by
+    // allowed lookups per professional in time order, with the id, so counts and windows over a
+    // month are index-only scans in the order they need (volume and its history, sweeps); refusals
+    // per professional (repeated denials); the follow-ups that keep a lookup from being "fishing", by
     // organisation and person; break-glass and overdue reviews in time order.
     index('audit_entries_lookups_by_actor_idx')
-      .on(t.actorPartner, t.actorSub, t.at)
+      .on(t.actorPartner, t.actorSub, t.at, t.id)
       .where(sql`action = 'lookup' and outcome = 'allowed'`),
     index('audit_entries_refusals_by_actor_idx')
-      .on(t.actorPartner, t.actorSub, t.at)
+      .on(t.actorPartner, t.actorSub, t.at, t.id)
       .where(sql`outcome in ('denied', 'rejected')`),
     index('audit_entries_follow_ups_idx')
       .on(t.subject, t.actorPartner, t.at)

@@ -114,20 +114,26 @@ async function evidence(q: Queryable, o: Oversight, period: Period, scope: Audit
   const f = alias(a, 'f');
   const inPeriod = sql`${a.at} >= ${ts(period.from)} and ${a.at} < ${ts(period.to)}`;
 
-  // Volume: lookups per professional and day (counted first; ids only for the days that reach the
-  // minimum), and the same professional's lookups in the days before.
+  // Volume: lookups per professional and day, for the professionals with at least the minimum in
+  // the whole period (a count in index order, no per-entry work), with the ids of the days that
+  // reach it and the same professional's lookups in the days before.
   const day = sql`(d.day || 'T00:00:00Z')::timestamptz`;
   const volume = await rowsOf<Row & { day: string; history: number | string }>(
     q,
-    sql`select d.partner, d.sub, d.day, d.n,
+    sql`with busy as (
+          select ${a.actorPartner} as partner, ${a.actorSub} as sub from ${a} where ${lookups(a, scope)} and ${inPeriod}
+           group by 1, 2 having count(*) >= ${s.volume.minimum}),
+        d as (
+          select busy.partner, busy.sub, to_char(${h.at} at time zone 'UTC', 'YYYY-MM-DD') as day, count(*) as n
+            from busy join ${a} h on ${h.actorPartner} = busy.partner and ${h.actorSub} = busy.sub
+           where ${lookups(h, scope)} and ${h.at} >= ${ts(period.from)} and ${h.at} < ${ts(period.to)}
+           group by 1, 2, 3 having count(*) >= ${s.volume.minimum})
+        select d.partner, d.sub, d.day, d.n,
                (select array_agg(${h.id} order by ${h.at}, ${h.id}) from ${a} h where ${lookups(h, scope)} and ${h.actorPartner} = d.partner and ${h.actorSub} = d.sub
                    and ${h.at} >= greatest(${day}, ${ts(period.from)}) and ${h.at} < least(${day} + interval '1 day', ${ts(period.to)})) as ids,
                (select count(*) from ${a} h where ${lookups(h, scope)} and ${h.actorPartner} = d.partner and ${h.actorSub} = d.sub
                    and ${h.at} >= ${day} - make_interval(days => ${s.volume.historyDays}) and ${h.at} < ${day}) as history
-          from (select ${a.actorPartner} as partner, ${a.actorSub} as sub, to_char(${a.at} at time zone 'UTC', 'YYYY-MM-DD') as day, count(*) as n
-                  from ${a} where ${lookups(a, scope)} and ${inPeriod}
-                 group by 1, 2, 3 having count(*) >= ${s.volume.minimum}) d
-         order by d.partner, d.sub, d.day`,
+          from d order by d.partner, d.sub, d.day`,
   );
 
   // Outside working hours: the period's stretches outside them (hours.ts), as plain time ranges.
