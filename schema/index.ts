@@ -104,6 +104,23 @@ export const auditEntries = pgTable(
     index('audit_entries_actor_partner_idx').on(t.actorPartner, t.id),
     index('audit_entries_at_idx').on(t.at),
     index('audit_entries_case_ref_idx').on(t.caseRef, t.id),
+    // The misuse signals (src/oversight/repo.ts), each a small partial index over what it reads:
+    // allowed lookups per professional in time order, with the id, so counts and windows over a
+    // month are index-only scans in the order they need (volume and its history, sweeps); refusals
+    // per professional (repeated denials); the follow-ups that keep a lookup from being "fishing", by
+    // organisation and person; break-glass and overdue reviews in time order.
+    index('audit_entries_lookups_by_actor_idx')
+      .on(t.actorPartner, t.actorSub, t.at, t.id)
+      .where(sql`action = 'lookup' and outcome = 'allowed'`),
+    index('audit_entries_refusals_by_actor_idx')
+      .on(t.actorPartner, t.actorSub, t.at, t.id)
+      .where(sql`outcome in ('denied', 'rejected')`),
+    index('audit_entries_follow_ups_idx')
+      .on(t.subject, t.actorPartner, t.at)
+      .where(sql`action in ('registration.create', 'match.created', 'disclosure.requested')`),
+    index('audit_entries_break_glass_idx')
+      .on(t.action, t.at)
+      .where(sql`action in ('disclosure.break-glass', 'disclosure.overdue')`),
   ],
 );
 
@@ -442,4 +459,23 @@ export const webhookDeliveries = pgTable(
     settledAt: ts('settled_at'),
   },
   (t) => [index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`)],
+);
+
+/**
+ * A privacy officer's early release of an entry a subject access report withholds (AVG art. 23):
+ * from then on the entry is shown to the data subject, before its deferral ends. One per entry.
+ */
+export const deferralReleases = pgTable(
+  'deferral_releases',
+  {
+    id: uuid('id').primaryKey(),
+    entryId: bigint('entry_id', { mode: 'number' }).notNull(),
+    /** The deferral (oversight.yaml) the entry was withheld under. */
+    deferral: text('deferral').notNull(),
+    /** The covenant rule that allowed the release. */
+    rule: text('rule').notNull(),
+    releasedBy: uuid('released_by').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('deferral_releases_entry_uq').on(t.entryId)],
 );

@@ -114,6 +114,28 @@ describe.runIf(haveChromium)('console: the informatiemakelaar decides with a pas
     expect(r!.review_status).toBe('justified');
   });
 
+  it("the review deadline counts down in the browser, from the hub's time, and turns overdue when it passes", async () => {
+    const family = person();
+    await (await hub.as('veilig-thuis', 'partner-system')).register({ subject: family.subject, category: 'huiselijk-geweld-melding', contact: contact('Veilig Thuis') });
+    const agent = await hub.as('politie', 'professional', 'agent-9');
+    await agent.requestDisclosure({ subject: family.subject, holder: 'veilig-thuis', purpose: 'acuut-veiligheidsrisico', legalBasis: 'avg-6-1-d', categories: ['huiselijk-geweld-meldingen'], caseRef: 'PL-2026-0404', justification: 'Melding 112: dreiging aan de deur, we willen weten of er eerdere meldingen zijn.', urgency: 'emergency' });
+    // A second tab of the same session, with the browser's clock under the test's control.
+    const page = await bakker.page.context().newPage();
+    try {
+      await page.clock.install();
+      await page.goto(`${consoleBase(hub)}/console/verzoeken?urgency=emergency`);
+      const badge = page.locator('tr', { hasText: 'PL-2026-0404' }).locator('[data-deadline]');
+      expect(await badge.textContent()).toMatch(/toetsing binnen 24 uur$/);
+      await page.clock.fastForward('01:00');
+      await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toMatch(/toetsing binnen 23 uur en 59 min\.$/);
+      await page.clock.fastForward('24:00:00');
+      await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toMatch(/toetsing 1 min\. te laat$/);
+      expect(await badge.getAttribute('class')).toMatch(/\bbad\b/);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('a broker never sees a request the covenant does not let them decide: the queue leaves it out and its URL is a logged 404', async () => {
     const request = await askVerslavingszorg('ZVH-2026-0304');
     // An informatiemakelaar of the requesting organisation (art. 15: never one's own organisation's request).

@@ -124,10 +124,36 @@ describe.runIf(haveChromium)('console: the privacy officer accounts for every ac
     expect(logged.map((e) => e.outcome)).toEqual(['ok']);
   });
 
-  it('the overview shows charts and a verifying log', async () => {
+  it("the house's FG releases the police's withheld lookup early (SA-UITSTEL-01 allows it): it joins the report, and the release is logged with the rule", async () => {
+    await searchPerson(houseFg, tamara.bsn);
     const { page } = houseFg;
+    await page.waitForSelector('h1:has-text("Inzage")');
+    const withheld = page.locator('section', { hasText: 'Uitgesteld' });
+    await withheld.locator('tr', { hasText: 'SA-UITSTEL-01' }).locator('button', { hasText: 'Vrijgeven' }).click();
+    await page.waitForSelector('text=De handeling is vrijgegeven');
+    expect(await page.locator('table').first().textContent()).toContain('POL');
+    expect(await page.locator('section', { hasText: 'Uitgesteld' }).count()).toBe(0);
+    const logged = await rowsOf<{ outcome: string; rule: string }>(hub.database.db, sql`select outcome, rule from audit_entries where action = 'subject-access.released'`);
+    expect(logged).toEqual([{ outcome: 'ok', rule: 'SA-UITSTEL-01' }]);
+    expect(await rowsOf(hub.database.db, sql`select 1 from deferral_releases`)).toHaveLength(1);
+  });
+
+  it('a cross-site post to release an entry is refused and nothing is stored', async () => {
+    const res = await fetch(`${consoleBase(hub)}/console/persoon/vrijgeven`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://elders.example' }, body: 'subject=x&entry=1' });
+    expect(res.status).toBe(403);
+    expect(await rowsOf(hub.database.db, sql`select 1 from deferral_releases`)).toHaveLength(1);
+  });
+
+  it('the overview shows charts drawn by Chart.js, served by the hub, with the numbers as a table; and a verifying log', async () => {
+    const { page } = houseFg;
+    const seen = recordRequests(page);
     await page.goto(`${consoleBase(hub)}/console/overzicht`);
-    expect(await page.locator('svg.chart').count()).toBe(2);
+    await page.waitForSelector('figure[data-drawn] canvas');
+    expect(await page.locator('figure[data-chart] canvas[role=img]').count()).toBe(3);
+    expect(await page.evaluate(() => (window as unknown as { Chart?: { version: string } }).Chart?.version)).toMatch(/^4\./);
+    expect(seen.every((r) => r.url.startsWith(consoleBase(hub)))).toBe(true);
+    // The table stays, folded under "Cijfers", for screen readers and print.
+    expect(await page.locator('figure[data-chart] table').count()).toBe(3);
     await page.click('text=Hele logboek verifiëren');
     expect(await page.locator('.notice').textContent()).toMatch(/In orde/);
   });

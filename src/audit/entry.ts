@@ -40,7 +40,8 @@ export type AuditAction =
   | 'staff.sign-in'
   | 'staff.sign-out'
   | 'console.view'
-  | 'signal.reviewed';
+  | 'signal.reviewed'
+  | 'subject-access.released';
 
 export type AuditOutcome = 'allowed' | 'denied' | 'rejected' | 'failed' | 'ok';
 

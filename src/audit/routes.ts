@@ -1,7 +1,7 @@
 // The log for its readers: privacy officers (FG) query who looked up whom, when and why; anyone can
 // fetch the latest signed checkpoint to hold the hub to it. Reading the log is itself logged.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { decideAction } from '../covenant/index';
+import { decideAction, decideAuditRead } from '../covenant/index';
 import type { AppEnv } from '../config';
 import { Problem } from '../errors';
 import { problemResponses, queryInt, SubjectSchema } from '../http/schemas';
@@ -109,15 +109,15 @@ export function auditRoutes(app: OpenAPIHono<AppEnv>) {
     const { subject, after, limit } = c.req.valid('query');
     const stored = subject ? storedSubject(config.hubKeys, subject) : undefined;
     const result = await readThenLog(c, async (q, audit) => {
-      const may = decideAction(config.covenant, actor, 'read-audit');
-      await audit({ action: 'audit.read', outcome: may.allowed ? 'allowed' : 'denied', rule: may.rule, subject: stored?.current ?? null, detail: { after, limit } });
+      // Art. 16: a partner's privacy officer reads its own organisation's entries (and, where the
+      // covenant's audit-read rule says so, the accesses to persons it registered); the house's FG
+      // (read-audit-all) reads the whole log. The same decision as the console's.
+      const may = decideAuditRead(config.covenant, actor);
+      await audit({ action: 'audit.read', outcome: may.allowed ? 'allowed' : 'denied', rule: may.rule, subject: stored?.current ?? null, detail: { after, limit, scope: may.scope.all ? 'all' : may.scope.partner } });
       if (!may.allowed) return deny(new Problem('forbidden', may.reason, { rule: may.rule }));
-      // Art. 16: a partner's privacy officer reads its own organisation's entries; the house's FG
-      // (read-audit-all) reads the whole log.
-      const all = decideAction(config.covenant, actor, 'read-audit-all').allowed;
       // Sequence what has committed (this read's own entry included), then page by position.
       await integrate(db, clock());
-      const rows = await queryEntries(q, { ...(stored ? { subjects: stored.all } : {}), ...(all ? {} : { actorPartner: actor.partner }), fromSeq: after, limit });
+      const rows = await queryEntries(q, { ...(stored ? { subjects: stored.all } : {}), scope: may.scope, fromSeq: after, limit });
       return {
         entries: rows.map((e) => ({ ...entryView(e), seq: e.seq! })),
         next: rows.length ? rows[rows.length - 1]!.seq! + 1 : after,

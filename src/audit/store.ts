@@ -17,6 +17,8 @@ import { fromHex, storableJson, toHex } from '../encoding';
 import { foldLeaves } from '../log/tiles';
 import { EMPTY_ROOT, frontierRoot, leafHash } from './merkle';
 import { leafInput, pendingEntry, type AuditContext, type AuditEntry, type AuditInput } from './entry';
+import type { AuditScope } from '../covenant/index';
+import { inScope } from './search';
 
 /** A token's id, taken together with the first audit entries of its request (see unitOfWork). */
 export type TokenClaim = { jti: string; partner: string; exp: Date };
@@ -216,10 +218,9 @@ export async function countUnsequenced(q: Queryable): Promise<number> {
  */
 export async function queryEntries(
   q: Queryable,
-  filter: { subjects?: string[]; actorPartner?: string; fromSeq: number; limit: number },
+  filter: { subjects?: string[]; scope: AuditScope; fromSeq: number; limit: number },
 ): Promise<AuditEntry[]> {
-  const conds = [gte(auditEntries.seq, filter.fromSeq)];
-  if (filter.actorPartner) conds.push(eq(auditEntries.actorPartner, filter.actorPartner));
+  const conds = [gte(auditEntries.seq, filter.fromSeq), inScope(filter.scope)];
   // A subject is stored under every hub key version that was current when its entries were written.
   if (filter.subjects) conds.push(inArray(auditEntries.subject, filter.subjects));
   return (await q

@@ -45,10 +45,16 @@ function Deadline(props: { row: DisclosureRequestRow; now: Date }) {
   const due = props.row.reviewDueAt;
   if (!due || props.row.reviewStatus !== 'due') return null;
   const left = due.getTime() - props.now.getTime();
+  // countdown.js ticks it in the browser from the server's time.
+  const tick = { 'data-deadline': due.toISOString(), 'data-now': props.now.toISOString() };
   return left > 0 ? (
-    <span class="badge warn">toetsing binnen {duration(left)}</span>
+    <span class="badge warn" {...tick}>
+      toetsing binnen {duration(left)}
+    </span>
   ) : (
-    <span class="badge bad">toetsing {duration(left)} te laat</span>
+    <span class="badge bad" {...tick}>
+      toetsing {duration(left)} te laat
+    </span>
   );
 }
 
@@ -73,7 +79,7 @@ export function brokerRoutes(app: Hono<ConsoleEnv>, rp: (c: Context<ConsoleEnv>)
     const select = (name: keyof typeof filter, label: string, options: [string, string][]) => <FilterSelect name={name} label={label} value={filter[name]} options={options} />;
     const partners = [...cov.partners.values()].map((p) => [p.id, p.name] as [string, string]);
     return c.html(
-      <Layout title="Wachtrij" person={staff} nav="wachtrij">
+      <Layout title="Wachtrij" person={staff} nav="wachtrij" scripts={['countdown.js']}>
         <h1>Wachtrij</h1>
         <p class="muted">Verzoeken om informatie waarover u mag beslissen, en noodtoegang (break-glass) die u achteraf moet toetsen. Oudste bovenaan.</p>
         <form class="filters" method="get" action={`${CONSOLE}/verzoeken`}>
@@ -164,7 +170,7 @@ export function brokerRoutes(app: Hono<ConsoleEnv>, rp: (c: Context<ConsoleEnv>)
     const approvals = decisions.filter((d) => d.kind === 'decision' && d.outcome === 'approve').length;
     const brokers = [...cov.disclosure.brokerPartners].map((p) => partnerName(cov, p));
     return c.html(
-      <Layout title={`Verzoek ${req.caseRef}`} person={staff} nav="wachtrij" scripts={['simplewebauthn-browser.js', 'console.js']}>
+      <Layout title={`Verzoek ${req.caseRef}`} person={staff} nav="wachtrij" scripts={['simplewebauthn-browser.js', 'console.js', 'countdown.js']}>
         <p>
           <a href={`${CONSOLE}/verzoeken`}>← Wachtrij</a>
         </p>

@@ -8,10 +8,10 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { verifyCheckpointJws } from '../audit/checkpoint';
 import type { AuditEntry, AuditInput } from '../audit/entry';
-import { dailyCounts, entriesBetween, searchEntries, type AuditSearch } from '../audit/search';
+import { dailyCounts, searchEntries, type AuditSearch } from '../audit/search';
 import { latestCheckpoint, readHead } from '../audit/store';
 import { verifyAuditLog } from '../audit/verify';
-import { decideAction, type Covenant } from '../covenant/index';
+import { decideAuditRead, decideDeferralRelease, type AuditScope, type Covenant } from '../covenant/index';
 import type { Queryable } from '../db/types';
 import { Problem } from '../errors';
 import { text } from '../http/schemas';
@@ -19,6 +19,7 @@ import { deny, readThenLog, unitOfWork } from '../http/unit-of-work';
 import { storedSubject } from '../pseudonym/hub-key';
 import { InvalidSubjectError } from '../pseudonym/pseudonymise';
 import { computeSignals, type Signal } from '../oversight/signals';
+import { insertDeferralRelease, releasedAmong } from '../oversight/repo';
 import { reportCsv, subjectAccessReport } from '../oversight/subject-access';
 import { insertSignalReview, listStaff, signalReviewsOf } from '../staff/repo';
 import { BarChart } from './charts';
@@ -56,27 +57,23 @@ export const ACTION_NAMES: Record<string, string> = {
   'staff.revoked': 'toegang ingetrokken',
   'console.view': 'pagina console bekeken',
   'signal.reviewed': 'signaal beoordeeld',
+  'subject-access.released': 'uitgestelde handeling vrijgegeven voor inzage',
 };
 const OUTCOME_NAMES: Record<string, string> = { allowed: 'toegestaan', denied: 'geweigerd', rejected: 'afgewezen', failed: 'mislukt', ok: 'ok' };
 
-/** May this person read the log, and how much of it (art. 16)? */
-function scopeOf(c: ConsoleContext): { allowed: boolean; rule: string; reason: string; scopePartner: string | undefined } {
-  const cov = c.var.config.covenant;
-  const read = decideAction(cov, c.var.actor, 'read-audit');
-  const all = decideAction(cov, c.var.actor, 'read-audit-all').allowed;
-  return { ...read, scopePartner: all ? undefined : c.var.actor.partner };
-}
+/** May this person read the log, and how much of it (art. 16)? The same decision as the API's. */
+const scopeOf = (c: ConsoleContext) => decideAuditRead(c.var.config.covenant, c.var.actor);
 
 /** Read log data and log that it was read, in one step; refused (and logged) without read-audit. */
-async function readLog<T>(c: ConsoleContext, entry: Omit<AuditInput, 'action' | 'outcome' | 'rule'>, work: (q: Queryable, scopePartner: string | undefined) => Promise<T>, detail: (t: T) => Record<string, unknown>): Promise<T> {
+async function readLog<T>(c: ConsoleContext, entry: Omit<AuditInput, 'action' | 'outcome' | 'rule'>, work: (q: Queryable, scope: AuditScope) => Promise<T>, detail: (t: T) => Record<string, unknown>): Promise<T> {
   const scope = scopeOf(c);
   return readThenLog(appContext(c), async (q, audit) => {
     if (!scope.allowed) {
       await audit({ ...entry, action: 'audit.read', outcome: 'denied', rule: scope.rule });
       return deny(new Problem('forbidden', ''));
     }
-    const out = await work(q, scope.scopePartner);
-    await audit({ ...entry, action: 'audit.read', outcome: 'allowed', rule: scope.rule, detail: { ...entry.detail, ...detail(out), scope: scope.scopePartner ?? 'all' } });
+    const out = await work(q, scope.scope);
+    await audit({ ...entry, action: 'audit.read', outcome: 'allowed', rule: scope.rule, detail: { ...entry.detail, ...detail(out), scope: scopeLabel(scope.scope) } });
     return out;
   });
 }
@@ -87,7 +84,22 @@ async function whoIs(q: Queryable): Promise<(sub: string | null) => string> {
   return (sub) => (sub ? (names.get(sub) ?? sub) : '—');
 }
 
+const scopeLabel = (scope: AuditScope) => (scope.all ? 'all' : scope.ownRegistrations ? `${scope.partner}+registrations` : scope.partner);
+
 const partnerName = (cov: Covenant, id: string | null) => (id ? (cov.partners.get(id)?.short ?? id) : 'hub');
+
+/** What the reader sees of the log, in words, with the rule that says so. */
+function ScopeText(props: { cov: Covenant; scope: ReturnType<typeof scopeOf> }) {
+  const { scope } = props.scope;
+  if (scope.all) return <>U ziet het hele logboek (FG van het Zorg- en Veiligheidshuis, art. 16).</>;
+  const name = props.cov.partners.get(scope.partner)?.name ?? scope.partner;
+  return (
+    <>
+      U ziet de handelingen van {name}
+      {scope.ownRegistrations ? `, en iedere handeling over personen die ${name} heeft geregistreerd` : ''} (<span class="mono">{props.scope.rule}</span>, art. 16).
+    </>
+  );
+}
 
 export function EntriesTable(props: { cov: Covenant; rows: AuditEntry[]; who: (s: string | null) => string; caption: string }) {
   const { cov, who } = props;
@@ -136,7 +148,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     const { config, staff } = c.var;
     const cov = config.covenant;
     const f = LogFilter.parse(c.req.query());
-    const search: Omit<AuditSearch, 'scopePartner'> = {
+    const search: Omit<AuditSearch, 'scope'> = {
       actorSub: f.professional,
       actorPartner: f.organisation,
       actorRole: f.role,
@@ -152,7 +164,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     const { rows, who } = await readLog(
       c,
       { detail: { page: 'logboek', filter: f } },
-      async (q, scopePartner) => ({ rows: await searchEntries(q, { ...search, scopePartner }), who: await whoIs(q) }),
+      async (q, scope) => ({ rows: await searchEntries(q, { ...search, scope }), who: await whoIs(q) }),
       (r) => ({ count: r.rows.length, shown: r.rows.map((e) => e.id) }),
     );
     const keep = new URLSearchParams(Object.entries(f).filter(([k, v]) => v !== undefined && k !== 'before').map(([k, v]) => [k, String(v)]));
@@ -168,7 +180,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
       <Layout title="Logboek" person={staff} nav="logboek">
         <h1>Logboek</h1>
         <p class="muted">
-          {scopeOf(c).scopePartner ? `U ziet de handelingen van ${cov.partners.get(staff.partner)?.name ?? staff.partner} (art. 16).` : 'U ziet het hele logboek (FG van het Zorg- en Veiligheidshuis, art. 16).'} Uw inzage wordt zelf ook gelogd.
+          <ScopeText cov={cov} scope={scopeOf(c)} /> Uw inzage wordt zelf ook gelogd.
         </p>
         <form class="filters" method="get" action={`${CONSOLE}/logboek`}>
           {field('professional', 'Professional')}
@@ -232,23 +244,29 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     }
     const now = clock();
     const csv = c.req.path.endsWith('/csv');
-    const { rows, who } = await readLog(
+    const { rows, released, who } = await readLog(
       c,
       { subject: stored[0]!, detail: { page: csv ? 'inzage-csv' : 'inzage' } },
-      async (q, scopePartner) => ({ rows: (await searchEntries(q, { subjects: stored, scopePartner, limit: 10_000 })).reverse(), who: await whoIs(q) }),
+      async (q, scope) => {
+        const rows = (await searchEntries(q, { subjects: stored, scope, limit: 10_000 })).reverse();
+        return { rows, released: await releasedAmong(q, rows.map((e) => e.id)), who: await whoIs(q) };
+      },
       (r) => ({ count: r.rows.length }),
     );
-    return { ...subjectAccessReport(config.covenant, rows, now), who, csv, subject: form.data!.subject };
+    return { ...subjectAccessReport(config.covenant, rows, now, released), who, csv, subject: form.data!.subject, stored };
   }
 
-  app.post('/persoon', async (c) => {
-    const { config, staff } = c.var;
+  /** The subject access report as a page, with a notice on top (after an early release). */
+  async function reportPage(c: ConsoleContext, notice?: string) {
+    const { config, staff, actor } = c.var;
     const cov = config.covenant;
     const r = await report(c);
+    const now = c.var.clock();
     return c.html(
       <Layout title="Inzage" person={staff} nav="persoon" scripts={['console.js']}>
         <h1>Inzage: wie heeft gegevens van deze persoon ingezien</h1>
         <p class="muted">Overzicht voor de betrokkene (AVG art. 15): iedere handeling van een organisatie met gegevens over deze persoon. Opgesteld op {when(c.var.clock())}.</p>
+        {notice ? <Notice kind="ok">{notice}</Notice> : null}
         <div class="actions noprint">
           <button type="button" data-print>
             Afdrukken
@@ -264,25 +282,87 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
             <h2>Uitgesteld (alleen voor de FG)</h2>
             <p>Deze handelingen staan niet in het overzicht voor de betrokkene zolang het convenant de mededeling uitstelt (AVG art. 23).</p>
             <table>
-              <Head cols={['Tijdstip', 'Organisatie', 'Handeling', 'Regel', 'Uitgesteld tot']} />
+              <Head cols={['Tijdstip', 'Organisatie', 'Handeling', 'Regel', 'Uitgesteld tot', 'Eerder vrijgeven']} />
               <tbody>
-                {r.withheld.map((w) => (
-                  <tr>
-                    <td>{when(w.entry.at)}</td>
-                    <td>{partnerName(cov, w.entry.actorPartner)}</td>
-                    <td>{ACTION_NAMES[w.entry.action] ?? w.entry.action}</td>
-                    <td>
-                      <span class="mono">{w.rule}</span>: {w.description}
-                    </td>
-                    <td>{when(w.until)}</td>
-                  </tr>
-                ))}
+                {r.withheld.map((w) => {
+                  const release = decideDeferralRelease(cov, actor, w.entry, now);
+                  return (
+                    <tr>
+                      <td>{when(w.entry.at)}</td>
+                      <td>{partnerName(cov, w.entry.actorPartner)}</td>
+                      <td>{ACTION_NAMES[w.entry.action] ?? w.entry.action}</td>
+                      <td>
+                        <span class="mono">{w.rule}</span>: {w.description}
+                      </td>
+                      <td>{when(w.until)}</td>
+                      <td>
+                        {release.allowed ? (
+                          <form method="post" action={`${CONSOLE}/persoon/vrijgeven`}>
+                            <input type="hidden" name="subject" value={r.subject} />
+                            <input type="hidden" name="entry" value={String(w.entry.id)} />
+                            <button type="submit" aria-label={`Vrijgeven: ${ACTION_NAMES[w.entry.action] ?? w.entry.action} van ${when(w.entry.at)}`}>
+                              Vrijgeven
+                            </button>
+                          </form>
+                        ) : (
+                          <span class="muted">niet toegestaan</span>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
               </tbody>
             </table>
           </section>
         ) : null}
+        {r.released.length > 0 ? (
+          <section class="card noprint">
+            <h2>Eerder vrijgegeven</h2>
+            <p>
+              {r.released.length} handeling(en) die het convenant nog zou uitstellen, zijn door een FG vrijgegeven en staan in het overzicht.
+            </p>
+          </section>
+        ) : null}
       </Layout>,
     );
+  }
+
+  app.post('/persoon', (c) => reportPage(c));
+
+  const ReleaseForm = z.object({ entry: z.coerce.number().int().positive() });
+
+  // Early release of a withheld entry (AVG art. 23 ends sooner): the covenant's decision, recorded
+  // and logged with its rule, in one transaction; then the report again.
+  app.post('/persoon/vrijgeven', async (c) => {
+    const { config, actor, clock } = c.var;
+    const body = await c.req.parseBody();
+    const form = ReleaseForm.safeParse(body);
+    const subject = SubjectForm.safeParse(body);
+    if (!form.success || !subject.success) throw new Problem('invalid-request', 'Kies een uitgestelde handeling om vrij te geven.');
+    let stored: string[];
+    try {
+      stored = storedSubject(config.hubKeys, subject.data.subject).all;
+    } catch (e) {
+      if (!(e instanceof InvalidSubjectError)) throw e;
+      throw new Problem('invalid-request', 'Er is geen geldig pseudoniem ontvangen.');
+    }
+    const now = clock();
+    const scope = scopeOf(c);
+    await unitOfWork(appContext(c), async (tx, audit) => {
+      const id = form.data.entry;
+      // The entry must be about this person and within the reader's scope.
+      const [entry] = scope.allowed ? (await searchEntries(tx, { subjects: stored, scope: scope.scope, beforeId: id + 1, limit: 1 })).filter((e) => e.id === id) : [];
+      const decision = entry ? decideDeferralRelease(config.covenant, actor, entry, now) : { allowed: false, rule: scope.rule, reason: 'not found' };
+      if (!entry || !decision.allowed) {
+        await audit({ action: 'subject-access.released', outcome: 'denied', rule: decision.rule, subject: stored[0]!, detail: { entry: id } });
+        return deny(entry ? new Problem('forbidden', decision.reason, { rule: decision.rule }) : new Problem('not-found', 'Deze handeling staat niet in uw overzicht.'));
+      }
+      const deferral = decision.rule;
+      const fresh = await insertDeferralRelease(tx, { id: crypto.randomUUID(), entryId: id, deferral, rule: decision.rule, releasedBy: c.var.staff.id, createdAt: now });
+      await audit({ action: 'subject-access.released', outcome: fresh ? 'ok' : 'rejected', rule: decision.rule, subject: stored[0]!, detail: { entry: id } });
+      return fresh ? null : deny(new Problem('conflict', 'Deze handeling is al vrijgegeven.'));
+    });
+    return reportPage(c, 'De handeling is vrijgegeven en staat nu in het overzicht voor de betrokkene. Dit is gelogd.');
   });
 
   app.post('/persoon/csv', async (c) => {
@@ -293,14 +373,12 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
   });
 
   /** Signals over the last `days` days, in the reader's scope, with their reviews. */
-  async function signalsFor(c: ConsoleContext, q: Queryable, scopePartner: string | undefined, days: number) {
+  async function signalsFor(c: ConsoleContext, q: Queryable, scope: AuditScope, days: number) {
     const o = c.var.config.covenant.oversight;
     // Up to and including this moment (the range's end is exclusive).
     const to = new Date(c.var.clock().getTime() + 1);
     const from = new Date(to.getTime() - days * DAY);
-    const history = Math.max(o.signals.volume.historyDays, o.signals.fishing.windowDays);
-    const entries = await entriesBetween(q, new Date(from.getTime() - history * DAY), to);
-    const signals = computeSignals(o, entries, { from, to }).filter((s) => !scopePartner || s.partner === scopePartner);
+    const signals = await computeSignals(q, o, { from, to }, scope);
     const reviews = new Map((await signalReviewsOf(q, signals.map((s) => s.key))).map((r) => [r.signal, r]));
     return { signals, reviews };
   }
@@ -313,7 +391,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     const { signals, reviews, who } = await readLog(
       c,
       { detail: { page: 'signalen', days } },
-      async (q, scopePartner) => ({ ...(await signalsFor(c, q, scopePartner, days)), who: await whoIs(q) }),
+      async (q, scope) => ({ ...(await signalsFor(c, q, scope, days)), who: await whoIs(q) }),
       (r) => ({ count: r.signals.length, signals: r.signals.map((s) => s.key) }),
     );
     const cov = config.covenant;
@@ -397,7 +475,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     const scope = scopeOf(c);
     const now = c.var.clock();
     await unitOfWork(appContext(c), async (tx, audit) => {
-      const { signals } = scope.allowed ? await signalsFor(c, tx, scope.scopePartner, Number(dagen)) : { signals: [] };
+      const { signals } = scope.allowed ? await signalsFor(c, tx, scope.scope, Number(dagen)) : { signals: [] };
       if (!signals.some((s) => s.key === signal)) {
         await audit({ action: 'signal.reviewed', outcome: 'denied', rule: scope.rule, detail: { signal } });
         return deny(new Problem('not-found', 'Dit signaal bestaat niet (meer) in uw overzicht.'));
@@ -417,10 +495,10 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     const data = await readLog(
       c,
       { detail: { page: 'overzicht' } },
-      async (q, scopePartner) => ({
-        lookups: await dailyCounts(q, 'lookup', from, now, scopePartner),
-        glass: await dailyCounts(q, 'disclosure.break-glass', from, now, scopePartner),
-        signals: await signalsFor(c, q, scopePartner, 7),
+      async (q, scope) => ({
+        lookups: await dailyCounts(q, 'lookup', from, now, scope),
+        glass: await dailyCounts(q, 'disclosure.break-glass', from, now, scope),
+        signals: await signalsFor(c, q, scope, 7),
         checkpoint: await latestCheckpoint(q),
         head: await readHead(q),
       }),
@@ -435,7 +513,7 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
     const claims = cp ? await verifyCheckpointJws(cp.jws, config.signer.published) : null;
     const open = data.signals.signals.filter((s) => !data.signals.reviews.has(s.key)).length;
     return c.html(
-      <Layout title="Overzicht" person={staff} nav="overzicht">
+      <Layout title="Overzicht" person={staff} nav="overzicht" scripts={['chart.umd.min.js', 'charts.js']}>
         <h1>Overzicht</h1>
         <div class="grid2">
           <section class="card">
@@ -449,28 +527,11 @@ export function fgRoutes(app: Hono<ConsoleEnv>) {
         </div>
         <section class="card">
           <h2>Bevragingen per organisatie</h2>
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Organisatie</th>
-                  {days.map((d) => (
-                    <th scope="col">{d.slice(5)}</th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {partners.map((p) => (
-                  <tr>
-                    <th scope="row">{cov.partners.get(p)?.name ?? p}</th>
-                    {days.map((d) => (
-                      <td>{count(data.lookups, d, (r) => (r.partner ?? 'hub') === p)}</td>
-                    ))}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <BarChart
+            title="Bevragingen per dag, per organisatie"
+            series={partners.map((p) => cov.partners.get(p)?.short ?? p)}
+            rows={days.map((d) => ({ label: d.slice(5), values: partners.map((p) => count(data.lookups, d, (r) => (r.partner ?? 'hub') === p)) }))}
+          />
         </section>
         <div class="grid2">
           <section class="card">

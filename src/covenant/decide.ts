@@ -5,6 +5,8 @@ import type {
   Action,
   Actor,
   Approvers,
+  AuditReadDecision,
+  AuditScope,
   Covenant,
   Decision,
   DisclosureDecision,
@@ -375,6 +377,52 @@ export function decideDisclosureRead(
     return allow('addressed-holder', `${reader.partner} is asked to answer this approved request`);
   }
   return decideDisclosureDecision(c, reader, request);
+}
+
+/**
+ * What may this reader read of the audit log (art. 16)? Reading at all needs `read-audit`; a role
+ * with `read-audit-all` (the house's FG) reads everything; anyone else reads its own organisation's
+ * actions, plus the accesses to persons it registered when the first audit-read rule
+ * (oversight.yaml `auditRead`) naming its partner and role says `ownRegistrations`.
+ */
+export function decideAuditRead(c: Covenant, reader: Actor): AuditReadDecision {
+  const own: AuditScope = { all: false, partner: reader.partner, ownRegistrations: false };
+  const read = decideAction(c, reader, 'read-audit');
+  if (!read.allowed) return { ...read, scope: own };
+  const all = decideAction(c, reader, 'read-audit-all');
+  if (all.allowed) return { ...all, reason: `${reader.partner}/${reader.role} reads the whole log (${all.reason})`, scope: { all: true } };
+  const rule = c.oversight.auditRead.find((r) => (r.partners === undefined || r.partners.includes(reader.partner)) && (r.roles === undefined || r.roles.includes(reader.role)));
+  if (!rule) return { ...read, reason: `${reader.partner}/${reader.role} reads its own organisation's actions (${read.reason})`, scope: own };
+  return {
+    ...allow(rule.id, `${reader.partner}/${reader.role} reads its own organisation's actions${rule.ownRegistrations ? ' and every access to a person it registered' : ''} (art. ${rule.article})`),
+    scope: { ...own, ownRegistrations: rule.ownRegistrations },
+  };
+}
+
+/** The subject access deferral (oversight.yaml) that withholds an entry like this, if any (AVG art. 23). */
+export function deferralOf(c: Covenant, entry: { actorPartner: string | null; action: string }): Covenant['oversight']['subjectAccess']['deferrals'][number] | undefined {
+  const partner = entry.actorPartner;
+  if (partner === null) return undefined;
+  return c.oversight.subjectAccess.deferrals.find((d) => d.partners.includes(partner) && (!d.actions || d.actions.includes(entry.action)));
+}
+
+/**
+ * May this privacy officer release a withheld entry to the data subject before its deferral ends?
+ * Only when the deferral allows early release (`earlyRelease`), while it still runs, and by an FG
+ * who may read the log and answers for the entry: the house's FG (read-audit-all) or the FG of the
+ * organisation that made it (whose investigation it is).
+ */
+export function decideDeferralRelease(c: Covenant, reader: Actor, entry: { actorPartner: string | null; action: string; at: Date }, now: Date): Decision {
+  const read = decideAuditRead(c, reader);
+  if (!read.allowed) return read;
+  const deferral = deferralOf(c, entry);
+  if (!deferral) return deny('not-deferred', 'this entry is not withheld from the subject access report');
+  if (entry.at.getTime() + deferral.days * DAY_MS <= now.getTime()) return deny('deferral-ended', `the deferral ${deferral.id} has already ended`);
+  if (!deferral.earlyRelease) return deny('release-not-permitted', `deferral ${deferral.id} may not be released early (art. ${deferral.article})`);
+  if (!read.scope.all && entry.actorPartner !== reader.partner) {
+    return deny('not-own-entry', `only the house's FG or ${entry.actorPartner ?? 'the acting organisation'}'s FG may release this entry`);
+  }
+  return allow(deferral.id, `${reader.partner}/${reader.role} may release an entry deferred by ${deferral.id} early (art. ${deferral.article})`);
 }
 
 /** The covenant's disclosure settings (validity, retention, approvals, justification minimum). */

@@ -212,6 +212,7 @@ function merge(files: { name: string; data: CovenantFile }[]): Merged {
  */
 const NO_OVERSIGHT: RawOversight = {
   subjectAccess: { deferrals: [] },
+  auditRead: [],
   signals: {
     volume: { id: 'SIG-VOLUME', factor: 3, minimum: 20, historyDays: 28 },
     workingHours: { id: 'SIG-NACHT', from: 7, to: 19, weekdays: [1, 2, 3, 4, 5] },
@@ -487,6 +488,14 @@ function crossCheck(m: Merged): Checked {
     const s = m.oversight[0]!;
     knownArticle(s, `subjectAccess.deferrals[${i}].article`, d.article);
     allKnown(knownPartner, s, `subjectAccess.deferrals[${i}].partners`, d.partners);
+    addRule(s, `subjectAccess.deferrals[${i}].id`, rule(d.id, 'oversight', 'deny', d.article, d.description));
+  });
+  m.oversight[0]?.v.auditRead.forEach((r, i) => {
+    const s = m.oversight[0]!;
+    knownArticle(s, `auditRead[${i}].article`, r.article);
+    if (r.partners) allKnown(knownPartner, s, `auditRead[${i}].partners`, r.partners);
+    if (r.roles) allKnown(knownRole, s, `auditRead[${i}].roles`, r.roles);
+    addRule(s, `auditRead[${i}].id`, rule(r.id, 'oversight', 'allow', r.article, r.description));
   });
 
   /**

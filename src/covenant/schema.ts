@@ -248,9 +248,23 @@ const signalHead = { id: ruleIdSchema };
 const oversightSchema = z.strictObject({
   subjectAccess: z.strictObject({
     deferrals: z.array(
-      z.strictObject({ id: ruleIdSchema, article: articleRef, description: text, partners: ids, actions: z.array(z.string().min(1)).optional(), days }),
+      z.strictObject({
+        id: ruleIdSchema,
+        article: articleRef,
+        description: text,
+        partners: ids,
+        actions: z.array(z.string().min(1)).optional(),
+        days,
+        // May a privacy officer release an entry before the deferral ends (decideDeferralRelease)?
+        earlyRelease: z.boolean().default(false),
+      }),
     ),
   }),
+  // What a partner's own privacy officer reads besides its organisation's actions (art. 16): per
+  // partner and/or role; `ownRegistrations` adds every access to a person the partner registered.
+  auditRead: z
+    .array(z.strictObject({ id: ruleIdSchema, article: articleRef, description: text, partners: ids.optional(), roles: ids.optional(), ownRegistrations: z.boolean() }))
+    .default([]),
   signals: z.strictObject({
     volume: z.strictObject({ ...signalHead, factor: z.number().positive(), minimum: z.int().positive(), historyDays: days }),
     workingHours: z.strictObject({ ...signalHead, from: z.int().min(0).max(23), to: z.int().min(1).max(24), weekdays: z.array(z.int().min(0).max(6)).min(1) }),

@@ -75,6 +75,15 @@ export type Actor = { partner: string; role: string; sub: string };
  */
 export type Decision = { allowed: boolean; rule: string; reason: string };
 
+/**
+ * How much of the audit log a reader may read (art. 16): the whole log (the house's FG,
+ * read-audit-all), or one organisation's own actions and, when the covenant's audit-read rule says
+ * so, every access to a person that organisation has an active registration for.
+ */
+export type AuditScope = { all: true } | { all: false; partner: string; ownRegistrations: boolean };
+
+export type AuditReadDecision = Decision & { scope: AuditScope };
+
 /** A request for content, as decided by decideDisclosureRequest. */
 export type DisclosureRequest = {
   holder: string;
@@ -281,7 +290,7 @@ export type MatchRule = {
   asVisibleTo: string | null;
 };
 
-export type RuleKind = 'role' | 'registration' | 'purpose' | 'visibility' | 'match' | 'disclosure';
+export type RuleKind = 'role' | 'registration' | 'purpose' | 'visibility' | 'match' | 'disclosure' | 'oversight';
 
 /** Where a written rule lives, for citing it (audit, `kenbaar policy check`, error messages). */
 export type RuleInfo = {

@@ -12,6 +12,8 @@ const typeOf = (file: string) => TYPES[file.slice(file.lastIndexOf('.'))] ?? 'ap
 /** Served name -> file in an installed package, relative to the package's resolved entry. */
 const VENDORED: Record<string, { pkg: string; file: string }> = {
   'simplewebauthn-browser.js': { pkg: '@simplewebauthn/browser', file: '../dist/bundle/index.es5.umd.min.js' },
+  // Chart.js's UMD build (window.Chart), for the overview's charts (charts.js draws them).
+  'chart.umd.min.js': { pkg: 'chart.js', file: 'chart.umd.min.js' },
 };
 
 export function readConsoleAssets(): ConsoleAssets {

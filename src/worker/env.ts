@@ -28,6 +28,6 @@ export type WorkerEnv = {
 export type WorkerBundle = {
   covenantFiles: Record<string, string>;
   partnerKeys: Record<string, JSONWebKeySet>;
-  /** The console's static files (src/console/assets and the vendored browser library). */
+  /** The console's static files (src/console/assets and the vendored browser libraries). */
   consoleAssets?: Record<string, { type: string; body: string }>;
 };
