@@ -47,6 +47,8 @@ export type AppOptions = {
   rateLimiter?: RateLimiter;
   /** The web console at /console (src/console): its assets, and its public origin if not the request's. */
   console?: ConsoleOptions;
+  /** Receipts on logged answers (default on); off only to measure what they cost (bench/transparency-1m.ts). */
+  receipts?: boolean;
 };
 
 export function createApp(provide: DepsProvider, options: AppOptions = {}) {
@@ -63,7 +65,7 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   app.use('*', accessLog(metrics, options.accessLog ?? false));
   app.use('*', inject(provide));
   if (options.metrics) metricsRoute(app, { ...options.metrics, metrics });
-  app.use('*', receipts());
+  if (options.receipts ?? true) app.use('*', receipts());
   // Authenticate before reading the body: a stranger's body is never parsed, and a partner's
   // broken body (malformed, wrong type, too large) is a logged attempt that burns its token.
   app.use('/v1/*', authenticate([PUBLIC_CHECKPOINT_PATH]));
