@@ -4,9 +4,12 @@
 //   GET /log/tile/<L>/<N>[.p/<W>]       hash tiles: public, like the checkpoint (see ARCHITECTURE.md)
 //   GET /log/tile/entries/<N>[.p/<W>]   entry bundles: a partner token with read-audit-all; logged
 //   GET /v1/audit/proofs/{uid}          a C2SP tlog-proof of one entry (its receipt names the uid)
+//   GET /v1/audit/receipts/entries      the entries a batch receipt covers: uid and leaf hash each
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { leafInput } from '../audit/entry';
+import { leafHash } from '../audit/merkle';
+import { fromHex, toBase64 } from '../encoding';
 import { authenticate } from '../auth/middleware';
 import type { AppEnv } from '../config';
 import { decideAction } from '../covenant/index';
@@ -15,7 +18,7 @@ import { ProblemSchema, problemResponses } from '../http/schemas';
 import { deny, readThenLog } from '../http/unit-of-work';
 import { formatVerifierKey } from './note';
 import { formatTlogProof } from './proof';
-import { dbBatchReader, dbHashReader, entriesInRange, entryByUid, latestNoteCheckpoint, latestPublished, minIndex, type PublishedCheckpoint } from './store';
+import { dbBatchReader, dbHashReader, entriesInRange, entriesOfReceipt, entryByUid, latestNoteCheckpoint, latestPublished, minIndex, type PublishedCheckpoint } from './store';
 import { encodeBundle, parseTilePath, proveInclusion, TILE_WIDTH, tileWidthAt, withPrefetch } from './tiles';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -142,6 +145,25 @@ const proofRoute = createRoute({
   },
 });
 
+const receiptEntriesRoute = createRoute({
+  method: 'get',
+  path: '/v1/audit/receipts/entries',
+  operationId: 'getReceiptEntries',
+  tags: ['Audit'],
+  summary: "The entries a batch receipt covers (its `first` to its `last`), uid and leaf hash each, in append order: for the entries' own organisation, or a reader of the whole log",
+  description:
+    'A receipt for an answer with many entries (a batch, a long match feed) names their count, first and last uid and the Merkle Tree Hash (RFC 6962) of their leaf hashes. This list must hash to that root; each entry is then proven like any other (`/v1/audit/proofs/{uid}`, or from the hash tiles).',
+  security: [{ partnerJwt: [] }],
+  request: { query: z.object({ first: z.uuid(), last: z.uuid() }) },
+  responses: {
+    200: {
+      description: 'The entries, in the order their receipt hashed them',
+      content: { 'application/json': { schema: z.object({ entries: z.array(z.object({ uid: z.string(), leaf: z.string().openapi({ description: 'base64 RFC 6962 leaf hash' }) })) }) } },
+    },
+    ...problemResponses(400, 401, 404),
+  },
+});
+
 export function logRoutes(app: OpenAPIHono<AppEnv>) {
   documentLogRoutes(app);
   app.get('/log/checkpoint', async (c) => {
@@ -214,6 +236,23 @@ export function logRoutes(app: OpenAPIHono<AppEnv>) {
       return formatTlogProof({ index: entry.seq, path: hashes, checkpoint: publishedNote(cp) });
     });
     return c.text(proof, 200, { 'content-type': 'text/plain; charset=utf-8' });
+  });
+
+  app.openapi(receiptEntriesRoute, async (c) => {
+    const { actor, config } = c.var;
+    const { first, last } = c.req.valid('query');
+    const entries = await readThenLog(c, async (q, audit) => {
+      const found = await entriesOfReceipt(q, first, last);
+      const mine = found !== undefined && found[0]!.actorPartner === actor.partner;
+      const all = decideAction(config.covenant, actor, 'read-audit-all');
+      const may = found !== undefined && (mine || all.allowed);
+      await audit({ action: 'audit.read', outcome: may ? 'allowed' : 'denied', rule: mine ? 'own-entries' : all.rule, detail: { receipt: first, entries: may ? found.length : 0 } });
+      // Someone else's entries are answered like unknown ones: their existence is not disclosed.
+      if (!may) return deny(new Problem('not-found', 'No entries of one request from first to last that you may read'));
+      // The leaf as the sequencer stored it, or (not yet sequenced) as it will: both from the row.
+      return found.map((e) => ({ uid: e.uid!, leaf: toBase64(e.leafHash ? fromHex(e.leafHash) : leafHash(leafInput(e, 0))) }));
+    });
+    return c.json({ entries }, 200);
   });
 }
 
