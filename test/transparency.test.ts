@@ -237,7 +237,7 @@ describe(`the audit log as a transparency log (${dbKind})`, () => {
     expect(checks.map((c) => c.uid)).toEqual(stored.map((e) => e.uid));
     expect(checks.filter((c) => c.status !== 'included')).toEqual([]);
     expect(checks.map((c) => c.index)).toEqual((await auditOf(hub, res.requestId)).map((e) => e.seq));
-  }, 120_000);
+  }, 180_000);
 
   it(`a receipt names up to ${INLINE_ENTRIES} entries one by one; over more, its list is the organisation's to fetch and must hash to the signed root`, async () => {
     for (const [n, batch] of [[INLINE_ENTRIES - 1, false], [INLINE_ENTRIES, true]] as const) {
