@@ -21,7 +21,7 @@ import { signPartnerToken } from '../src/client/token';
 import { buildHubConfig, defaultLogOrigin } from '../src/config';
 import { generateLogKeySecret, parseLogKeys } from '../src/log/checkpoint';
 import { formatSignerKey, formatVerifierKey, generateSigner, SIG_COSIGNATURE } from '../src/log/note';
-import { DEFAULT_MMD_SECONDS, receiptClaims, signReceipt, verifyReceipt, RECEIPT_HEADER } from '../src/log/receipt';
+import { DEFAULT_MMD_SECONDS, receiptClaims, signReceipt, verifyReceipt, RECEIPT_HEADER, type InlineReceipt } from '../src/log/receipt';
 import { verifyRemote } from '../src/log/verifier';
 import { submitToWitnesses } from '../src/log/witnessing';
 import { openDatabase } from '../src/node/database';
@@ -131,7 +131,7 @@ main(async () => {
       headers: { authorization: `Bearer ${await token('gemeente', 'procesregisseur')}`, 'content-type': 'application/json' },
       body: JSON.stringify({ subject, purpose: 'procesregie-casus-op-maat', caseRef: `P-${i}` }),
     });
-    firstUids.push((await verifyReceipt(res.headers.get(RECEIPT_HEADER)!, config.signer.published))!.entries[0]!.uid);
+    firstUids.push(((await verifyReceipt(res.headers.get(RECEIPT_HEADER)!, config.signer.published)) as InlineReceipt).entries[0]!.uid);
   }
   const first = await createCheckpoint(db, config, new Date());
   await submitToWitnesses(db, config, first, new Date());

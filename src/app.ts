@@ -52,6 +52,8 @@ export type AppOptions = {
   console?: ConsoleOptions;
   /** The request body as the runtime's edge already read it, if it did (src/node/serve.ts). */
   edgeBody?: EdgeBody;
+  /** Receipts on logged answers (default on); off only to measure what they cost (bench/transparency-1m.ts). */
+  receipts?: boolean;
 };
 
 export function createApp(provide: DepsProvider, options: AppOptions = {}) {
@@ -68,6 +70,12 @@ export function createApp(provide: DepsProvider, options: AppOptions = {}) {
   app.use('*', accessLog(metrics, options.accessLog ?? false));
   app.use('*', inject(provide));
   if (options.metrics) metricsRoute(app, { ...options.metrics, metrics });
+  if (options.receipts === false) {
+    app.use('*', async (c, next) => {
+      c.set('receiptsOff', true);
+      await next();
+    });
+  }
   // Authenticate before reading the body: a stranger's body is never parsed, and a partner's
   // broken body (malformed, wrong type, too large) is a logged attempt that burns its token.
   app.use('/v1/*', authenticate([PUBLIC_CHECKPOINT_PATH]));

@@ -96,6 +96,8 @@ export type AppEnv = {
     audited: boolean;
     /** The audit entries this request committed: its receipt names them (src/log/receipt.ts). */
     appended: Appended[];
+    /** Set only where receipts are turned off, to measure what they cost (bench/transparency-1m.ts). */
+    receiptsOff: boolean;
     /** Headers of this request's answer, set before it is built (src/http/answer.ts). */
     answerHeaders: Record<string, string>;
   };

@@ -3,16 +3,52 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCheckpoint, verifyCheckpointJws } from '../src/audit/checkpoint';
-import { leafInput } from '../src/audit/entry';
+import fc from 'fast-check';
+import { canonicalJson, entryView, leafInput, type AuditEntry } from '../src/audit/entry';
 import { appendAudit, integrateAll, readSequenced } from '../src/audit/store';
 import { verifyAuditLog } from '../src/audit/verify';
 import { formatVerifyReport } from '../src/node/commands/audit';
 import { leafHash, rootOf } from '../src/audit/merkle';
-import { fromHex, toHex } from '../src/encoding';
+import { fromHex, toHex, utf8 } from '../src/encoding';
 import { rowsOf } from '../src/db/types';
 import { generateSigningKeySecret, parseSigningKeys } from '../src/signing';
 import { contact, person } from './support/people';
 import { dbKind, startTestHub, type TestHub } from './support/hub';
+
+describe('the leaf an entry commits to', () => {
+  // Text the database may hold: any string, including escapes, U+2028 and lone surrogates.
+  const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', '"', '\\', '\u2028', '\ud800', 'a\u0000b'));
+  const nullable = fc.option(text, { nil: null });
+  const json: fc.Arbitrary<unknown> = fc.jsonValue({ maxDepth: 2 });
+  const entry = fc.record({
+    uid: fc.uuid(),
+    at: fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }),
+    requestId: text,
+    actorPartner: nullable,
+    actorSub: nullable,
+    actorRole: nullable,
+    action: text,
+    subject: nullable,
+    purpose: nullable,
+    caseRef: nullable,
+    outcome: text,
+    rule: nullable,
+    covenantVersion: text,
+    detail: fc.option(fc.dictionary(fc.string(), json), { nil: null }),
+  });
+
+  it('v2: the fast writer gives the bytes of the generic canonical JSON of the entry, for any entry', () => {
+    fc.assert(
+      fc.property(entry, (fields) => {
+        const e: AuditEntry = { id: 7, seq: 3, leafHash: null, ...fields };
+        const { id: _id, seq: _seq, ...content } = entryView(e);
+        expect(new TextDecoder().decode(leafInput(e, 3))).toBe(canonicalJson({ v: 2, ...content }));
+        expect(leafInput(e, 3)).toEqual(utf8(canonicalJson({ v: 2, ...content })));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
 
 describe(`audit log (${dbKind})`, () => {
   let hub: TestHub;

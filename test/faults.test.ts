@@ -18,6 +18,8 @@ import { testHubConfig, testIdentity } from './support/hub';
 import { contact, person } from './support/people';
 
 const BIN = postgresBinDir();
+/** Path parameters of the transparency log's tile routes (c2sp.org/tlog-tiles). */
+const TILE_PARAMS: Record<string, string> = { level: '0', index: '000', width: '1' };
 // CI installs PostgreSQL: there, missing binaries are a failure, not a skip.
 if (!BIN && process.env.CI) throw new Error('faults.test.ts needs PostgreSQL server binaries (initdb, pg_ctl)');
 
@@ -156,7 +158,8 @@ describe.skipIf(!BIN)('the hub survives its PostgreSQL server stopping under loa
         if (withoutDatabase.has(path)) continue;
         for (const method of Object.keys(methods)) {
           const token = await signPartnerToken(who.key, { sub: who.sub, role: who.role, audience: config.hubId });
-          const res = await fetch(`${running.url}${path.replace(/\{\w+\}/g, crypto.randomUUID())}`, {
+          // Path parameters: a tile path (c2sp.org/tlog-tiles) where the route is one, else a uuid.
+          const res = await fetch(`${running.url}${path.replace(/\{(\w+)\}/g, (_, name: string) => TILE_PARAMS[name] ?? crypto.randomUUID())}`, {
             method: method.toUpperCase(),
             headers: { authorization: `Bearer ${token}`, ...(method === 'get' || method === 'delete' ? {} : { 'content-type': 'application/json' }) },
             ...(method === 'get' || method === 'delete' ? {} : { body: '{}' }),

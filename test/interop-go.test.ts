@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCheckpoint } from '../src/audit/checkpoint';
 import { appendAudit } from '../src/audit/store';
 import { rowsOf } from '../src/db/types';
-import { RECEIPT_HEADER, verifyReceipt } from '../src/log/receipt';
+import { RECEIPT_HEADER, verifyReceipt, type InlineReceipt } from '../src/log/receipt';
 import { tilePath, tileWidthAt, TILE_WIDTH } from '../src/log/tiles';
 import { startTestHub, type TestHub } from './support/hub';
 import { send, tokenFor } from './support/http';
@@ -76,7 +76,7 @@ describe.skipIf(!available)("the log, as Go's reference packages (x/mod/sumdb/no
     const old = await createCheckpoint(db(), hub.config, hub.clock());
     await appendAudit(db(), ctx, Array.from({ length: 200 }, (_, i) => ({ action: 'purge' as const, outcome: 'ok' as const, detail: { j: i } })));
     const lookup = await send(hub, { path: '/v1/lookups', token: await tokenFor(hub, 'gemeente', 'procesregisseur'), json: { subject: person().subject, purpose: 'procesregie-casus-op-maat', caseRef: 'GO-1' } });
-    const receipt = (await verifyReceipt(lookup.headers.get(RECEIPT_HEADER)!, hub.config.signer.published))!;
+    const receipt = (await verifyReceipt(lookup.headers.get(RECEIPT_HEADER)!, hub.config.signer.published)) as InlineReceipt;
     await appendAudit(db(), ctx, Array.from({ length: 99 }, (_, i) => ({ action: 'purge' as const, outcome: 'ok' as const, detail: { k: i } })));
     const cp = await createCheckpoint(db(), hub.config, hub.clock());
 

@@ -8,7 +8,7 @@ import { appendAudit, integrateAll } from '../src/audit/store';
 import { verifyAuditLog } from '../src/audit/verify';
 import { rowsOf } from '../src/db/types';
 import { pruneLog } from '../src/log/retention';
-import { RECEIPT_HEADER, verifyReceipt } from '../src/log/receipt';
+import { RECEIPT_HEADER, verifyReceipt, type InlineReceipt } from '../src/log/receipt';
 import { verifyRemote } from '../src/log/verifier';
 import { demoCovenant, startTestHub, type TestHub } from './support/hub';
 import { send, tokenFor } from './support/http';
@@ -24,7 +24,7 @@ describe('retention of the audit log', () => {
   const status = async (path: string, token?: string) => (await hub.app.request(`http://hub.test${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} })).status;
   const lookup = async () => {
     const res = await send(hub, { path: '/v1/lookups', token: await tokenFor(hub, 'gemeente', 'procesregisseur'), json: { subject: person().subject, purpose: 'procesregie-casus-op-maat', caseRef: 'RET-1' } });
-    return (await verifyReceipt(res.headers.get(RECEIPT_HEADER)!, hub.config.signer.published))!.entries[0]!.uid;
+    return ((await verifyReceipt(res.headers.get(RECEIPT_HEADER)!, hub.config.signer.published)) as InlineReceipt).entries[0]!.uid;
   };
 
   beforeAll(async () => {

@@ -7,11 +7,11 @@ import { createCheckpoint } from '../src/audit/checkpoint';
 import { appendLeaves, frontierRoot, inclusionProof, leafHash, rootOf, verifyInclusion } from '../src/audit/merkle';
 import { appendAudit, integrateAll, readHead } from '../src/audit/store';
 import { rowsOf } from '../src/db/types';
-import { fromBase64, fromHex, toHex, utf8 } from '../src/encoding';
+import { fromBase64, fromHex, toBase64Url, toHex, utf8 } from '../src/encoding';
 import { openCheckpoint } from '../src/log/checkpoint';
 import { concatBytes as concat } from '../src/encoding';
 import { keyId, parseVerifierKey, SIG_ED25519 } from '../src/log/note';
-import { RECEIPT_HEADER, verifyReceipt } from '../src/log/receipt';
+import { INLINE_ENTRIES, RECEIPT_HEADER, verifyReceipt, type BatchReceipt, type InlineReceipt } from '../src/log/receipt';
 import { checkReceipt } from '../src/log/verifier';
 import { decodeBundle, encodeTileIndex, foldLeaves, parseTilePath, splitHashes, tilePath } from '../src/log/tiles';
 import { LOG_ORIGIN, dbKind, startTestHub, type TestHub } from './support/hub';
@@ -115,7 +115,7 @@ describe(`the audit log as a transparency log (${dbKind})`, () => {
     for (const sent of [ok, refused]) {
       const jws = sent.headers.get(RECEIPT_HEADER);
       expect(jws, `receipt on ${sent.status}`).toBeTruthy();
-      const claims = await verifyReceipt(jws!, hub.config.signer.published);
+      const claims = (await verifyReceipt(jws!, hub.config.signer.published)) as InlineReceipt | null;
       expect(claims).toMatchObject({ log: LOG_ORIGIN, mmd: hub.config.log.maxMergeDelaySeconds });
       const stored = await auditOf(hub, sent.requestId);
       expect(claims!.entries.map((e) => e.uid)).toEqual(stored.map((e) => e.uid));
@@ -144,7 +144,7 @@ describe(`the audit log as a transparency log (${dbKind})`, () => {
       json: { subject: p.subject, category: 'verslavingszorg-behandeling', contact: contact('Intake') },
     });
     expect(reg.status).toBe(201);
-    const claims = (await verifyReceipt(reg.headers.get(RECEIPT_HEADER)!, hub.config.signer.published))!;
+    const claims = (await verifyReceipt(reg.headers.get(RECEIPT_HEADER)!, hub.config.signer.published)) as InlineReceipt;
     const uid = claims.entries[0]!.uid;
     const early = await send(hub, { path: `/v1/audit/proofs/${uid}`, token: await tokenFor(hub, 'verslavingszorg', 'partner-system') });
     expect(early.status).toBe(404);
@@ -177,7 +177,7 @@ describe(`the audit log as a transparency log (${dbKind})`, () => {
     const pr = () => tokenFor(hub, 'gemeente', 'procesregisseur');
     const receipt = async () => {
       const res = await send(hub, { path: '/v1/lookups', token: await pr(), json: { subject: person().subject, purpose: 'procesregie-casus-op-maat', caseRef: 'ZVH-R-9' } });
-      return (await verifyReceipt(res.headers.get(RECEIPT_HEADER)!, hub.config.signer.published))!;
+      return (await verifyReceipt(res.headers.get(RECEIPT_HEADER)!, hub.config.signer.published)) as InlineReceipt;
     };
     const kept = await receipt();
     const dropped = await receipt();
@@ -205,6 +205,78 @@ describe(`the audit log as a transparency log (${dbKind})`, () => {
     // A receipt whose leaf is not the entry's: the proof does not hold for it.
     const swapped = { ...kept, entries: [{ uid: kept.entries[0]!.uid, leaf: dropped.entries[0]!.leaf }] };
     expect((await checkReceipt(options(), swapped)).map((r) => r.status)).toEqual(['bad-proof']);
+  });
+
+  const batchOf = (n: number, tag: string) =>
+    // Distinct subjects (a partner pseudonym is any 32 bytes, base64url).
+    Array.from({ length: n }, (_, i) => ({ subject: toBase64Url(sha256(utf8(`${tag} ${i}`))), category: 'verslavingszorg-behandeling', contact: contact(`${tag} ${i}`) }));
+  const vz = () => tokenFor(hub, 'verslavingszorg', 'partner-system');
+  const receiptOptions = () => ({
+    url: 'http://hub.test',
+    fetch: ((input: RequestInfo | URL, init?: RequestInit) => hub.app.request(String(input), init)) as typeof fetch,
+    token: vz,
+    logKey: hub.config.log.keys.verifiers[0]!,
+    witnesses: [],
+    quorum: 0,
+    now: hub.clock(),
+  });
+
+  it('a batch of 10,000: its receipt is a few hundred bytes over all entries at once, and the partner still proves each entry', async () => {
+    const res = await send(hub, { path: '/v1/registrations/batch', token: await vz(), json: { items: batchOf(10_000, 'receipt batch') } });
+    expect(res.status).toBe(200);
+    // One receipt over the answer's entries: count, root and first/last uid; not one leaf per item
+    // (that was ~1.6 MB, past every HTTP header limit).
+    const jws = res.headers.get(RECEIPT_HEADER)!;
+    expect(jws.length).toBeLessThan(1024);
+    const claims = (await verifyReceipt(jws, hub.config.signer.published)) as BatchReceipt;
+    const stored = await auditOf(hub, res.requestId);
+    expect(stored.length).toBe(10_001); // one entry per item, and the batch's own
+    expect(claims).toMatchObject({ log: LOG_ORIGIN, count: stored.length, first: stored[0]!.uid, last: stored.at(-1)!.uid });
+    expect(claims).not.toHaveProperty('entries');
+    await createCheckpoint(db(), hub.config, hub.clock());
+    const checks = await checkReceipt(receiptOptions(), claims);
+    expect(checks.map((c) => c.uid)).toEqual(stored.map((e) => e.uid));
+    expect(checks.filter((c) => c.status !== 'included')).toEqual([]);
+    expect(checks.map((c) => c.index)).toEqual((await auditOf(hub, res.requestId)).map((e) => e.seq));
+  }, 180_000);
+
+  it(`a receipt names up to ${INLINE_ENTRIES} entries one by one; over more, its list is the organisation's to fetch and must hash to the signed root`, async () => {
+    for (const [n, batch] of [[INLINE_ENTRIES - 1, false], [INLINE_ENTRIES, true]] as const) {
+      const res = await send(hub, { path: '/v1/registrations/batch', token: await vz(), json: { items: batchOf(n, `small ${n}`) } });
+      const claims = (await verifyReceipt(res.headers.get(RECEIPT_HEADER)!, hub.config.signer.published))!;
+      expect((await auditOf(hub, res.requestId)).length, `${n} items`).toBe(n + 1);
+      expect('entries' in claims, `${n} items`).toBe(!batch);
+    }
+    const res = await send(hub, { path: '/v1/registrations/batch', token: await vz(), json: { items: batchOf(40, 'tampered') } });
+    const claims = (await verifyReceipt(res.headers.get(RECEIPT_HEADER)!, hub.config.signer.published)) as BatchReceipt;
+    // Before a checkpoint: promised, pending.
+    expect(new Set((await checkReceipt(receiptOptions(), claims)).map((r) => r.status))).toEqual(new Set(['pending']));
+    // The list is the requesting organisation's, or a reader of the whole log's.
+    const listPath = `/v1/audit/receipts/entries?first=${claims.first}&last=${claims.last}`;
+    const police = await send(hub, { path: listPath, token: await tokenFor(hub, 'politie', 'professional') });
+    expect(police.status).toBe(404);
+    expect((await auditOf(hub, police.requestId))[0]).toMatchObject({ action: 'audit.read', outcome: 'denied' });
+    expect((await send(hub, { path: listPath, token: await tokenFor(hub, 'zorg-en-veiligheidshuis', 'zvh-privacy-officer') })).status).toBe(200);
+    await createCheckpoint(db(), hub.config, hub.clock());
+    expect(new Set((await checkReceipt(receiptOptions(), claims)).map((r) => r.status))).toEqual(new Set(['included']));
+
+    // An entry of the batch removed behind the hub's back: the list no longer hashes to the signed root.
+    const victim = (await auditOf(hub, res.requestId))[20]!.uid;
+    const tamper = (statement: ReturnType<typeof sql>) =>
+      db().transaction(async (tx) => {
+        await tx.execute(sql`set local session_replication_role = replica`);
+        await tx.execute(statement);
+      });
+    await tamper(sql`create table receipt_victim as select * from audit_entries where uid = ${victim}`);
+    await tamper(sql`delete from audit_entries where uid = ${victim}`);
+    try {
+      const [broken, ...rest] = await checkReceipt(receiptOptions(), claims);
+      expect(rest).toEqual([]);
+      expect(broken).toMatchObject({ status: 'bad-proof', detail: expect.stringMatching(/do not hash to the receipt's root/) });
+    } finally {
+      await tamper(sql`insert into audit_entries select * from receipt_victim`);
+      await tamper(sql`drop table receipt_victim`);
+    }
   });
 });
 

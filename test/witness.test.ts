@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type SQL } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { consistencyProof, leafHash, rootOf } from '../src/audit/merkle';
 import { readHead, readSequenced, type LogHead } from '../src/audit/store';
 import { createCheckpoint } from '../src/audit/checkpoint';
@@ -23,6 +23,7 @@ import { LOG_ORIGIN, demoCovenant, startTestHub, type TestHub } from './support/
 import { send, tokenFor } from './support/http';
 import { person } from './support/people';
 import { generateLogKeySecret, parseLogKeys } from '../src/log/checkpoint';
+import type { LogFields, Logger } from '../src/log';
 
 const leaves = (n: number) => Array.from({ length: n }, (_, i) => leafHash(utf8(`entry ${i}`)));
 
@@ -79,6 +80,9 @@ describe('the hub with witnesses, and the verifier without a database', () => {
   let dir: string;
   let witnessKeys: NoteKey[];
   const db = () => hub.database.db;
+  /** The server log the checkpoint job writes to. */
+  const logged: ({ level: string; event: string } & LogFields)[] = [];
+  const log: Logger = (level, event, fields) => logged.push({ level, event, ...fields });
   const hubFetch = ((input: RequestInfo | URL, init?: RequestInit) => hub.app.request(String(input), init)) as typeof fetch;
   const tamper = (statement: SQL) =>
     db().transaction(async (tx) => {
@@ -131,7 +135,7 @@ describe('the hub with witnesses, and the verifier without a database', () => {
   it('publishes only checkpoints a quorum of witnesses cosigned, with their cosignatures; a witness offline does not stop the hub', async () => {
     expect((await hub.app.request('http://hub.test/log/checkpoint')).status).toBe(404);
     await traffic(3);
-    const first = await checkpointAndWitness(db(), hub.config, hub.clock());
+    const first = await checkpointAndWitness(db(), hub.config, hub.clock(), log);
     expect(first.witnesses.map((w) => w.status)).toEqual(['cosigned', 'cosigned', 'cosigned']);
     const published = await (await hub.app.request('http://hub.test/log/checkpoint')).text();
     const opened = openCheckpoint(published, LOG_ORIGIN, hub.config.log.keys.verifiers, witnessKeys.map((k) => ({ name: k.name, key: k })));
@@ -143,15 +147,22 @@ describe('the hub with witnesses, and the verifier without a database', () => {
     await witnesses[2]!.stop();
     hub.clock.advance(120_000);
     await traffic(1);
-    const second = await checkpointAndWitness(db(), hub.config, hub.clock());
+    const stderr = vi.spyOn(console, 'error');
+    const second = await checkpointAndWitness(db(), hub.config, hub.clock(), log).finally(() => stderr.mockRestore());
+    expect(stderr).not.toHaveBeenCalled();
     expect(second.witnesses.map((w) => w.status)).toEqual(['cosigned', 'offline', 'offline']);
+    // Each witness that did not cosign is one line in the server log: its key name and codes.
+    const failed = logged.filter((l) => l.event === 'witness.failed');
+    expect(failed).toEqual(
+      ['witness.ggz.test', 'witness.gemeente.test'].map((witness) => ({ level: 'warn', event: 'witness.failed', witness, status: 'offline', code: 'ECONNREFUSED', checkpointId: second.checkpoint.id, size: second.checkpoint.size })),
+    );
     const res = await hub.app.request('http://hub.test/log/checkpoint');
     expect(parseNote(await res.text())!.text).toContain(`\n${first.checkpoint.size}\n`);
     expect(Number(res.headers.get('kenbaar-checkpoint-age'))).toBeGreaterThanOrEqual(120);
     // Back online (same state files): the witnesses catch up from the size they hold.
     witnesses[1] = await startWitness({ key: join(dir, 'witness.ggz.test.key'), log: [formatVerifierKey(hub.config.log.keys.verifiers[0]!)], state: join(dir, 'witness.ggz.test.json'), port: '0' });
     hub.config.covenant.witnesses.keys[1]!.url = witnesses[1].url;
-    const third = await checkpointAndWitness(db(), hub.config, hub.clock());
+    const third = await checkpointAndWitness(db(), hub.config, hub.clock(), log);
     expect(third.witnesses.map((w) => w.status)).toEqual(['cosigned', 'cosigned', 'offline']);
     const now = await (await hub.app.request('http://hub.test/log/checkpoint')).text();
     expect(now).toContain(`\n${third.checkpoint.size}\n`);
@@ -163,7 +174,7 @@ describe('the hub with witnesses, and the verifier without a database', () => {
     expect(first.problems).toEqual([]);
     expect(first.entriesRehashed).toBe(first.size);
     await traffic(2);
-    await checkpointAndWitness(db(), hub.config, hub.clock());
+    await checkpointAndWitness(db(), hub.config, hub.clock(), log);
     const second = await verify(first.next);
     expect(second.problems).toEqual([]);
     expect(second.size).toBeGreaterThan(first.size);
@@ -176,7 +187,7 @@ describe('the hub with witnesses, and the verifier without a database', () => {
 
   it('a witness answering with a forged or stale cosignature is not counted, and nothing of it is stored', async () => {
     await traffic(1);
-    const { checkpoint: earlier } = await checkpointAndWitness(db(), hub.config, hub.clock());
+    const { checkpoint: earlier } = await checkpointAndWitness(db(), hub.config, hub.clock(), log);
     const [stale] = await rowsOf<{ line: string }>(db(), sql`select line from checkpoint_cosignatures where checkpoint_id = ${earlier.id} and witness = ${witnessKeys[0]!.name}`);
     await traffic(1);
     const cp = await createCheckpoint(db(), hub.config, hub.clock());
@@ -191,12 +202,12 @@ describe('the hub with witnesses, and the verifier without a database', () => {
     const [{ n }] = (await rowsOf<{ n: number }>(db(), sql`select count(*)::int as n from checkpoint_cosignatures where checkpoint_id = ${cp.id}`)) as [{ n: number }];
     expect(n).toBe(0);
     // Catch the witnesses up for the next cases.
-    await checkpointAndWitness(db(), hub.config, hub.clock());
+    await checkpointAndWitness(db(), hub.config, hub.clock(), log);
   });
 
   it('tampering: a rewritten tail with a re-signed checkpoint is refused by the witnesses, and a fork to the verifier', async () => {
     await traffic(2);
-    const { checkpoint: real } = await checkpointAndWitness(db(), hub.config, hub.clock());
+    const { checkpoint: real } = await checkpointAndWitness(db(), hub.config, hub.clock(), log);
     const seen = await verify(null);
     expect(seen.ok).toBe(true);
     const size = real.size;
@@ -230,7 +241,7 @@ describe('the hub with witnesses, and the verifier without a database', () => {
     expect(before.ok).toBe(true);
     const keep: LogHead = await readHead(db());
     await traffic(2);
-    const { checkpoint } = await checkpointAndWitness(db(), hub.config, hub.clock());
+    const { checkpoint } = await checkpointAndWitness(db(), hub.config, hub.clock(), log);
     const seen = await verify(before.next);
     expect(seen.ok).toBe(true);
     // An attacker with the database drops it all and puts the log head back.

@@ -135,13 +135,13 @@ export function auditRoutes(app: OpenAPIHono<AppEnv>) {
   }
 
   app.openapi(newCheckpointRoute, async (c) => {
-    const { actor, config, clock, db } = c.var;
+    const { actor, config, clock, db, log } = c.var;
     await unitOfWork(c, async (_tx, audit) => {
       const may = decideAction(config.covenant, actor, 'read-audit');
       await audit({ action: 'checkpoint.requested', outcome: may.allowed ? 'allowed' : 'denied', rule: may.rule });
       return may.allowed ? null : deny(new Problem('forbidden', may.reason, { rule: may.rule }));
     });
-    const { checkpoint: cp } = await checkpointAndWitness(db, config, clock());
+    const { checkpoint: cp } = await checkpointAndWitness(db, config, clock(), log);
     return c.json(cpOut(cp), 201);
   });
 }

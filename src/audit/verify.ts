@@ -105,9 +105,16 @@ export async function verifyAuditLog(
   checkRootAt(0);
   if (pruned) checkRootAt(pruned);
 
-  for (let after = pruned - 1; ; ) {
-    const page = await readSequenced(q, after, PAGE);
+  // The next page is read while this one is hashed (the database works on another core meanwhile).
+  const readAfter = (after: number) => {
+    const p = readSequenced(q, after, PAGE);
+    p.catch(() => {}); // awaited (and its failure thrown) on its turn
+    return p;
+  };
+  for (let next = readAfter(pruned - 1); ; ) {
+    const page = await next;
     if (page.length === 0) break;
+    next = readAfter(page[page.length - 1]!.seq as number);
     const hashes: Uint8Array[] = [];
     for (const e of page) {
       const seq = e.seq as number;
@@ -140,7 +147,6 @@ export async function verifyAuditLog(
     }
     frontier = appendLeaves(frontier, size, hashes);
     size += hashes.length;
-    after = page[page.length - 1]!.seq as number;
     onProgress?.(size);
   }
 

@@ -266,6 +266,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/log/checkpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest checkpoint the covenant's witness quorum cosigned: a C2SP signed note (https://c2sp.org/tlog-checkpoint) with the witnesses' cosignature lines */
+        get: operations["getLogCheckpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/log/vkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The log's note verifier keys, one per line, current first (`<name>+<key id>+<base64 key>`, https://c2sp.org/signed-note); needs no database */
+        get: operations["getLogVerifierKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/log/tile/{level}/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A full hash tile: 256 hashes of 32 bytes (https://c2sp.org/tlog-tiles); immutable */
+        get: operations["getLogTile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/log/tile/{level}/{index}.p/{width}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A partial hash tile: the rightmost tile at its level, `width` hashes (https://c2sp.org/tlog-tiles); only widths a checkpoint implies */
+        get: operations["getLogPartialTile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/log/tile/entries/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A full entry bundle: the 256 entries of level-0 tile N (https://c2sp.org/tlog-tiles), for readers of the whole log (read-audit-all); the read is logged */
+        get: operations["getLogEntryBundle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/log/tile/entries/{index}.p/{width}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A partial entry bundle: the `width` entries of the rightmost level-0 tile (https://c2sp.org/tlog-tiles), for readers of the whole log (read-audit-all); the read is logged */
+        get: operations["getLogPartialEntryBundle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit/proofs/{uid}": {
         parameters: {
             query?: never;
@@ -275,6 +377,26 @@ export interface paths {
         };
         /** A C2SP tlog-proof (c2sp.org/tlog-proof) that an entry is in the published log: for the entry's own organisation, or a reader of the whole log */
         get: operations["getAuditProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/receipts/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The entries a batch receipt covers (its `first` to its `last`), uid and leaf hash each, in append order: for the entries' own organisation, or a reader of the whole log
+         * @description A receipt for an answer with many entries (a batch, a long match feed) names their count, first and last uid and the Merkle Tree Hash (RFC 6962) of their leaf hashes. This list must hash to that root; each entry is then proven like any other (`/v1/audit/proofs/{uid}`, or from the hash tiles).
+         */
+        get: operations["getReceiptEntries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1686,6 +1808,382 @@ export interface operations {
             };
         };
     };
+    getLogCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description origin, tree size and base64 root hash, signed by the log key, then the cosignatures */
+            200: {
+                headers: {
+                    /** @description Seconds since the hub signed this checkpoint (it ages while witnesses are offline) */
+                    "Kenbaar-Checkpoint-Age"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": string;
+                };
+            };
+            /** @description No checkpoint has reached the witness quorum yet (`/problems/not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bug on the hub’s side (`/problems/internal`); nothing was stored. The response carries the request id in `x-request-id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLogVerifierKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Verifier keys, as Go’s note.NewVerifier parses them */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": string;
+                };
+            };
+            /** @description A bug on the hub’s side (`/problems/internal`); nothing was stored. The response carries the request id in `x-request-id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLogTile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tile level L, 0 to 63: level 0 holds leaf hashes, level L the roots of complete subtrees of 256^L leaves */
+                level: string;
+                /** @description The tile's index N in the C2SP encoding: groups of three digits, all but the last prefixed with `x` and followed by `/` (1234067 is `x001/x234/067`). It spans path segments: send its slashes as they are, not percent-encoded (https://c2sp.org/tlog-tiles). */
+                index: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 256 concatenated SHA-256 hashes (8,192 bytes) */
+            200: {
+                headers: {
+                    /** @description public, max-age=31536000, immutable */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Not a tile path, or no such tile in the current tree (`/problems/not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Below the minimum index: entries pruned after the covenant's audit retention (`/problems/gone`); their hashes stay in the tiles above */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bug on the hub’s side (`/problems/internal`); nothing was stored. The response carries the request id in `x-request-id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLogPartialTile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tile level L, 0 to 63: level 0 holds leaf hashes, level L the roots of complete subtrees of 256^L leaves */
+                level: string;
+                /** @description The tile's index N in the C2SP encoding: groups of three digits, all but the last prefixed with `x` and followed by `/` (1234067 is `x001/x234/067`). It spans path segments: send its slashes as they are, not percent-encoded (https://c2sp.org/tlog-tiles). */
+                index: string;
+                /** @description Width of a partial tile: 1 to 255 hashes or entries */
+                width: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `width` concatenated SHA-256 hashes */
+            200: {
+                headers: {
+                    /** @description public, max-age=31536000, immutable */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Not a tile path, or no such tile in the current tree (`/problems/not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Below the minimum index: entries pruned after the covenant's audit retention (`/problems/gone`); their hashes stay in the tiles above */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bug on the hub’s side (`/problems/internal`); nothing was stored. The response carries the request id in `x-request-id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLogEntryBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tile's index N in the C2SP encoding: groups of three digits, all but the last prefixed with `x` and followed by `/` (1234067 is `x001/x234/067`). It spans path segments: send its slashes as they are, not percent-encoded (https://c2sp.org/tlog-tiles). */
+                index: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Big-endian uint16 length-prefixed entries (the leaf inputs); each hashes (RFC 6962) to its leaf hash in the level-0 tile. */
+            200: {
+                headers: {
+                    /** @description private, no-store */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not read the whole log (read-audit-all): entry bundles hold pseudonyms and case references; logged */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a tile path, or no such tile in the current tree (`/problems/not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Below the minimum index: entries pruned after the covenant's audit retention (`/problems/gone`); their hashes stay in the tiles above */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bug on the hub’s side (`/problems/internal`); nothing was stored. The response carries the request id in `x-request-id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLogPartialEntryBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tile's index N in the C2SP encoding: groups of three digits, all but the last prefixed with `x` and followed by `/` (1234067 is `x001/x234/067`). It spans path segments: send its slashes as they are, not percent-encoded (https://c2sp.org/tlog-tiles). */
+                index: string;
+                /** @description Width of a partial tile: 1 to 255 hashes or entries */
+                width: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Big-endian uint16 length-prefixed entries (the leaf inputs); each hashes (RFC 6962) to its leaf hash in the level-0 tile. */
+            200: {
+                headers: {
+                    /** @description private, no-store */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not read the whole log (read-audit-all): entry bundles hold pseudonyms and case references; logged */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a tile path, or no such tile in the current tree (`/problems/not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Below the minimum index: entries pruned after the covenant's audit retention (`/problems/gone`); their hashes stay in the tiles above */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bug on the hub’s side (`/problems/internal`); nothing was stored. The response carries the request id in `x-request-id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getAuditProof: {
         parameters: {
             query?: never;
@@ -1726,6 +2224,82 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bug on the hub’s side (`/problems/internal`); nothing was stored. The response carries the request id in `x-request-id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (`/problems/database-unavailable`), or the audit log could not be written (`/problems/audit-unavailable`); nothing was stored. Retry after the seconds in Retry-After (5). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReceiptEntries: {
+        parameters: {
+            query: {
+                first: string;
+                last: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entries, in the order their receipt hashed them */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        entries: {
+                            uid: string;
+                            /** @description base64 RFC 6962 leaf hash */
+                            leaf: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

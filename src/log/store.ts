@@ -1,7 +1,7 @@
 // Data access for the transparency log's views of the audit log: tile hashes, entry bundles,
 // published checkpoints with their cosignatures, witness state. (Appending and sequencing:
 // src/audit/store.ts.)
-import { and, asc, desc, eq, gte, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { auditEntries, checkpointCosignatures, checkpoints, logHead, logSubtrees, witnessState } from '../../schema/index';
 import type { AuditEntry } from '../audit/entry';
 import type { Checkpoint } from '../audit/store';
@@ -73,6 +73,29 @@ export async function entriesInRange(q: Queryable, start: number, count: number)
 export async function entryByUid(q: Queryable, uid: string): Promise<AuditEntry | undefined> {
   const [row] = await q.select().from(auditEntries).where(eq(auditEntries.uid, uid)).limit(1);
   return row as AuditEntry | undefined;
+}
+
+/**
+ * The entries appended together from `first` to `last` (one request's, as a batch receipt names
+ * them), in append order; undefined unless both exist and belong to the same request (same request
+ * id, time and organisation), so the range scanned is one request's.
+ */
+export async function entriesOfReceipt(q: Queryable, first: string, last: string): Promise<AuditEntry[] | undefined> {
+  const [f, l] = await Promise.all([entryByUid(q, first), entryByUid(q, last)]);
+  if (!f || !l || f.id > l.id || f.requestId !== l.requestId || f.at.getTime() !== l.at.getTime() || f.actorPartner !== l.actorPartner) return undefined;
+  return (await q
+    .select()
+    .from(auditEntries)
+    .where(
+      and(
+        gte(auditEntries.id, f.id),
+        lte(auditEntries.id, l.id),
+        eq(auditEntries.requestId, f.requestId),
+        eq(auditEntries.at, f.at),
+        f.actorPartner === null ? isNull(auditEntries.actorPartner) : eq(auditEntries.actorPartner, f.actorPartner),
+      ),
+    )
+    .orderBy(asc(auditEntries.id))) as AuditEntry[];
 }
 
 export async function minIndex(q: Queryable): Promise<number> {

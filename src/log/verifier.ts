@@ -6,13 +6,13 @@
 // 3. the tree is recomputed from the level-0 hash tiles, or, for a reader of the whole log, from the
 //    entry bundles (every leaf rehashed from its entry), and must give the checkpoint's root.
 // Pruned prefixes (410 on level-0 tiles) are covered by the level-1 hashes that stay.
-import { appendLeaves, EMPTY_ROOT, frontierRoot, leafHash, verifyConsistency, verifyInclusion, type Frontier } from '../audit/merkle';
+import { appendLeaves, EMPTY_ROOT, frontierRoot, inclusionRanges, leafHash, verifyConsistency, verifyInclusion, type Frontier } from '../audit/merkle';
 import { equalBytes, fromBase64, toBase64, unixSeconds } from '../encoding';
 import { openCheckpoint, type Cosigner } from './checkpoint';
 import type { NoteKey } from './note';
 import { parseTlogProof } from './proof';
-import type { ReceiptClaims } from './receipt';
-import { decodeBundle, proveConsistency, splitHashes, TILE_WIDTH, tilePath, tileWidthAt, type HashReader } from './tiles';
+import { entriesRoot, INLINE_ENTRIES, isBatchReceipt, type ReceiptClaims, type ReceiptEntry } from './receipt';
+import { decodeBundle, proveConsistency, rangeHash, splitHashes, TILE_WIDTH, tilePath, tileWidthAt, type HashReader } from './tiles';
 
 /** What the verifier keeps between runs. */
 export type VerifierState = { origin: string; size: number; root: string; checkpoint: string; at: string };
@@ -84,10 +84,28 @@ export async function verifyRemote(o: RemoteOptions): Promise<RemoteReport> {
   if (fresh.length) report.witnessedAgeSeconds = nowSeconds - Math.max(...fresh.map((c) => c.timestamp));
   if (fresh.length < o.quorum) problem('quorum', `${fresh.length} valid cosignature(s) of the covenant's witnesses; the policy asks ${o.quorum}`);
 
-  // Tiles, fetched once each, at the width this checkpoint implies.
+  const { tile, reader } = httpTiles(get, cp.size);
+
+  try {
+    if (o.previous) checkAgainstPrevious(o.previous, cp, await consistency(reader, o.previous, cp.size), problem);
+    await recomputeRoot(o, cp, tile, get, report, problem);
+  } catch (e) {
+    if (!(e instanceof Unavailable)) throw e;
+    problem('unavailable', e.message);
+  }
+  report.ok = report.problems.length === 0;
+  if (report.ok) report.next = { origin, size: cp.size, root: toBase64(cp.root), checkpoint: note, at: o.now.toISOString() };
+  return report;
+}
+
+/**
+ * The hash tiles of a tree of `size` over HTTP (GET <prefix>/tile/...), each fetched once, at the
+ * width that size implies; and a HashReader over them. A pruned tile (410) is 'gone'.
+ */
+function httpTiles(get: (path: string) => Promise<Response>, size: number) {
   const tiles = new Map<string, Promise<Uint8Array[] | 'gone'>>();
   const tile = (level: number, index: number): Promise<Uint8Array[] | 'gone'> => {
-    const width = tileWidthAt(level, index, cp.size);
+    const width = tileWidthAt(level, index, size);
     const path = `/log/${tilePath({ level, index, width })}`;
     let p = tiles.get(path);
     if (!p) {
@@ -109,17 +127,7 @@ export async function verifyRemote(o: RemoteOptions): Promise<RemoteReport> {
     const from = start % TILE_WIDTH;
     return t.slice(from, from + count);
   };
-
-  try {
-    if (o.previous) checkAgainstPrevious(o.previous, cp, await consistency(reader, o.previous, cp.size), problem);
-    await recomputeRoot(o, cp, tile, get, report, problem);
-  } catch (e) {
-    if (!(e instanceof Unavailable)) throw e;
-    problem('unavailable', e.message);
-  }
-  report.ok = report.problems.length === 0;
-  if (report.ok) report.next = { origin, size: cp.size, root: toBase64(cp.root), checkpoint: note, at: o.now.toISOString() };
-  return report;
+  return { tile, reader };
 }
 
 async function consistency(reader: HashReader, previous: VerifierState, size: number): Promise<Uint8Array[] | null> {
@@ -236,37 +244,111 @@ export type ReceiptOptions = {
   now: Date;
 };
 
-/** Checks each entry a (signature-verified) receipt names against the hub's tlog-proofs. */
+/**
+ * Checks each entry of a (signature-verified) receipt against the hub's published log. A batch
+ * receipt's entries are fetched first and must hash to its signed root (their count, first and last
+ * uid too): an entry dropped, added or changed since the answer shows here. Up to INLINE_ENTRIES
+ * entries are proven one tlog-proof each; more from one tlog-proof (for the checkpoint and where
+ * the entries are) and the public hash tiles, which give every other entry's inclusion proof.
+ */
 export async function checkReceipt(o: ReceiptOptions, claims: ReceiptClaims): Promise<ReceiptCheck[]> {
   const overdue = o.now.getTime() / 1000 > claims.iat + claims.mmd;
   const late = (uid: string, why: string): ReceiptCheck =>
     overdue
       ? { uid, status: 'missing', detail: `${why}, and the promised ${claims.mmd} s since ${new Date(claims.iat * 1000).toISOString()} have passed` }
       : { uid, status: 'pending', detail: `${why}; promised within ${claims.mmd} s of ${new Date(claims.iat * 1000).toISOString()}` };
-  const out: ReceiptCheck[] = [];
-  for (const e of claims.entries) {
-    if (claims.log !== o.logKey.name) {
-      out.push({ uid: e.uid, status: 'bad-proof', detail: `the receipt is for log ${claims.log}, not ${o.logKey.name}` });
-      continue;
-    }
-    const res = await o.fetch(`${o.url.replace(/\/$/, '')}/v1/audit/proofs/${encodeURIComponent(e.uid)}`, { headers: { authorization: `Bearer ${await o.token()}` } });
+  const base = o.url.replace(/\/$/, '');
+  const authed = async (path: string) => o.fetch(`${base}${path}`, { headers: { authorization: `Bearer ${await o.token()}` } });
+  const named = isBatchReceipt(claims) ? [claims.first] : claims.entries.map((e) => e.uid);
+  if (claims.log !== o.logKey.name) return named.map((uid) => ({ uid, status: 'bad-proof', detail: `the receipt is for log ${claims.log}, not ${o.logKey.name}` }));
+
+  let entries: ReceiptEntry[];
+  if (isBatchReceipt(claims)) {
+    const path = `/v1/audit/receipts/entries?first=${encodeURIComponent(claims.first)}&last=${encodeURIComponent(claims.last)}`;
+    const res = await authed(path);
+    if (res.status === 404) return [{ uid: claims.first, status: 'missing', detail: `the hub no longer has the ${claims.count} entries from ${claims.first} to ${claims.last} its receipt names (first or last removed)` }];
+    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
+    entries = ((await res.json()) as { entries: ReceiptEntry[] }).entries;
+    const same = entries.length === claims.count && entries[0]?.uid === claims.first && entries.at(-1)?.uid === claims.last && entriesRoot(entries) === claims.root;
+    if (!same) return [{ uid: claims.first, status: 'bad-proof', detail: `the hub's ${entries.length} entries from ${claims.first} to ${claims.last} do not hash to the receipt's root over ${claims.count}: an entry was removed, added or changed` }];
+  } else {
+    entries = claims.entries;
+  }
+
+  // One tlog-proof: the anchor (or, for a few entries, every entry's own).
+  const proofOf = async (e: ReceiptEntry): Promise<ReceiptCheck | { index: number; path: Uint8Array[]; cp: { size: number; root: Uint8Array } }> => {
+    const res = await authed(`/v1/audit/proofs/${encodeURIComponent(e.uid)}`);
     const text = await res.text();
-    if (res.status === 404) {
-      out.push(late(e.uid, 'no proof yet'));
-      continue;
-    }
+    if (res.status === 404) return late(e.uid, 'no proof yet');
     if (res.status !== 200) throw new Error(`GET /v1/audit/proofs/${e.uid} answered ${res.status}`);
     const proof = parseTlogProof(text);
     const cp = proof ? openCheckpoint(proof.checkpoint, o.logKey.name, [o.logKey], o.witnesses) : null;
-    if (!proof || !cp) {
-      out.push({ uid: e.uid, status: 'bad-proof', detail: 'the proof or its checkpoint does not verify with the log key' });
-    } else if (cp.cosignatures.length < o.quorum) {
-      out.push({ uid: e.uid, status: 'bad-proof', detail: `the checkpoint has ${cp.cosignatures.length} valid cosignature(s); the policy asks ${o.quorum}` });
-    } else if (!verifyInclusion(fromBase64(e.leaf), proof.index, cp.size, proof.path, cp.root)) {
-      out.push({ uid: e.uid, status: 'bad-proof', detail: `the receipt's leaf is not at index ${proof.index} of the tree of size ${cp.size}` });
-    } else {
-      out.push({ uid: e.uid, status: 'included', detail: `index ${proof.index} of the tree of size ${cp.size}`, index: proof.index, size: cp.size });
+    if (!proof || !cp) return { uid: e.uid, status: 'bad-proof', detail: 'the proof or its checkpoint does not verify with the log key' };
+    if (cp.cosignatures.length < o.quorum) return { uid: e.uid, status: 'bad-proof', detail: `the checkpoint has ${cp.cosignatures.length} valid cosignature(s); the policy asks ${o.quorum}` };
+    return { index: proof.index, path: proof.path, cp };
+  };
+  const judge = (e: ReceiptEntry, index: number, path: Uint8Array[], cp: { size: number; root: Uint8Array }): ReceiptCheck =>
+    verifyInclusion(fromBase64(e.leaf), index, cp.size, path, cp.root)
+      ? { uid: e.uid, status: 'included', detail: `index ${index} of the tree of size ${cp.size}`, index, size: cp.size }
+      : { uid: e.uid, status: 'bad-proof', detail: `the receipt's leaf is not at index ${index} of the tree of size ${cp.size}` };
+
+  if (entries.length <= INLINE_ENTRIES) {
+    const out: ReceiptCheck[] = [];
+    for (const e of entries) {
+      const p = await proofOf(e);
+      out.push('status' in p ? p : judge(e, p.index, p.path, p.cp));
     }
+    return out;
+  }
+
+  // Many entries: anchor on the first (else the last) that has a proof.
+  let anchor: { index: number; cp: { size: number; root: Uint8Array }; first: boolean } | undefined;
+  for (const [k, e] of [entries[0]!, entries.at(-1)!].entries()) {
+    const p = await proofOf(e);
+    if ('status' in p) {
+      if (p.status === 'bad-proof') return entries.map((x) => ({ ...p, uid: x.uid }));
+      continue;
+    }
+    if (judge(e, p.index, p.path, p.cp).status !== 'included') return entries.map((x) => judge(x, p.index, p.path, p.cp));
+    anchor = { index: p.index, cp: p.cp, first: k === 0 };
+    break;
+  }
+  if (!anchor) return entries.map((e) => late(e.uid, 'no proof yet'));
+  const { cp } = anchor;
+  const { tile, reader } = httpTiles((path) => o.fetch(`${base}${path}`), cp.size);
+  // Where each leaf is: level-0 tiles from the anchor's on (entries are sequenced in append order,
+  // interleaved at most with other requests' entries), then before it.
+  const wanted = new Map(entries.map((e) => [e.leaf, e]));
+  const found = new Map<string, number>();
+  const tiles = Math.ceil(cp.size / TILE_WIDTH);
+  const at = Math.floor(anchor.index / TILE_WIDTH);
+  const order = [...Array.from({ length: tiles - at }, (_, k) => at + k), ...Array.from({ length: at }, (_, k) => at - 1 - k)];
+  for (const t of order) {
+    if (found.size === wanted.size) break;
+    const hashes = await tile(0, t);
+    if (hashes === 'gone') break;
+    hashes.forEach((h, k) => {
+      const leaf = toBase64(h);
+      if (wanted.has(leaf)) found.set(leaf, t * TILE_WIDTH + k);
+    });
+  }
+  // Neighbouring entries share most of their proofs' subtrees: each subtree hash is computed once.
+  const memo = new Map<string, Promise<Uint8Array>>();
+  const subtree = (lo: number, hi: number) => {
+    const key = `${lo}-${hi}`;
+    let h = memo.get(key);
+    if (!h) memo.set(key, (h = rangeHash(reader, lo, hi)));
+    return h;
+  };
+  const out: ReceiptCheck[] = [];
+  for (const e of entries) {
+    const index = found.get(e.leaf);
+    if (index === undefined) {
+      out.push(late(e.uid, `not in the published tree of size ${cp.size}`));
+      continue;
+    }
+    const path = await Promise.all(inclusionRanges(index, cp.size).map(([lo, hi]) => subtree(lo, hi)));
+    out.push(judge(e, index, path, cp));
   }
   return out;
 }

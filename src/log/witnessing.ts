@@ -5,15 +5,18 @@
 import type { Checkpoint } from '../audit/store';
 import { createCheckpoint } from '../audit/checkpoint';
 import type { HubConfig } from '../config';
+import { errorCode } from '../db/errors';
 import type { Db } from '../db/types';
 import { toBase64 } from '../encoding';
+import type { Logger } from '../log';
 import { openCheckpoint } from './checkpoint';
 import { parseVerifierKey } from './note';
 import { backfillSubtrees } from './retention';
 import { addCosignature, dbBatchReader, setWitnessSize, witnessSizes } from './store';
 import { proveConsistency, withPrefetch } from './tiles';
 
-export type WitnessOutcome = { witness: string; status: 'cosigned' | 'offline' | 'conflict' | 'refused' | 'bad-cosignature'; detail: string };
+/** `code`: for the server log (an error class, a socket code, `http-<status>`, ...); `detail`: for people. */
+export type WitnessOutcome = { witness: string; status: 'cosigned' | 'offline' | 'conflict' | 'refused' | 'bad-cosignature'; code: string; detail: string };
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 
@@ -27,14 +30,14 @@ export async function submitToWitnesses(db: Db, config: HubConfig, cp: Checkpoin
       let old = known.get(w.name) ?? 0;
       // One retry: a 409 tells the size the witness really holds (first contact, or a lost answer).
       for (let attempt = 0; attempt < 2; attempt++) {
-        if (old > cp.size) return { witness: w.name, status: 'conflict', detail: `the witness holds size ${old}, beyond this checkpoint (${cp.size})` };
+        if (old > cp.size) return { witness: w.name, status: 'conflict', code: 'size-beyond-checkpoint', detail: `the witness holds size ${old}, beyond this checkpoint (${cp.size})` };
         const proof = old > 0 && old < cp.size ? await withPrefetch(dbBatchReader(db), (read) => proveConsistency(read, old, cp.size)) : [];
         const body = `old ${old}\n${proof.map((h) => `${toBase64(h)}\n`).join('')}\n${cp.note}`;
         let res: Response;
         try {
           res = await post(fetchImpl, `${w.url.replace(/\/$/, '')}/add-checkpoint`, body, config.log.witnessTimeoutMs ?? DEFAULT_TIMEOUT_MS);
         } catch (e) {
-          return { witness: w.name, status: 'offline', detail: e instanceof Error ? e.name : 'fetch failed' };
+          return { witness: w.name, status: 'offline', code: errorCode(e), detail: e instanceof Error ? e.name : 'fetch failed' };
         }
         const text = await res.text();
         if (res.status === 409 && (res.headers.get('content-type') ?? '').startsWith('text/x.tlog.size') && /^\d+\n$/.test(text)) {
@@ -42,15 +45,15 @@ export async function submitToWitnesses(db: Db, config: HubConfig, cp: Checkpoin
           await setWitnessSize(db, w.name, old, now);
           continue;
         }
-        if (res.status !== 200) return { witness: w.name, status: 'refused', detail: `HTTP ${res.status}` };
+        if (res.status !== 200) return { witness: w.name, status: 'refused', code: `http-${res.status}`, detail: `HTTP ${res.status}` };
         const opened = openCheckpoint(cp.note + text, config.log.keys.origin, config.log.keys.verifiers, [{ name: w.name, key }]);
         const cosig = opened?.cosignatures[0];
-        if (!cosig) return { witness: w.name, status: 'bad-cosignature', detail: 'no valid cosignature by this witness in the answer' };
+        if (!cosig) return { witness: w.name, status: 'bad-cosignature', code: 'no-valid-cosignature', detail: 'no valid cosignature by this witness in the answer' };
         await addCosignature(db, cp.id, w.name, cosig.line, now);
         await setWitnessSize(db, w.name, cp.size, now);
-        return { witness: w.name, status: 'cosigned', detail: `size ${cp.size}` };
+        return { witness: w.name, status: 'cosigned', code: 'ok', detail: `size ${cp.size}` };
       }
-      return { witness: w.name, status: 'conflict', detail: 'the witness keeps answering 409' };
+      return { witness: w.name, status: 'conflict', code: 'http-409-repeated', detail: 'the witness keeps answering 409' };
     }),
   );
 }
@@ -69,14 +72,17 @@ async function post(fetchImpl: typeof fetch, url: string, body: string, timeoutM
   }
 }
 
-/** The checkpoint job (Node timer, Worker cron, POST /v1/audit/checkpoints): sign, then witness. */
-export async function checkpointAndWitness(db: Db, config: HubConfig, now: Date, fetchImpl: typeof fetch = fetch): Promise<{ checkpoint: Checkpoint; witnesses: WitnessOutcome[] }> {
+/**
+ * The checkpoint job (Node timer, Worker cron, POST /v1/audit/checkpoints): sign, then witness. A
+ * witness that did not cosign is one `witness.failed` line in the server log `log`.
+ */
+export async function checkpointAndWitness(db: Db, config: HubConfig, now: Date, log: Logger, fetchImpl: typeof fetch = fetch): Promise<{ checkpoint: Checkpoint; witnesses: WitnessOutcome[] }> {
   await backfillSubtrees(db); // upper tiles for entries sequenced before migration 0005, once
   const checkpoint = await createCheckpoint(db, config, now);
   const witnesses = await submitToWitnesses(db, config, checkpoint, now, fetchImpl);
   for (const w of witnesses) {
-    // Codes and names only: no checkpoint contents (they are public anyway, but logs stay terse).
-    if (w.status !== 'cosigned') console.error(`witness ${w.witness}: ${w.status} (${w.detail})`);
+    // Codes and ids only: the witness's key name, the outcome, the checkpoint's id and size.
+    if (w.status !== 'cosigned') log('warn', 'witness.failed', { witness: w.witness, status: w.status, code: w.code, checkpointId: checkpoint.id, size: checkpoint.size });
   }
   return { checkpoint, witnesses };
 }

@@ -97,7 +97,7 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
   };
   const timers = [
     setInterval(job('sequencer', () => integrateAll(database.db, clock())), schedule.integrateMs),
-    setInterval(job('checkpoint', () => checkpointAndWitness(database.db, config, clock())), schedule.checkpointMs),
+    setInterval(job('checkpoint', () => checkpointAndWitness(database.db, config, clock(), log)), schedule.checkpointMs),
     setInterval(job('purge', async () => {
       await purge(database.db, config.covenant, clock());
       await pruneLog(database.db, config.covenant, clock());

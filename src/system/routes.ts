@@ -9,7 +9,7 @@ import { hashing } from '../hashing';
 import { problemResponses } from '../http/schemas';
 
 /** The routes that answer without the database (all others answer 503 while it is away). */
-export const DATABASE_FREE_PATHS: readonly string[] = ['/livez', '/.well-known/jwks.json', '/problems/{type}'];
+export const DATABASE_FREE_PATHS: readonly string[] = ['/livez', '/.well-known/jwks.json', '/problems/{type}', '/log/vkey'];
 
 const health = createRoute({
   method: 'get',

@@ -11,6 +11,12 @@ import type { WorkerBundle, WorkerEnv } from './env';
 
 export class WorkerConfigError extends Error {
   override readonly name = 'WorkerConfigError';
+  /** The bindings at fault, by name (for the server log; the message is for the operator). */
+  readonly bindings: readonly string[];
+  constructor(message: string, bindings: readonly string[] = []) {
+    super(message);
+    this.bindings = bindings;
+  }
 }
 
 /** The secrets the Worker cannot run without (`wrangler secret put`, or .dev.vars for `wrangler dev`). */
@@ -23,7 +29,7 @@ async function binding<T>(name: string, parse: () => T | Promise<T>): Promise<T>
   try {
     return await parse();
   } catch (e) {
-    throw new WorkerConfigError(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new WorkerConfigError(`${name}: ${e instanceof Error ? e.message : String(e)}`, [name]);
   }
 }
 
@@ -33,6 +39,7 @@ export async function buildWorkerConfig(env: WorkerEnv, bundle: WorkerBundle): P
   if (missing.length) {
     throw new WorkerConfigError(
       `missing Worker bindings: ${missing.join(', ')} (secrets: \`wrangler secret put <NAME>\`, or .dev.vars for \`wrangler dev\`; see wrangler.toml)`,
+      missing,
     );
   }
   if (Object.keys(bundle.covenantFiles).length === 0) {

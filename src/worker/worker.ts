@@ -6,20 +6,21 @@ import { checkpointAndWitness } from '../log/witnessing';
 import type { Clock, HubConfig } from '../config';
 import type { Db } from '../db/types';
 import { purge } from '../retention/purge';
-import { jsonLogger } from '../log';
 import { deliverWebhooks } from '../webhooks/deliver';
 import { DOCS_ASSETS_BASE } from '../docs-assets';
+import { CovenantError } from '../covenant/errors';
+import { jsonLogger, type Logger } from '../log';
 import { Problem, problemResponse } from '../errors';
 import { buildWorkerConfig, WorkerConfigError } from './config';
 import { connect, type Connection } from './database';
 import type { ExecutionContext, ScheduledController, WorkerBundle, WorkerEnv } from './env';
 
 /** The crons in wrangler.toml, and what each runs. Keep the two lists equal. */
-export const CRON_JOBS: Record<string, (db: Db, config: HubConfig, now: Date) => Promise<unknown>> = {
+export const CRON_JOBS: Record<string, (db: Db, config: HubConfig, now: Date, log: Logger) => Promise<unknown>> = {
   // Sequence what was committed since the last tick, sign a checkpoint over it (createCheckpoint
   // integrates first) and send it to the covenant's witnesses. Entries reach the signed tree within
   // a minute of their commit.
-  '* * * * *': (db, config, now) => checkpointAndWitness(db, config, now),
+  '* * * * *': (db, config, now, log) => checkpointAndWitness(db, config, now, log),
   // Retention, hourly as on Node: each run appends a purge summary to the log, so not every minute.
   // The log's own retention (pruning below the minimum index) runs after it.
   '0 * * * *': async (db, config, now) => {
@@ -39,7 +40,8 @@ export type Worker = {
   scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void>;
 };
 
-export function createWorker(bundle: WorkerBundle): Worker {
+/** `log`: the server log (JSON lines to the Worker's logs by default). */
+export function createWorker(bundle: WorkerBundle, log: Logger = jsonLogger()): Worker {
   const clock: Clock = () => new Date();
 
   // Once per isolate. A rejected promise stays memoised: a bad covenant or secret fails every
@@ -47,7 +49,7 @@ export function createWorker(bundle: WorkerBundle): Worker {
   let config: Promise<HubConfig> | undefined;
   const configFor = (env: WorkerEnv) =>
     (config ??= buildWorkerConfig(env, bundle).catch((e: unknown) => {
-      console.error(`[kenbaar] configuration failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      log('error', 'config.failed', configFailure(e));
       throw e;
     }));
 
@@ -58,7 +60,7 @@ export function createWorker(bundle: WorkerBundle): Worker {
   const app = createApp(
     async (c) => {
       const scope = c.env as RequestScope;
-      const deps = { config: await configFor(scope.env), clock };
+      const deps = { config: await configFor(scope.env), clock, log };
       const connection = connect(scope.env.HYPERDRIVE);
       scope.opened.push(connection);
       return { ...deps, db: connection.db, raw: connection.raw };
@@ -92,8 +94,8 @@ export function createWorker(bundle: WorkerBundle): Worker {
       const connection = connect(env.HYPERDRIVE);
       try {
         const ran = await Promise.allSettled([
-          job(connection.db, hubConfig, clock()),
-          controller.cron === WEBHOOK_CRON ? deliverWebhooks(connection.db, hubConfig, clock, jsonLogger()) : undefined,
+          job(connection.db, hubConfig, clock(), log),
+          controller.cron === WEBHOOK_CRON ? deliverWebhooks(connection.db, hubConfig, clock, log) : undefined,
         ]);
         const failed = ran.find((r) => r.status === 'rejected');
         if (failed) throw failed.reason;
@@ -102,4 +104,14 @@ export function createWorker(bundle: WorkerBundle): Worker {
       }
     },
   };
+}
+
+/**
+ * A configuration failure as server-log fields: the error's class and what it names (bindings, the
+ * covenant file and place), never a message (a parser's message may quote what it parsed).
+ */
+function configFailure(e: unknown): Record<string, string | readonly string[]> {
+  if (e instanceof WorkerConfigError) return { code: e.name, bindings: e.bindings };
+  if (e instanceof CovenantError) return { code: e.name, file: e.file, path: e.path };
+  return { code: e instanceof Error ? e.name : typeof e };
 }
