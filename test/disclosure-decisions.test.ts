@@ -8,7 +8,7 @@ import { HubError, type HubClient } from '../src/client/client';
 import { rowsOf } from '../src/db/types';
 import { breakGlassAtVeiligThuis } from './support/disclosure';
 import { contact, person } from './support/people';
-import { dbKind, startTestHub, type TestHub } from './support/hub';
+import { dbKind, partnerEncryptionKey, startTestHub, type TestHub } from './support/hub';
 
 const HOUR = 3_600_000;
 const JUSTIFICATION =
@@ -130,6 +130,15 @@ describe(`what a decision may say (${dbKind})`, () => {
       expect(await logged(request.id, 'grant.revoked')).toEqual([{ outcome: 'ok', detail: { request: request.id, grant: grant!.id, reason: 'break-glass judged unjustified' } }]);
       // Nothing was handed over, so nothing is wiped.
       expect(await logged(request.id, 'handover.deleted')).toEqual([]);
+    });
+
+    it('unjustified after the holder handed over: the undelivered content is wiped too, and that is logged', async () => {
+      const { request, grant } = await breakGlass('PL-DEC-4');
+      const posted = await (await hub.as('veilig-thuis', 'professional')).handOver(grant!, (await partnerEncryptionKey('politie')).publicJwk, 'Twee eerdere meldingen.');
+      await house.decide(request.id, { outcome: 'reject', reason: 'Geen acuut gevaar.' });
+      const [row] = await rowsOf<{ ciphertext: string | null; delete_reason: string | null }>(hub.database.db, sql`select ciphertext, delete_reason from handovers where request_id = ${request.id}`);
+      expect(row).toEqual({ ciphertext: null, delete_reason: 'revoked' });
+      expect(await logged(request.id, 'handover.deleted')).toEqual([{ outcome: 'ok', detail: { handover: posted.handover, request: request.id, reason: 'revoked' } }]);
     });
   });
 });
