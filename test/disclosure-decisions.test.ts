@@ -96,6 +96,14 @@ describe(`what a decision may say (${dbKind})`, () => {
     expect(await decisionsOf(request.id)).toBe(1);
   });
 
+  it('a rejection without a reason is refused, naming decision.reason; an approval needs none', async () => {
+    const request = await ask();
+    const e = await refusal(house.decide(request.id, { outcome: 'reject' }));
+    expect(e.problem).toMatchObject({ status: 400, detail: 'decision.reason: a rejection needs a reason', errors: [{ field: 'decision.reason', reason: 'a rejection needs a reason' }] });
+    expect(await decisionsOf(request.id)).toBe(0);
+    expect((await house.decide(request.id, { outcome: 'approve' })).decision.outcome).toBe('approve');
+  });
+
   it('a decision on no request at all: 404, logged', async () => {
     const id = crypto.randomUUID();
     expect((await refusal(house.decide(id, { outcome: 'approve' }))).status).toBe(404);
