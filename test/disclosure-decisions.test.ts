@@ -5,10 +5,12 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubError, type HubClient } from '../src/client/client';
+import { signDocument } from '../src/client/token';
 import { rowsOf } from '../src/db/types';
+import { DOCUMENT_TYPES } from '../src/disclosures/signed';
 import { breakGlassAtVeiligThuis } from './support/disclosure';
 import { contact, person } from './support/people';
-import { dbKind, partnerEncryptionKey, startTestHub, type TestHub } from './support/hub';
+import { dbKind, partnerEncryptionKey, partnerKey, startTestHub, type TestHub } from './support/hub';
 
 const HOUR = 3_600_000;
 const JUSTIFICATION =
@@ -102,6 +104,21 @@ describe(`what a decision may say (${dbKind})`, () => {
     expect(e.problem).toMatchObject({ status: 400, detail: 'decision.reason: a rejection needs a reason', errors: [{ field: 'decision.reason', reason: 'a rejection needs a reason' }] });
     expect(await decisionsOf(request.id)).toBe(0);
     expect((await house.decide(request.id, { outcome: 'approve' })).decision.outcome).toBe('approve');
+  });
+
+  it('a signed decision must be the caller\'s own and about the request in the path', async () => {
+    const request = await ask();
+    const other = await ask();
+    const decision = async (change: Record<string, unknown>) =>
+      signDocument({ partner: 'zorg-en-veiligheidshuis', jwk: (await partnerKey('zorg-en-veiligheidshuis')).privateJwk }, { aud: hub.config.hubId, sub: 'im-bakker', iat: Math.floor(hub.clock().getTime() / 1000), jti: crypto.randomUUID(), request: request.id, outcome: 'approve', ...change }, DOCUMENT_TYPES.decision);
+    const colleague = await hub.as('zorg-en-veiligheidshuis', 'informatiemakelaar', 'im-jansen');
+    const notMine = await refusal(colleague.call('POST', `/v1/disclosures/${request.id}/decisions`, { decision: await decision({}) }));
+    expect(notMine.problem).toMatchObject({ status: 403, rule: 'signer-not-actor', errors: [{ field: 'decision.sub', reason: 'differs from the token sub' }] });
+    const elsewhere = await refusal(house.call('POST', `/v1/disclosures/${other.id}/decisions`, { decision: await decision({}) }));
+    expect(elsewhere.problem).toMatchObject({ status: 400, errors: [{ field: 'decision.request', reason: 'differs from the path' }] });
+    expect(await decisionsOf(request.id)).toBe(0);
+    expect(await decisionsOf(other.id)).toBe(0);
+    expect(await house.call('POST', `/v1/disclosures/${request.id}/decisions`, { decision: await decision({}) })).toMatchObject({ decision: { kind: 'decision', outcome: 'approve' } });
   });
 
   it('a decision on no request at all: 404, logged', async () => {
