@@ -114,7 +114,9 @@ describe('a signed document is checked to the second and to the letter', () => {
   it('a signature that does not verify, a foreign algorithm, or no JWS at all is refused', async () => {
     const [header, payload, signature] = (await doc()).split('.');
     const tampered = `${header}.${b64({ aud: HUB, iat: NOW_S, purpose: 'something else' })}.${signature}`;
-    expect(await refusal(tampered)).toMatchObject(invalid('request', 'signature does not verify'));
+    const forged = await refusal(tampered);
+    expect(forged).toMatchObject(invalid('request', 'signature does not verify'));
+    expect(forged.detail).toBe('request: the signature does not verify');
     const kid = (await partnerKey('gemeente')).publicJwk.kid;
     for (const alg of ['HS256', 'none', 'RS256', undefined]) {
       const body = await refusal(`${b64({ alg, kid, typ: DOCUMENT_TYPES.request })}.${payload}.${signature}`);
