@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubError, type HubClient } from '../src/client/client';
 import { signDocument } from '../src/client/token';
 import { rowsOf } from '../src/db/types';
+import { DecisionPayloadSchema, parsePayload } from '../src/disclosures/schemas';
+import { Problem } from '../src/errors';
 import { DOCUMENT_TYPES } from '../src/disclosures/signed';
 import { breakGlassAtVeiligThuis } from './support/disclosure';
 import { contact, person } from './support/people';
@@ -21,6 +23,21 @@ async function refusal(p: Promise<unknown>): Promise<HubError> {
   expect(e, 'expected the hub to refuse').toBeInstanceOf(HubError);
   return e as HubError;
 }
+
+describe('a signed decision\'s payload', () => {
+  it('every field in error is named, prefixed with the body field, and the detail lists them all', () => {
+    const payload = { aud: 'urn:kenbaar:hub:test', sub: 'im', iat: 1, jti: 'j', request: 'not-a-uuid', outcome: 'maybe' };
+    let e: Problem | undefined;
+    try {
+      parsePayload(DecisionPayloadSchema, payload, 'decision');
+    } catch (err) {
+      e = err as Problem;
+    }
+    expect(e).toBeInstanceOf(Problem);
+    expect((e!.extensions.errors as { field: string }[]).map((x) => x.field)).toEqual(['decision.request', 'decision.outcome']);
+    expect(e!.detail!.split('; ').map((d) => d.split(':')[0])).toEqual(['decision.request', 'decision.outcome']);
+  });
+});
 
 describe(`what a decision may say (${dbKind})`, () => {
   let hub: TestHub;
