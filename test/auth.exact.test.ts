@@ -27,18 +27,24 @@ async function keyPair(alg: 'ES256' | 'EdDSA', kid: string, extra: Partial<JWK> 
 
 let gemeente: Pair;
 let politie: Pair;
-let keyring: PartnerKeyring;
 
 beforeAll(async () => {
   gemeente = await keyPair('ES256', 'gemeente-1');
   politie = await keyPair('ES256', 'politie-1');
-  keyring = partnerKeyring(
+});
+
+/**
+ * The keyring of the two partners, made inside each test and not in a hook: a keyring that fails to
+ * build must fail the test that uses it (StrykerJS counts a failing hook as no failure at all).
+ */
+function keyring(): PartnerKeyring {
+  return partnerKeyring(
     new Map([
       ['gemeente', { keys: [gemeente.publicJwk] }],
       ['politie', { keys: [politie.publicJwk] }],
     ]),
   );
-});
+}
 
 /** Claims over a token of the gemeente's procesregisseur issued now for a minute; `undefined` drops one. */
 async function token(claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, key: JWK = gemeente.privateJwk): Promise<string> {
@@ -51,7 +57,7 @@ async function token(claims: Record<string, unknown> = {}, header: Record<string
 /** 'accepted', or the failure's reason and the claim it names. */
 async function outcome(t: string | Promise<string>, p: TokenPolicy = policy): Promise<string> {
   try {
-    await verifyPartnerToken(await t, keyring, p);
+    await verifyPartnerToken(await t, keyring(), p);
     return 'accepted';
   } catch (e) {
     if (!(e instanceof AuthError)) throw e;
@@ -86,7 +92,7 @@ describe("the token's time window, to the second", () => {
   });
 
   it('the verified token carries its exp as a Date, for the replay store', async () => {
-    const v = await verifyPartnerToken(await token({ exp: NOW_S + 42, jti: 'jti-exp' }), keyring, policy);
+    const v = await verifyPartnerToken(await token({ exp: NOW_S + 42, jti: 'jti-exp' }), keyring(), policy);
     expect(v).toEqual({ actor: { partner: 'gemeente', sub: 'pr-1', role: 'procesregisseur' }, jti: 'jti-exp', exp: new Date((NOW_S + 42) * 1000) });
   });
 });
@@ -104,12 +110,15 @@ describe('each flaw is named as what it is', () => {
 
   it('the audience and the issuer', async () => {
     expect(await outcome(token({ aud: 'urn:kenbaar:hub:other' }))).toBe('wrong-audience');
+    // Absent is missing, whichever claim: not "wrong", not "in the future".
+    expect(await outcome(token({ aud: undefined }))).toBe('missing-claim');
     expect(await outcome(token({ iss: undefined }))).toBe('unknown-issuer');
     expect(await outcome(token({ iss: 'nobody' }))).toBe('unknown-issuer');
   });
 
   it("the key: none named, one nobody published, another partner's", async () => {
-    expect(await outcome(token({}, { kid: undefined }))).toBe('unknown-kid');
+    const nameless = (await verifyPartnerToken(await token({}, { kid: undefined }), keyring(), policy).catch((e: unknown) => e)) as AuthError;
+    expect([nameless.reason, nameless.message]).toEqual(['unknown-kid', 'The token names no key (kid)']);
     expect(await outcome(token({}, { kid: 'gemeente-9' }))).toBe('unknown-kid');
     expect(await outcome(token({}, { kid: 'politie-1' }, politie.privateJwk))).toBe('kid-not-owned-by-issuer');
     expect(await outcome(token({ iss: 'politie' }, {}, politie.privateJwk))).toBe('accepted');
@@ -123,10 +132,10 @@ describe('each flaw is named as what it is', () => {
   });
 
   it('the failure keeps what the token claimed (for the audit entry), escaped', async () => {
-    const e = await verifyPartnerToken(await token({ aud: 'elsewhere', sub: 'pr-1' }), keyring, policy).catch((x: unknown) => x);
+    const e = await verifyPartnerToken(await token({ aud: 'elsewhere', sub: 'pr-1' }), keyring(), policy).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AuthError);
     expect((e as AuthError).claimed).toEqual({ iss: 'gemeente', kid: 'gemeente-1', sub: 'pr-1', role: 'procesregisseur', jti: 'jti-1' });
-    const nul = (await verifyPartnerToken(await token({ sub: 'a\u0000b' }), keyring, policy).catch((x: unknown) => x)) as AuthError;
+    const nul = (await verifyPartnerToken(await token({ sub: 'a\u0000b' }), keyring(), policy).catch((x: unknown) => x)) as AuthError;
     expect(nul.reason).toBe('invalid-claim');
     expect(nul.claim).toBe('sub');
     expect(nul.claimed.sub).not.toContain('\u0000');
@@ -148,7 +157,7 @@ describe('lengths: a claim and a token', () => {
     const exact = await tokenOfLength(MAX_TOKEN_LENGTH);
     expect(exact).toHaveLength(MAX_TOKEN_LENGTH);
     expect(await outcome(exact)).toBe('accepted');
-    const over = (await verifyPartnerToken(`${exact}x`, keyring, policy).catch((e: unknown) => e)) as AuthError;
+    const over = (await verifyPartnerToken(`${exact}x`, keyring(), policy).catch((e: unknown) => e)) as AuthError;
     expect(over.reason).toBe('malformed-token');
     expect(over.message).toMatch(/longer than 8192/);
   });
@@ -212,6 +221,9 @@ describe("the partners' keyring", () => {
     expect(keyFits(esUnpinned, 'ES256', sig)).toBe(true);
     expect(keyFits(esUnpinned, 'EdDSA', sig)).toBe(false);
     expect(keyFits(es, 'EdDSA', sig)).toBe(false);
+    // A pinned alg is binding even where the key's type would allow the other algorithm.
+    expect(keyFits({ ...es, alg: 'EdDSA' }, 'ES256', sig)).toBe(false);
+    expect(keyFits({ ...(await keyPair('EdDSA', 'ed-pinned')).publicJwk, alg: 'ES256' }, 'EdDSA', sig)).toBe(false);
     expect(keyFits({ ...es, crv: 'P-384' }, 'ES256', sig)).toBe(false);
     expect(keyFits({ ...es, kty: 'OKP' }, 'ES256', sig)).toBe(false);
     expect(keyFits(ed, 'EdDSA', sig)).toBe(true);
