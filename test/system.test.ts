@@ -119,7 +119,7 @@ describe(`the Node server (${dbKind})`, () => {
       expect(ok.headers.get('x-request-id')).toBe('req-edge-1');
       expect(ok.headers.get('content-length')).not.toBeNull(); // answered whole, not streamed
       const claims = await verifyReceipt(ok.headers.get(RECEIPT_HEADER)!, hub.config.signer.published);
-      expect(claims?.entries).toHaveLength(1);
+      expect(claims && 'entries' in claims ? claims.entries : []).toHaveLength(1);
       expect((await ok.json()).decision.rules).toBeDefined();
 
       const problem = async (res: Response) => ({ status: res.status, type: ((await res.json()) as { type: string }).type, receipt: res.headers.has(RECEIPT_HEADER), id: res.headers.get('x-request-id') });

@@ -4,8 +4,10 @@
 // have webhooks, deliver the due ones every few seconds. While
 // the database is away the jobs fail quietly (one log line per job when it starts, one when it ends)
 // and the server keeps answering: 503 on every route that needs the database, 200 on /livez.
+// What Node's parser refuses before there is a request is answered as problem+json too (answerClientError).
 import { getRequestListener, type ServerType } from '@hono/node-server';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -16,6 +18,7 @@ import { pruneLog } from '../log/retention';
 import { checkpointAndWitness } from '../log/witnessing';
 import { integrateAll, type Checkpoint } from '../audit/store';
 import { classifyDbError, errorCode } from '../db/errors';
+import { Problem, type ProblemType } from '../errors';
 import { jsonLogger, type Logger } from '../log';
 import type { Clock, HubConfig } from '../config';
 import { purge } from '../retention/purge';
@@ -71,6 +74,51 @@ export function withBodyRead(listener: Listener, maxBytes: number): Listener {
   };
 }
 
+/**
+ * What Node's HTTP parser refuses before a request exists (so before the app, its problem+json and
+ * its access log): headers over Node's 16 KiB, chunk extensions over 16 KiB, a request not received
+ * within the server's timeouts, and everything else it cannot parse (a NUL, a malformed request
+ * line or header) as 400.
+ */
+const CLIENT_ERRORS: Record<string, ProblemType> = {
+  HPE_HEADER_OVERFLOW: 'request-header-too-large',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 'payload-too-large',
+  ERR_HTTP_REQUEST_TIMEOUT: 'request-timeout',
+};
+
+/**
+ * The server's `clientError` handler: answers problem+json with `Connection: close` and closes the
+ * connection, logged as `http.client-error` with Node's error code and the status only (the bytes
+ * Node could not parse are the sender's, and never logged). A connection the client reset, or one
+ * whose response has already begun, gets no answer (there is no one to answer, or no clean place to).
+ */
+export function answerClientError(log: Logger) {
+  return (err: Error, socket: Duplex): void => {
+    const code = errorCode(err);
+    // Node's own field: the response of a request still in flight on this connection, if any.
+    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+      if (code !== 'ECONNRESET') log('info', 'http.client-error', { code, status: null });
+      socket.destroy();
+      return;
+    }
+    const problem = new Problem(CLIENT_ERRORS[code] ?? 'malformed-request');
+    log('info', 'http.client-error', { code, status: problem.status });
+    const body = JSON.stringify(problem.body());
+    socket.end(
+      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\n` +
+        'Content-Type: application/problem+json\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+      () => socket.destroy(),
+    );
+  };
+}
+
+/** Node's HTTP timeouts, when not Node's defaults (headers 60 s, whole request 300 s, checked every 30 s). */
+export type HttpTimeouts = { headersMs: number; requestMs: number; checkEveryMs: number };
+
 /** A running hub; `stop` resolves to the final checkpoint it signed (none for a `--workers` worker). */
 export type Running = { server: ServerType; url: string; stop: () => Promise<Checkpoint | undefined> };
 
@@ -121,7 +169,7 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
 export async function startServer(
   database: Database,
   config: HubConfig,
-  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; log?: Logger; background?: boolean; accessLog?: boolean; metricsToken?: string | undefined; consoleOrigin?: string },
+  opts: { host: string; port: number; clock?: Clock; schedule?: Schedule; log?: Logger; background?: boolean; accessLog?: boolean; metricsToken?: string | undefined; consoleOrigin?: string; httpTimeouts?: HttpTimeouts },
 ): Promise<Running> {
   const clock = opts.clock ?? (() => new Date());
   // The server log (access lines included) in batches: one stderr write per event-loop turn.
@@ -139,7 +187,12 @@ export async function startServer(
   serveKit(app);
   const stopWork = background ? startBackgroundWork(database, config, clock, opts.schedule, log) : async () => {};
   const server = await new Promise<ServerType>((resolve) => {
-    const s = createServer(withBodyRead(getRequestListener(app.fetch), config.limits.maxBodyBytes));
+    const t = opts.httpTimeouts;
+    const s = createServer(
+      t ? { headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: t.checkEveryMs } : {},
+      withBodyRead(getRequestListener(app.fetch), config.limits.maxBodyBytes),
+    );
+    s.on('clientError', answerClientError(log));
     s.listen(opts.port, opts.host, () => resolve(s));
   });
   const address = server.address();
