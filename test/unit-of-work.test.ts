@@ -10,7 +10,7 @@ import { rowsOf } from '../src/db/types';
 import { DOCUMENT_TYPES } from '../src/disclosures/signed';
 import { signDocument } from '../src/client/token';
 import type { LogFields } from '../src/log';
-import { RECEIPT_HEADER, type ReceiptClaims } from '../src/log/receipt';
+import { RECEIPT_HEADER, type InlineReceipt, type ReceiptClaims } from '../src/log/receipt';
 import { auditOf, send, tokenFor } from './support/http';
 import { dbKind, partnerKey, startTestHub, type TestHub } from './support/hub';
 import { contact, person } from './support/people';
@@ -69,7 +69,7 @@ describe(`one unit of work per request (${dbKind})`, () => {
       ]);
       const entries = await auditOf(hub, res.requestId);
       expect(entries.map((e) => e.action)).toEqual(['registration.create']);
-      expect(receipt(res).entries.map((e) => e.uid)).toEqual(entries.map((e) => e.uid));
+      expect((receipt(res) as InlineReceipt).entries.map((e) => e.uid)).toEqual(entries.map((e) => e.uid));
       // The committed attempt took the token: it cannot be used again.
       const again = await send(hub, { path: '/v1/registrations', token, json: registration() });
       expect(again.status).toBe(401);
