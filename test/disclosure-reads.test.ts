@@ -2,7 +2,7 @@
 // reads only the requests it may decide; the requesting organisation its own; the holder an
 // approved request addressed to it. Every read logs which requests it showed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decideDisclosureDecision } from '../src/covenant/index';
+import { decideAction, decideDisclosureDecision } from '../src/covenant/index';
 import { contact, person } from './support/people';
 import { auditOf, send, tokenFor } from './support/http';
 import { dbKind, startTestHub, type TestHub } from './support/hub';
@@ -75,14 +75,14 @@ describe(`reading disclosure requests (${dbKind})`, () => {
     const one = await read('politie', 'informatiemakelaar', `/v1/disclosures/${gemeenteToVz}`);
     expect(one.status).toBe(404);
     expect(JSON.stringify(one.body)).not.toContain('justification');
-    expect(one.entries.map((e) => [e.action, e.outcome, e.rule])).toEqual([['disclosure.read', 'denied', weigh.rule]]);
+    expect(one.entries.map((e) => [e.action, e.outcome, e.rule, e.detail])).toEqual([['disclosure.read', 'denied', weigh.rule, { request: gemeenteToVz }]]);
   });
 
   it("the house's informatiemakelaar, who weighs every request, lists and reads both, and each read names what it showed", async () => {
     const list = await read('zorg-en-veiligheidshuis', 'informatiemakelaar', '/v1/disclosures');
     expect((list.body.requests as Listed[]).map((r) => r.id)).toEqual([gemeenteToVz, politieToVt]);
     expect((list.body.requests as Listed[]).every((r) => typeof r.jws === 'string')).toBe(true);
-    expect(list.entries).toHaveLength(1);
+    expect(list.entries.map((e) => [e.action, e.outcome, e.rule])).toEqual([['disclosure.read', 'allowed', 'A-INFORMATIEMAKELAAR']]);
     expect((list.entries[0]!.detail as { shown: Shown[] }).shown).toEqual([
       { request: gemeenteToVz, rule: 'A-INFORMATIEMAKELAAR' },
       { request: politieToVt, rule: 'A-INFORMATIEMAKELAAR' },
@@ -101,6 +101,25 @@ describe(`reading disclosure requests (${dbKind})`, () => {
     const house = await read('zorg-en-veiligheidshuis', 'informatiemakelaar', '/v1/disclosures/overdue');
     expect((house.body.overdue as Listed[]).map((r) => r.id)).toEqual([politieToVt]);
     expect(house.entries.filter((e) => e.action === 'disclosure.read').map((e) => (e.detail as { shown: Shown[] }).shown)).toEqual([[{ request: politieToVt, rule: 'A-INFORMATIEMAKELAAR' }]]);
+    expect(house.entries.filter((e) => e.action === 'disclosure.read').map((e) => [e.outcome, e.rule, (e.detail as { list: string }).list])).toEqual([['allowed', 'A-INFORMATIEMAKELAAR', 'overdue']]);
+  });
+
+  it('who may not decide disclosures gets no overdue list: 403 under the rule that refused it, logged as denied', async () => {
+    const may = decideAction(hub.config.covenant, { partner: 'politie', role: 'professional', sub: 'agent-7' }, 'decide-disclosure');
+    expect(may.allowed).toBe(false);
+    const agent = await read('politie', 'professional', '/v1/disclosures/overdue');
+    expect(agent.status).toBe(403);
+    expect(agent.body).toMatchObject({ type: '/problems/forbidden', rule: may.rule });
+    expect(agent.body).not.toHaveProperty('overdue');
+    expect(agent.entries.map((e) => [e.action, e.outcome, e.rule, e.detail])).toEqual([['disclosure.read', 'denied', may.rule, { list: 'overdue' }]]);
+  });
+
+  it('a request that does not exist: 404 as for one the reader may not see, logged as denied by default', async () => {
+    const nobody = crypto.randomUUID();
+    const one = await read('zorg-en-veiligheidshuis', 'informatiemakelaar', `/v1/disclosures/${nobody}`);
+    expect(one.status).toBe(404);
+    expect(one.body.detail).toBe('No disclosure request with this id that you may see');
+    expect(one.entries.map((e) => [e.action, e.outcome, e.rule, e.detail])).toEqual([['disclosure.read', 'denied', 'deny-by-default', { request: nobody }]]);
   });
 
   it('the requesting organisation reads its own request (any role); the holder only once it is approved', async () => {
@@ -116,5 +135,7 @@ describe(`reading disclosure requests (${dbKind})`, () => {
     const vt = await read('veilig-thuis', 'professional', '/v1/disclosures');
     expect((vt.body.requests as Listed[]).map((r) => r.id)).toEqual([politieToVt]);
     expect((vt.entries[0]!.detail as { shown: Shown[] }).shown).toEqual([{ request: politieToVt, rule: 'addressed-holder' }]);
+    // A reader who is no broker: the listing is logged under the requesting organisation's standing.
+    expect(vt.entries.map((e) => [e.action, e.outcome, e.rule])).toEqual([['disclosure.read', 'allowed', 'requesting-organisation']]);
   });
 });

@@ -16,6 +16,8 @@ const HOUR = 3_600_000;
 const JUSTIFICATION =
   'Casus op maat (AVE 3): het veiligheidsplan voor de kinderen rust mede op de behandeling van moeder; de procesregisseur moet weten of zij in behandeling is en bij wie.';
 
+const fieldErrors = (e: HubError) => (e.problem.errors ?? []) as { field: string; reason: string }[];
+
 async function refusal(p: Promise<unknown>): Promise<HubError> {
   const e = await p.then(() => undefined, (err: unknown) => err);
   expect(e, 'expected the hub to refuse').toBeInstanceOf(HubError);
@@ -80,6 +82,62 @@ describe(`asking for a disclosure (${dbKind})`, () => {
     expect(grant).toMatchObject({ breakGlass: true, categories: ['huiselijk-geweld-meldingen'], expiresAt: new Date(now + d.breakGlassValidityMinutes * 60_000).toISOString(), revokedAt: null });
     const [logged] = await rowsOf<{ detail: Record<string, unknown> }>(hub.database.db, sql`select detail from audit_entries where action = 'disclosure.break-glass' and detail->>'request' = ${request.id}`);
     expect(logged!.detail).toEqual({ request: request.id, holder: 'veilig-thuis', reviewDueAt: request.reviewDueAt });
+  });
+
+  type Logged = { outcome: string; rule: string; detail: Record<string, unknown> };
+  const logged = (action: string, caseRef: string) =>
+    rowsOf<Logged>(hub.database.db, sql`select outcome, rule, detail from audit_entries where action = ${action} and case_ref = ${caseRef} order by id`);
+
+  it('a request the covenant refuses: the problem names the field, the log says denied with field and reason, nothing stored', async () => {
+    const mother = person();
+    await (await hub.as('verslavingszorg', 'partner-system')).register({ subject: mother.subject, category: 'verslavingszorg-behandeling', contact: contact('Intake') });
+    const short = await refusal(pr.requestDisclosure({ subject: mother.subject, holder: 'verslavingszorg', purpose: 'procesregie-casus-op-maat', legalBasis: 'uavg-30-33', categories: ['behandelrelatie'], caseRef: 'ZVH-REQ-6', justification: 'nodig' }));
+    expect(short.status).toBe(400);
+    const shortReason = fieldErrors(short)[0]!.reason;
+    expect(short.problem).toMatchObject({ type: '/problems/invalid-request', rule: 'justification-too-short', errors: [{ field: 'request.justification', reason: expect.stringMatching(/\S/) }] });
+    expect(await logged('disclosure.requested', 'ZVH-REQ-6')).toEqual([
+      { outcome: 'denied', rule: 'justification-too-short', detail: expect.objectContaining({ holder: 'verslavingszorg', field: 'justification', reason: shortReason }) },
+    ]);
+
+    const special = await refusal(pr.requestDisclosure({ subject: mother.subject, holder: 'verslavingszorg', purpose: 'procesregie-casus-op-maat', legalBasis: 'uavg-30-33', categories: ['psychische-gezondheid'], caseRef: 'ZVH-REQ-7', justification: JUSTIFICATION }));
+    expect(special.status).toBe(403);
+    const reason = fieldErrors(special)[0]!.reason;
+    expect(special.problem).toMatchObject({ type: '/problems/forbidden', detail: reason, policyVersion: hub.config.covenant.version, errors: [{ field: 'request.categories', reason: expect.stringMatching(/\S/) }] });
+    expect(await logged('disclosure.requested', 'ZVH-REQ-7')).toEqual([
+      { outcome: 'denied', rule: special.problem.rule, detail: expect.objectContaining({ categories: ['psychische-gezondheid'], field: 'categories', reason }) },
+    ]);
+    expect(await requests('ZVH-REQ-6') + await requests('ZVH-REQ-7')).toBe(0);
+  });
+
+  it('a signed request whose payload is not a request: each field in error named under request.', async () => {
+    const jws = await signDocument({ partner: 'gemeente', jwk: (await partnerKey('gemeente')).privateJwk }, { aud: hub.config.hubId, sub: 'pr-de-vries', iat: Math.floor(hub.clock().getTime() / 1000), jti: crypto.randomUUID(), subject: person().subject, holder: 'verslavingszorg', purpose: 'procesregie-casus-op-maat', legalBasis: 'uavg-30-33', categories: ['behandelrelatie'], justification: JUSTIFICATION, urgency: 'regular' }, DOCUMENT_TYPES.request);
+    const e = await refusal(pr.call('POST', '/v1/disclosures', { request: jws }));
+    expect(e.status).toBe(400);
+    expect(fieldErrors(e).map((x) => x.field)).toEqual(['request.caseRef']);
+  });
+
+  it('a signed request submitted twice: 409 naming request.jti, logged as rejected, stored once', async () => {
+    const mother = person();
+    await (await hub.as('verslavingszorg', 'partner-system')).register({ subject: mother.subject, category: 'verslavingszorg-behandeling', contact: contact('Intake') });
+    const jti = crypto.randomUUID();
+    const jws = await signDocument({ partner: 'gemeente', jwk: (await partnerKey('gemeente')).privateJwk }, { aud: hub.config.hubId, sub: 'pr-de-vries', iat: Math.floor(hub.clock().getTime() / 1000), jti, subject: mother.subject, holder: 'verslavingszorg', purpose: 'procesregie-casus-op-maat', legalBasis: 'uavg-30-33', categories: ['behandelrelatie'], caseRef: 'ZVH-REQ-8', justification: JUSTIFICATION, urgency: 'regular' }, DOCUMENT_TYPES.request);
+    await pr.call('POST', '/v1/disclosures', { request: jws });
+    const e = await refusal(pr.call('POST', '/v1/disclosures', { request: jws }));
+    expect(e.status).toBe(409);
+    expect(e.problem.errors).toEqual([{ field: 'request.jti', reason: 'reused' }]);
+    const entries = await logged('disclosure.requested', 'ZVH-REQ-8');
+    expect(entries.map((x) => x.outcome)).toEqual(['allowed', 'rejected']);
+    expect(entries[1]!.detail).toMatchObject({ jti, holder: 'verslavingszorg', reason: 'jti already used for a request' });
+    expect(await requests('ZVH-REQ-8')).toBe(1);
+  });
+
+  it('an accepted request is logged as allowed; a break-glass also as an allowed break-glass', async () => {
+    const mother = person();
+    await (await hub.as('verslavingszorg', 'partner-system')).register({ subject: mother.subject, category: 'verslavingszorg-behandeling', contact: contact('Intake') });
+    const { request } = await ask(pr, mother.subject, 'ZVH-REQ-9');
+    expect(await logged('disclosure.requested', 'ZVH-REQ-9')).toEqual([{ outcome: 'allowed', rule: request.rule, detail: expect.objectContaining({ request: request.id, approvalsNeeded: 2, approvers: 'distinct-partners' }) }]);
+    const glass = await breakGlassAtVeiligThuis(hub, await hub.as('politie', 'professional', 'agent-req2'), { caseRef: 'PL-REQ-2', justification: 'Melding 112: dreiging aan de deur, kinderen in huis; eerdere meldingen zijn nu nodig.' });
+    expect((await logged('disclosure.break-glass', 'PL-REQ-2')).map((x) => [x.outcome, x.rule])).toEqual([['allowed', glass.request.rule]]);
   });
 
   it('a request read back shows each decision as it was made, and its grant', async () => {

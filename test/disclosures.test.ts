@@ -250,6 +250,8 @@ describe(`disclosures over real HTTP (${dbKind})`, () => {
     await integrateAll(hub.database.db, hub.clock());
     const overdueEntries = (await readSequenced(hub.database.db, -1, 100_000)).filter((e) => e.action === 'disclosure.overdue' && (e.detail as { request: string }).request === request.id);
     expect(overdueEntries).toHaveLength(1); // the overdue state is logged once
+    expect(overdueEntries[0]).toMatchObject({ outcome: 'ok', rule: 'break-glass-review', detail: { request: request.id, requester: 'politie', holder: 'veilig-thuis', reviewDueAt: request.reviewDueAt } });
+    expect(request.reviewDueAt).toEqual(expect.any(String));
 
     const policeBroker = await hub.as('politie', 'informatiemakelaar', 'im-politie');
     expect((await refusal(policeBroker.decide(request.id, { outcome: 'approve' }))).problem.rule).toBe('own-organisation');
@@ -260,6 +262,8 @@ describe(`disclosures over real HTTP (${dbKind})`, () => {
     await integrateAll(hub.database.db, hub.clock());
     const actions = (await readSequenced(hub.database.db, -1, 100_000)).filter((e) => JSON.stringify(e.detail ?? {}).includes(request.id)).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['disclosure.requested', 'disclosure.break-glass', 'grant.issued', 'disclosure.overdue', 'disclosure.reviewed']));
+    const issued = (await readSequenced(hub.database.db, -1, 100_000)).find((e) => e.action === 'grant.issued' && (e.detail as { request: string }).request === request.id);
+    expect(issued).toMatchObject({ outcome: 'allowed', rule: 'DX-AV-01', detail: { grant: grant!.id, holder: 'veilig-thuis', requester: 'politie', breakGlass: true, expiresAt: grant!.expiresAt } });
   });
 
   it('an unjustified break-glass is revoked: its grant ends and undelivered content is wiped', async () => {
@@ -292,6 +296,11 @@ describe(`disclosures over real HTTP (${dbKind})`, () => {
     await integrateAll(hub.database.db, hub.clock());
     const actions = (await readSequenced(hub.database.db, -1, 100_000)).filter((e) => JSON.stringify(e.detail ?? {}).includes(request.id)).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['handover.posted', 'handover.expired', 'handover.deleted']));
+    const wiped = (await readSequenced(hub.database.db, -1, 100_000)).filter((e) => (e.action === 'handover.expired' || e.action === 'handover.deleted') && (e.detail as { request?: string }).request === request.id);
+    expect(wiped).toEqual([
+      expect.objectContaining({ action: 'handover.expired', outcome: 'ok', rule: 'relay-retention', detail: expect.objectContaining({ request: request.id, grant: grant!.id }) }),
+      expect.objectContaining({ action: 'handover.deleted', outcome: 'ok', rule: 'relay-retention', detail: expect.objectContaining({ request: request.id, reason: 'expired' }) }),
+    ]);
   });
 
   it('two brokers deciding at once cannot produce two outcomes', async () => {
