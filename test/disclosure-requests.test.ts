@@ -85,7 +85,6 @@ describe(`asking for a disclosure (${dbKind})`, () => {
   });
 
   type Logged = { outcome: string; rule: string; detail: Record<string, unknown> };
-  const fieldErrors = (e: HubError) => (e.problem.errors ?? []) as { field: string; reason: string }[];
   const logged = (action: string, caseRef: string) =>
     rowsOf<Logged>(hub.database.db, sql`select outcome, rule, detail from audit_entries where action = ${action} and case_ref = ${caseRef} order by id`);
 
