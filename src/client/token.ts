@@ -1,6 +1,7 @@
 // Partner side: sign the short-lived JWT that authenticates one API call. Runtime-agnostic, so a
 // partner system can use it in Node, a browser or a worker.
 import { CompactSign, importJWK, SignJWT, type JWK } from 'jose';
+import { unixSeconds } from '../encoding';
 
 export type PartnerSigningKey = { partner: string; jwk: JWK };
 
@@ -25,7 +26,7 @@ function importOnce(jwk: JWK): Promise<CryptoKey> {
 
 export async function signPartnerToken(key: PartnerSigningKey, claims: TokenClaims): Promise<string> {
   if (!key.jwk.kid || !key.jwk.alg) throw new Error('the signing JWK needs kid and alg');
-  const now = Math.floor((claims.now ?? new Date()).getTime() / 1000);
+  const now = unixSeconds(claims.now ?? new Date());
   return new SignJWT({ role: claims.role })
     .setProtectedHeader({ alg: key.jwk.alg, kid: key.jwk.kid, typ: 'JWT' })
     .setIssuer(key.partner)

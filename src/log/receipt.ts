@@ -60,7 +60,7 @@ export function entriesRoot(entries: readonly ReceiptEntry[]): string {
 /**
  * Entries this request appended (after their transaction committed): signs the request's receipt
  * over all of them so far and puts it on the answer before the answer is built (answerHeader), so
- * the response is made once with all its headers (src/http/middleware.ts answerHeaders).
+ * the response is made once with all its headers (src/http/answer.ts; inject checks it after the route).
  */
 export async function noteAppended(c: Context<AppEnv>, appended: readonly Appended[]): Promise<void> {
   if (appended.length === 0) return;

@@ -2,7 +2,7 @@
 // over `${webhook-id}.${webhook-timestamp}.${body}` under the partner's secret (the bytes after
 // `whsec_`). The HMAC is the project's one (src/hashing.ts); test/webhooks.test.ts verifies it with
 // the `standardwebhooks` package, as a partner would.
-import { toBase64, utf8 } from '../encoding';
+import { toBase64, unixSeconds, utf8 } from '../encoding';
 import { hmacSha256 } from '../hashing';
 
 /** `timestamp` in whole seconds since the epoch, as the `webhook-timestamp` header carries it. */
@@ -12,6 +12,6 @@ export function webhookSignature(secret: Uint8Array, id: string, timestamp: numb
 
 /** The three headers of a signed delivery. */
 export function webhookHeaders(secret: Uint8Array, id: string, at: Date, body: string): Record<string, string> {
-  const timestamp = Math.floor(at.getTime() / 1000);
+  const timestamp = unixSeconds(at);
   return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': webhookSignature(secret, id, timestamp, body) };
 }
