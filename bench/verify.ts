@@ -1,0 +1,92 @@
+// `kenbaar audit verify` and the sequencer on PostgreSQL, in this process, and where the verifier's
+// time goes: N lookup-like entries (with a lookup's detail) written in SQL, sequenced by the real
+// sequencer (integrateAll), then verified (verifyAuditLog) `--rounds` times; for each round the wall
+// time, this process's CPU and PostgreSQL's. Then the verifier's parts on their own: reading the
+// pages (readSequenced), and rehashing them (leafInput + leafHash + the tree).
+// Usage: npx tsx bench/verify.ts [--entries 300000] [--rounds 3]
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { sql } from 'drizzle-orm';
+import { leafInput, type AuditEntry } from '../src/audit/entry';
+import { appendLeaves, leafHash } from '../src/audit/merkle';
+import { integrateAll, readSequenced } from '../src/audit/store';
+import { verifyAuditLog } from '../src/audit/verify';
+import { openDatabase } from '../src/node/database';
+import { cpuMeter, createBenchDatabase, fmt, fmtInt, loadBenchCovenant, machine, main, markdownTable, writeResults } from './support';
+
+const { values: args } = parseArgs({ options: { entries: { type: 'string', default: '300000' }, rounds: { type: 'string', default: '3' } } });
+const ENTRIES = Number(args.entries);
+const cpuUs = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+main(async () => {
+  const covenant = loadBenchCovenant();
+  const bench = await createBenchDatabase('verify');
+  const database = await openDatabase({ url: bench.url, max: 4 });
+  const db = database.db;
+  for (let from = 0; from < ENTRIES; from += 100_000) {
+    const to = Math.min(ENTRIES, from + 100_000);
+    await db.execute(sql`
+      insert into audit_entries (uid, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
+      select gen_random_uuid()::text, now() - (i * interval '1 second'), gen_random_uuid()::text, 'gemeente', 'pr-' || (i % 500), 'procesregisseur', 'lookup',
+             encode(sha256(i::text::bytea), 'base64'), 'procesregie-casus-op-maat', 'ZVH-' || (i % 20000), 'allowed', 'P-PR-01', ${covenant.version},
+             jsonb_build_object('lookupId', gen_random_uuid()::text, 'rules', jsonb_build_array('P-PR-01', 'V-PR-01'), 'knownBy', jsonb_build_array('politie', 'ggz'), 'withheld', jsonb_build_array())
+        from generate_series(${from}::bigint, ${to - 1}::bigint) as i`);
+  }
+  await db.execute(sql`vacuum analyze audit_entries`);
+  const seqMeter = await cpuMeter(bench.name);
+  const s0 = cpuUs();
+  let t0 = performance.now();
+  await integrateAll(db, new Date());
+  const sequencerPerSecond = ENTRIES / ((performance.now() - t0) / 1000);
+  const seqCpu = await seqMeter.stop();
+  const sequencer = { perSecond: sequencerPerSecond, usPerEntry: (cpuUs() - s0) / ENTRIES, postgresUsPerEntry: (1e6 * seqCpu.postgresSeconds) / ENTRIES };
+  console.log(`sequencer: ${fmtInt(sequencerPerSecond)} entries/s, this process ${fmt(sequencer.usPerEntry, 2)} µs/entry, PostgreSQL ${fmt(sequencer.postgresUsPerEntry, 2)} µs/entry`);
+
+  const rows: (string | number)[][] = [];
+  const rounds: Record<string, number>[] = [];
+  for (let round = 1; round <= Number(args.rounds); round++) {
+    const meter = await cpuMeter(bench.name);
+    const c0 = cpuUs();
+    t0 = performance.now();
+    const report = await verifyAuditLog(db, []);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = await meter.stop();
+    if (!report.ok || report.entries !== ENTRIES) throw new Error(`verify: ${JSON.stringify(report).slice(0, 300)}`);
+    const r = { round, perSecond: ENTRIES / seconds, verifierUsPerEntry: (cpuUs() - c0) / ENTRIES, postgresUsPerEntry: (1e6 * cpu.postgresSeconds) / ENTRIES, load1: os.loadavg()[0]! };
+    rounds.push(r);
+    rows.push([round, fmtInt(r.perSecond), fmt(r.verifierUsPerEntry, 2), fmt(r.postgresUsPerEntry, 2), fmt(r.load1, 1)]);
+    console.log(`verify round ${round}: ${fmtInt(r.perSecond)} entries/s, verifier ${fmt(r.verifierUsPerEntry, 2)} µs/entry, PostgreSQL ${fmt(r.postgresUsPerEntry, 2)} µs/entry`);
+  }
+
+  // The parts: reading every page, then hashing what was read.
+  let c0 = cpuUs();
+  t0 = performance.now();
+  const pages: AuditEntry[][] = [];
+  for (let after = -1; ; ) {
+    const page = await readSequenced(db, after, 10_000);
+    if (page.length === 0) break;
+    pages.push(page);
+    after = page[page.length - 1]!.seq as number;
+  }
+  const read = { seconds: (performance.now() - t0) / 1000, usPerEntry: (cpuUs() - c0) / ENTRIES };
+  c0 = cpuUs();
+  t0 = performance.now();
+  let frontier: ReturnType<typeof appendLeaves> = [];
+  let size = 0;
+  for (const page of pages) {
+    const hashes = page.map((e) => leafHash(leafInput(e, e.seq as number)));
+    frontier = appendLeaves(frontier, size, hashes);
+    size += hashes.length;
+  }
+  const hash = { seconds: (performance.now() - t0) / 1000, usPerEntry: (cpuUs() - c0) / ENTRIES };
+  console.log(`parts: reading ${fmt(read.usPerEntry, 2)} µs/entry CPU (${fmt(read.seconds)} s); rehashing ${fmt(hash.usPerEntry, 2)} µs/entry (${fmt(hash.seconds)} s)`);
+  await database.close();
+
+  const table = markdownTable(['round', 'entries/s', 'verifier CPU µs/entry', 'PostgreSQL CPU µs/entry', 'load1'], rows);
+  console.log(`\n${table}\n`);
+  const path = writeResults('verify', { benchmark: 'verify', machine: await machine(), entries: ENTRIES, sequencer, rounds, parts: { read, hash }, tables: { table } });
+  console.log(`results: ${path}`);
+});
