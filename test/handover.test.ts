@@ -1,11 +1,14 @@
 // The hand-over, rule by rule: the holder named in a live grant posts content once, encrypted to
 // the requester's encryption key (ECDH-ES + A256GCM) and no larger than the covenant relays; the
 // requester fetches it once and the hub's copy is wiped. Every refusal relays nothing and says why.
+// Every step is logged with the request's subject, purpose and case.
 import { sql } from 'drizzle-orm';
-import { CompactEncrypt, importJWK, type JWK } from 'jose';
+import { CompactEncrypt, decodeJwt, importJWK, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubError, type HubClient } from '../src/client/client';
 import { rowsOf } from '../src/db/types';
+import { signGrant } from '../src/disclosures/grant';
+import { toBase64Url, utf8 } from '../src/encoding';
 import { breakGlassAtVeiligThuis } from './support/disclosure';
 import { dbKind, partnerEncryptionKey, startTestHub, type TestHub } from './support/hub';
 
@@ -37,6 +40,14 @@ describe(`the hand-over, rule by rule (${dbKind})`, () => {
   };
   const handovers = (id: string) => rowsOf<{ ciphertext: string | null; bytes: number; delete_reason: string | null; expires_at: Date }>(hub.database.db, sql`select ciphertext, bytes, delete_reason, expires_at from handovers where request_id = ${id}`);
   const logged = (grant: string) => rowsOf<{ outcome: string; rule: string; detail: Record<string, unknown> }>(hub.database.db, sql`select outcome, rule, detail from audit_entries where action = 'handover.posted' and detail->>'grant' = ${grant} order by id`);
+  /** The hand-over's audit entries whose detail names this request (or grant), in order. */
+  const trail = (key: 'request' | 'grant', id: string) =>
+    rowsOf<{ action: string; subject: string | null; purpose: string | null; caseRef: string | null; outcome: string; rule: string; reason: string | null }>(
+      hub.database.db,
+      sql`select action, subject, purpose, case_ref as "caseRef", outcome, rule, detail->>'reason' as reason from audit_entries where action like 'handover.%' and detail->>${key} = ${id} order by id`,
+    );
+  /** What the request is about, as the hub stored it: the subject (pseudonym), purpose and case. */
+  const about = async (id: string) => (await rowsOf<{ subject: string; purpose: string; caseRef: string }>(hub.database.db, sql`select subject, purpose, case_ref as "caseRef" from disclosure_requests where id = ${id}`))[0]!;
   const encrypt = async (content: string, header: { alg: string; enc: string; kid?: string }, key: JWK = policeKey) =>
     new CompactEncrypt(new TextEncoder().encode(content)).setProtectedHeader(header).encrypt(await importJWK(key, 'ECDH-ES'));
   const post = (grant: { id: string; jwt: string }, content: string, as: HubClient = vt) => as.call('POST', `/v1/disclosures/grants/${grant.id}/handover`, { grant: grant.jwt, content });
@@ -65,13 +76,12 @@ describe(`the hand-over, rule by rule (${dbKind})`, () => {
     expect((await logged(grant.id)).map((l) => [l.outcome, l.detail.reason ?? null])).toEqual([['allowed', null], ['rejected', 'already handed over']]);
   });
 
-  it('nothing handed over yet: 404 to the requester, and logged', async () => {
+  it('nothing handed over yet: 404 to the requester, and logged with the subject, purpose and case', async () => {
     const { request } = await breakGlass();
     const e = await refusal(agent.call('GET', `/v1/disclosures/${request.id}/handover`));
     expect(e.status).toBe(404);
     expect(e.problem.detail).toBe('Nothing has been handed over for this request yet');
-    const [entry] = await rowsOf<{ outcome: string; detail: Record<string, unknown> }>(hub.database.db, sql`select outcome, detail from audit_entries where action = 'handover.delivered' and detail->>'request' = ${request.id}`);
-    expect(entry).toEqual({ outcome: 'rejected', detail: { request: request.id, reason: 'nothing handed over yet' } });
+    expect(await trail('request', request.id)).toEqual([{ action: 'handover.delivered', ...(await about(request.id)), outcome: 'rejected', rule: request.rule, reason: 'nothing handed over yet' }]);
   });
 
   it('the covenant\'s size bound: exactly the maximum is relayed, one byte more is refused (413)', async () => {
@@ -134,5 +144,66 @@ describe(`the hand-over, rule by rule (${dbKind})`, () => {
       hub.clock.set(start);
     }
     expect(await handovers(request.id)).toHaveLength(1);
+  });
+
+  it('a hand-over is logged with its subject, purpose and case: posted and delivered as allowed, the wipe as ok because delivered, a second fetch as already delivered', async () => {
+    const { request, grant } = await breakGlass();
+    await vt.handOver(grant, policeKey, 'Drie eerdere meldingen.');
+    await agent.call('GET', `/v1/disclosures/${request.id}/handover`);
+    expect((await refusal(agent.call('GET', `/v1/disclosures/${request.id}/handover`))).status).toBe(410);
+    const asked = await about(request.id);
+    expect(asked).toEqual({ subject: expect.any(String), purpose: 'acuut-veiligheidsrisico', caseRef: 'PL-HO' });
+    expect(await trail('request', request.id)).toEqual([
+      { action: 'handover.posted', ...asked, outcome: 'allowed', rule: request.rule, reason: null },
+      { action: 'handover.delivered', ...asked, outcome: 'allowed', rule: request.rule, reason: null },
+      { action: 'handover.deleted', ...asked, outcome: 'ok', rule: request.rule, reason: 'delivered' },
+      { action: 'handover.delivered', ...asked, outcome: 'rejected', rule: request.rule, reason: 'already delivered' },
+    ]);
+  });
+
+  it('a fetch for an id that is no request: 404 (not a failure of the hub), logged as denied about nobody', async () => {
+    const id = crypto.randomUUID();
+    const e = await refusal(agent.call('GET', `/v1/disclosures/${id}/handover`));
+    expect(e.status).toBe(404);
+    expect(e.problem.detail).toBe('No disclosure request of yours with this id');
+    expect(await trail('request', id)).toEqual([{ action: 'handover.delivered', subject: null, purpose: null, caseRef: null, outcome: 'denied', rule: 'requester-only', reason: null }]);
+  });
+
+  it('a grant addressed to another holder: 403 other-holder, the problem names the grant, nothing relayed', async () => {
+    const { request, grant } = await breakGlass();
+    const content = await encrypt('x', { alg: 'ECDH-ES', enc: 'A256GCM', kid: policeKey.kid! });
+    const e = await refusal(post(grant, content, agent));
+    expect(e.status).toBe(403);
+    expect(e.problem.rule).toBe('other-holder');
+    expect(e.problem.errors).toEqual([{ field: 'grant', reason: 'addressed to another holder' }]);
+    expect(await handovers(request.id)).toEqual([]);
+  });
+
+  it('a grant altered after the hub signed it does not verify: 403 invalid-grant, nothing relayed', async () => {
+    const { request, grant } = await breakGlass();
+    const [header, payload, signature] = grant.jwt.split('.');
+    const altered = toBase64Url(utf8(JSON.stringify({ ...decodeJwt(grant.jwt), categories: ['alles'] })));
+    expect(altered).not.toBe(payload);
+    const content = await encrypt('x', { alg: 'ECDH-ES', enc: 'A256GCM', kid: policeKey.kid! });
+    const e = await refusal(post({ id: grant.id, jwt: [header, altered, signature].join('.') }, content));
+    expect(e.status).toBe(403);
+    expect(e.problem.rule).toBe('invalid-grant');
+    expect(e.problem.errors).toEqual([{ field: 'grant', reason: 'does not verify' }]);
+    expect(await handovers(request.id)).toEqual([]);
+  });
+
+  it('a grant the hub signed but has no record of: 403 invalid-grant (not a failure of the hub), logged as denied about nobody', async () => {
+    const id = crypto.randomUUID();
+    const now = hub.clock();
+    const jwt = await signGrant(hub.config.signer, hub.config.hubId, {
+      grant: id, request: crypto.randomUUID(), requester: 'politie', holder: 'veilig-thuis', registration: crypto.randomUUID(), subjectRef: 'nobody',
+      categories: ['huiselijk-geweld-meldingen'], purpose: 'acuut-veiligheidsrisico', legalBasis: 'avg-6-1-d', caseRef: 'PL-HO', breakGlass: true,
+      issuedAt: now, expiresAt: new Date(now.getTime() + HOUR),
+    });
+    const content = await encrypt('x', { alg: 'ECDH-ES', enc: 'A256GCM', kid: policeKey.kid! });
+    const e = await refusal(post({ id, jwt }, content));
+    expect(e.status).toBe(403);
+    expect(e.problem.rule).toBe('invalid-grant');
+    expect(await trail('grant', id)).toEqual([{ action: 'handover.posted', subject: null, purpose: null, caseRef: null, outcome: 'denied', rule: 'invalid-grant', reason: null }]);
   });
 });
