@@ -1,7 +1,8 @@
 // A broker's decision may narrow what was asked, never widen it: fewer categories (not others), a
 // grant ending sooner (after now, not later than the covenant allows). A review of a break-glass
 // judges it as it was: no narrowing. A decision is final: a rejected request, a reviewed
-// break-glass take no further decision. Each refusal stores nothing and is logged.
+// break-glass take no further decision, and a signed decision (its jti) counts once. What is taken
+// is kept as it was signed; each refusal stores nothing and is logged.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubError, type HubClient } from '../src/client/client';
@@ -68,6 +69,10 @@ describe(`what a decision may say (${dbKind})`, () => {
     rowsOf<{ outcome: string; detail: Record<string, unknown> }>(hub.database.db, sql`select outcome, detail from audit_entries where action = ${action} and detail->>'request' = ${id} order by id`);
   const maxValid = () => new Date(hub.clock().getTime() + hub.config.covenant.disclosure.grantValidityHours * HOUR);
 
+  /** A decision as the house's partner system signs it for `sub`, with claims of the test's choosing. */
+  const signedByTheHouse = async (sub: string, request: string, change: Record<string, unknown> = {}) =>
+    signDocument({ partner: 'zorg-en-veiligheidshuis', jwk: (await partnerKey('zorg-en-veiligheidshuis')).privateJwk }, { aud: hub.config.hubId, sub, iat: Math.floor(hub.clock().getTime() / 1000), jti: crypto.randomUUID(), request, outcome: 'approve', ...change }, DOCUMENT_TYPES.decision);
+
   /** 400 naming `field` for `reason`, no decision stored, the attempt logged as rejected. */
   async function invalid(p: Promise<unknown>, id: string, field: string, reason: string, action?: string) {
     const e = await refusal(p);
@@ -126,8 +131,7 @@ describe(`what a decision may say (${dbKind})`, () => {
   it('a signed decision must be the caller\'s own and about the request in the path', async () => {
     const request = await ask();
     const other = await ask();
-    const decision = async (change: Record<string, unknown>) =>
-      signDocument({ partner: 'zorg-en-veiligheidshuis', jwk: (await partnerKey('zorg-en-veiligheidshuis')).privateJwk }, { aud: hub.config.hubId, sub: 'im-bakker', iat: Math.floor(hub.clock().getTime() / 1000), jti: crypto.randomUUID(), request: request.id, outcome: 'approve', ...change }, DOCUMENT_TYPES.decision);
+    const decision = (change: Record<string, unknown>) => signedByTheHouse('im-bakker', request.id, change);
     const colleague = await hub.as('zorg-en-veiligheidshuis', 'informatiemakelaar', 'im-jansen');
     const notMine = await refusal(colleague.call('POST', `/v1/disclosures/${request.id}/decisions`, { decision: await decision({}) }));
     expect(notMine.problem).toMatchObject({ status: 403, rule: 'signer-not-actor', errors: [{ field: 'decision.sub', reason: 'differs from the token sub' }] });
@@ -136,6 +140,31 @@ describe(`what a decision may say (${dbKind})`, () => {
     expect(await decisionsOf(request.id)).toBe(0);
     expect(await decisionsOf(other.id)).toBe(0);
     expect(await house.call('POST', `/v1/disclosures/${request.id}/decisions`, { decision: await decision({}) })).toMatchObject({ decision: { kind: 'decision', outcome: 'approve' } });
+  });
+
+  it('a decision is kept as it was signed (narrowing, reason, the JWS itself), and its log entry says what it allowed', async () => {
+    const request = await ask();
+    const validUntil = new Date(hub.clock().getTime() + HOUR).toISOString();
+    const said = { outcome: 'approve' as const, categories: ['behandelrelatie'], validUntil, reason: 'Alleen de behandelrelatie is nodig voor het veiligheidsplan.' };
+    const { decision } = await house.decide(request.id, said);
+    const [kept] = (await house.getDisclosure(request.id)).decisions;
+    expect(kept).toMatchObject({ id: decision.id, kind: 'decision', broker: 'zorg-en-veiligheidshuis', brokerSub: 'im-bakker', ...said, passkey: null });
+    expect(kept!.jws).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(await logged(request.id)).toEqual([{ outcome: 'allowed', detail: { request: request.id, decision: decision.id, outcome: 'approve', categories: ['behandelrelatie'], validUntil } }]);
+  });
+
+  it('a signed decision is used once: its jti again, on another request, is refused 409 (also from a colleague: the jti is the key\'s), stores nothing and is logged as rejected', async () => {
+    const [first, second, third] = [await ask(), await ask(), await ask()];
+    const jti = crypto.randomUUID();
+    await house.call('POST', `/v1/disclosures/${first.id}/decisions`, { decision: await signedByTheHouse('im-bakker', first.id, { jti }) });
+    const colleague = await hub.as('zorg-en-veiligheidshuis', 'informatiemakelaar', 'im-jansen');
+    for (const [who, sub, request] of [[house, 'im-bakker', second], [colleague, 'im-jansen', third]] as const) {
+      const e = await refusal(who.call('POST', `/v1/disclosures/${request.id}/decisions`, { decision: await signedByTheHouse(sub, request.id, { jti }) }));
+      expect(e.problem).toMatchObject({ status: 409, type: '/problems/conflict', detail: 'You already decided on this request (or reused a signed decision): each broker decides once' });
+      expect(await decisionsOf(request.id)).toBe(0);
+      expect(await logged(request.id)).toEqual([{ outcome: 'rejected', detail: { request: request.id, reason: 'this broker already decided, or the jti was reused' } }]);
+    }
+    expect(await decisionsOf(first.id)).toBe(1);
   });
 
   it('a decision on no request at all: 404, logged', async () => {

@@ -147,25 +147,43 @@ describe(`four eyes over HTTP (${dbKind})`, () => {
     ]);
   });
 
+  // The console verifies the passkey assertion before it calls recordDecision; from there on the
+  // proof is only kept, so a placeholder stands in for it here.
+  const passkey = { decision: '{}', credentialId: 'c', authenticatorData: 'a', clientDataJSON: 'j', signature: 's' };
+  function approveWithPasskey(who: Actor, request: string) {
+    const now = hub.clock();
+    const ctx = { at: now, requestId: 'test-console-decision', actor: who, covenantVersion: hub.config.covenant.version };
+    const payload = { aud: hub.config.hubId, sub: who.sub, iat: Math.floor(now.getTime() / 1000), jti: crypto.randomUUID(), request, outcome: 'approve' as const };
+    return hub.database.db.transaction((tx) =>
+      recordDecision(tx, async (...entries) => void (await appendAudit(tx, ctx, entries)), { config: hub.config, actor: who, now }, request, payload, { passkey }),
+    );
+  }
+
   it("a passkey decision in the console counts the same: after the house's JWS approval, a colleague of the house is refused (one recordDecision)", async () => {
     const request = await askVerslavingszorg();
     const jansen = await hub.as('zorg-en-veiligheidshuis', 'informatiemakelaar', 'im-jansen-jws');
     expect((await jansen.decide(request.id, { outcome: 'approve' })).request.status).toBe('pending');
-    // The console verifies the passkey assertion before it calls recordDecision; from there on the
-    // proof is only kept, so a placeholder stands in for it here.
-    const colleague: Actor = { partner: 'zorg-en-veiligheidshuis', role: 'informatiemakelaar', sub: 'staff:collega' };
-    const now = hub.clock();
-    const ctx = { at: now, requestId: 'test-console-decision', actor: colleague, covenantVersion: hub.config.covenant.version };
-    const payload = { aud: hub.config.hubId, sub: colleague.sub, iat: Math.floor(now.getTime() / 1000), jti: crypto.randomUUID(), request: request.id, outcome: 'approve' as const };
-    const passkey = { decision: '{}', credentialId: 'c', authenticatorData: 'a', clientDataJSON: 'j', signature: 's' };
-    const out = await hub.database.db.transaction((tx) =>
-      recordDecision(tx, async (...entries) => void (await appendAudit(tx, ctx, entries)), { config: hub.config, actor: colleague, now }, request.id, payload, { passkey }),
-    );
+    const out = await approveWithPasskey({ partner: 'zorg-en-veiligheidshuis', role: 'informatiemakelaar', sub: 'staff:collega' }, request.id);
     expect(out).toBeInstanceOf(Denial);
     expect((out as Denial).problem.extensions.rule).toBe('four-eyes');
     const after = await jansen.getDisclosure(request.id);
     expect(after.request.status).toBe('pending');
     expect(after.decisions).toHaveLength(1);
+  });
+
+  it("the holder's passkey approval after the house's JWS one makes four eyes, and each decision keeps its own proof", async () => {
+    const request = await askVerslavingszorg();
+    const house = await hub.as('zorg-en-veiligheidshuis', 'informatiemakelaar', 'im-bakker-jws');
+    await house.decide(request.id, { outcome: 'approve' });
+    const out = await approveWithPasskey({ partner: 'verslavingszorg', role: 'informatiemakelaar', sub: 'staff:im-vz' }, request.id);
+    expect(out).not.toBeInstanceOf(Denial);
+    const after = await house.getDisclosure(request.id);
+    expect(after.request.status).toBe('approved');
+    // Both were made at the same moment of the test clock: compare them by person.
+    expect(after.decisions.map(({ brokerSub, jws, passkey }) => ({ brokerSub, jws: jws !== null, passkey })).sort((a, b) => a.brokerSub.localeCompare(b.brokerSub))).toEqual([
+      { brokerSub: 'im-bakker-jws', jws: true, passkey: null },
+      { brokerSub: 'staff:im-vz', jws: false, passkey },
+    ]);
   });
 
   it("two subs of the holder do not either; the house's informatiemakelaar and the holder's do", async () => {
