@@ -14,6 +14,32 @@ export function jsonLogger(write: (line: string) => void = (line) => console.err
   };
 }
 
+/**
+ * At most `max` lines per event in each window of `windowMs`; the lines beyond are dropped and
+ * counted, and the next line of that event let through says how many (`suppressed`). For events a
+ * stranger can cause at will (malformed requests on a socket), so that a flood of them cannot
+ * become a flood of log lines. No timers: a window ends when the next line of its event comes.
+ */
+export function rateLimitedLog(log: Logger, max: number, windowMs: number, now: () => number = Date.now): Logger {
+  const windows = new Map<string, { start: number; lines: number; suppressed: number }>();
+  return (level, event, fields = {}) => {
+    const t = now();
+    let w = windows.get(event);
+    if (!w || t - w.start >= windowMs) {
+      const suppressed = w?.suppressed ?? 0;
+      w = { start: t, lines: 0, suppressed: 0 };
+      windows.set(event, w);
+      if (suppressed > 0) fields = { ...fields, suppressed };
+    }
+    if (w.lines >= max) {
+      w.suppressed++;
+      return;
+    }
+    w.lines++;
+    log(level, event, fields);
+  };
+}
+
 /** Where an error of our own code was thrown: up to three `path:line:col` frames, no message. */
 export function codeLocation(err: unknown): string[] {
   const stack = err instanceof Error ? err.stack ?? '' : '';

@@ -19,7 +19,7 @@ import { checkpointAndWitness } from '../log/witnessing';
 import { integrateAll, type Checkpoint } from '../audit/store';
 import { classifyDbError, errorCode } from '../db/errors';
 import { Problem, type ProblemType } from '../errors';
-import { jsonLogger, type Logger } from '../log';
+import { jsonLogger, rateLimitedLog, type Logger } from '../log';
 import type { Clock, HubConfig } from '../config';
 import { purge } from '../retention/purge';
 import { readConsoleAssets } from './console-assets';
@@ -192,7 +192,8 @@ export async function startServer(
       t ? { headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: t.checkEveryMs } : {},
       withBodyRead(getRequestListener(app.fetch), config.limits.maxBodyBytes),
     );
-    s.on('clientError', answerClientError(log));
+    // A stranger can send malformed requests at will: at most 20 such lines a second, the rest counted.
+    s.on('clientError', answerClientError(rateLimitedLog(log, 20, 1_000)));
     s.listen(opts.port, opts.host, () => resolve(s));
   });
   const address = server.address();
