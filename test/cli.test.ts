@@ -208,6 +208,26 @@ describe('kenbaar on the hub\'s database', () => {
     }
   });
 
+  it('purge applies the retention and prints every count it keeps', async () => {
+    const dataDir = join(tmp, 'purge-data');
+    await (await dataDirFrom('pgliteSnapshot', dataDir)).close();
+    const r = await kenbaar(['purge'], { env: { KENBAAR_DATA_DIR: dataDir } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(EXIT_OK);
+    const counts = Object.fromEntries([...r.stdout.matchAll(/^ {2}(\S.*?)\s{2,}(\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+    expect(Object.keys(counts)).toEqual([
+      'expired registrations ended',
+      'archived registrations removed',
+      'their match notices removed',
+      'used token ids forgotten',
+      'idempotency keys forgotten',
+      'webhook deliveries forgotten',
+      'hand-overs expired (wiped)',
+      'break-glass reviews now overdue',
+    ]);
+    expect(Object.values(counts).every((n) => n === 0)).toBe(true);
+  });
+
   // One data directory through both tests: a snapshot with one real audit entry (a purge run).
   const auditDir = join(tmp, 'data');
 
