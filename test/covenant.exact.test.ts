@@ -4,10 +4,13 @@
 import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import {
+  decideAuditRead,
+  decideDeferralRelease,
   decideDisclosureDecision,
   decideDisclosureRequest,
   decideMatchNotice,
   decideVisibility,
+  deferralOf,
   loadCovenant,
   type Actor,
   type DisclosureRequest,
@@ -177,5 +180,65 @@ describe('art. 12 keeps diagnosis content inside the zorg domain, not away from 
     const ask4 = ask({ categories: ['psychische-gezondheid'] });
     expect(decideDisclosureRequest(c, procesregisseur, ask4)).toMatchObject({ allowed: false, rule: 'DXD-DIAGNOSE', field: 'categories' });
     expect(decideDisclosureRequest(ggzAsks, actor('ggz', 'professional'), ask4)).toMatchObject({ allowed: false, rule: 'deny-by-default', field: 'holder' });
+  });
+});
+
+describe('who reads which part of the log when no audit-read rule names the reader (art. 16)', () => {
+  it('a refused reader is given its own organisation\'s actions as scope, never the accesses to its registrations', () => {
+    const d = decideAuditRead(c, procesregisseur);
+    expect(d).toMatchObject({ allowed: false, rule: 'action-not-permitted' });
+    expect(d.scope).toEqual({ all: false, partner: 'gemeente', ownRegistrations: false });
+  });
+
+  it("a privacy officer no rule names reads its own organisation's actions only, under its role's rule", () => {
+    const onlyClients = loadCovenant({
+      ...files,
+      'oversight.yaml': edit('oversight.yaml', (d) => {
+        d.oversight.auditRead = d.oversight.auditRead.filter((r: { id: string }) => r.id === 'AR-EIGEN-CLIENTEN');
+      }),
+    });
+    const d = decideAuditRead(onlyClients, actor('politie', 'privacy-officer'));
+    expect(d).toMatchObject({ allowed: true, rule: 'A-PRIVACY-OFFICER' });
+    expect(d.scope).toEqual({ all: false, partner: 'politie', ownRegistrations: false });
+    expect(decideAuditRead(onlyClients, actor('verslavingszorg', 'privacy-officer')).scope).toEqual({ all: false, partner: 'verslavingszorg', ownRegistrations: true });
+  });
+
+  it('an audit-read rule for privacy officers does not reach another role that may read the log', () => {
+    const withAuditor = loadCovenant({
+      ...files,
+      'roles.yaml': edit('roles.yaml', (d) =>
+        d.roles.push({ id: 'kwaliteitsmedewerker', name: 'Kwaliteitsmedewerker', rule: 'A-TEST-KWALITEIT', article: '16', description: 'test: reads the log, is no FG', actions: ['read-audit'] }),
+      ),
+      'partners.yaml': edit('partners.yaml', (d) => {
+        d.partners.find((p: { id: string }) => p.id === 'verslavingszorg').roles.push('kwaliteitsmedewerker');
+      }),
+    });
+    const d = decideAuditRead(withAuditor, actor('verslavingszorg', 'kwaliteitsmedewerker'));
+    expect(d).toMatchObject({ allowed: true, rule: 'A-TEST-KWALITEIT' });
+    expect(d.scope).toEqual({ all: false, partner: 'verslavingszorg', ownRegistrations: false });
+  });
+});
+
+describe('a deferral withholds what it names, until the day it ends (oversight.yaml, AVG art. 23)', () => {
+  const house = actor('zorg-en-veiligheidshuis', 'zvh-privacy-officer');
+  const at = new Date('2026-01-05T09:00:00Z');
+  const police = { actorPartner: 'politie', action: 'lookup', at };
+
+  it('SA-UITSTEL-01 (365 days) may be released until its last millisecond; at 365 days it has ended', () => {
+    const end = at.getTime() + 365 * 86_400_000;
+    expect(decideDeferralRelease(c, house, police, new Date(end - 1))).toMatchObject({ allowed: true, rule: 'SA-UITSTEL-01' });
+    expect(decideDeferralRelease(c, house, police, new Date(end))).toMatchObject({ allowed: false, rule: 'deferral-ended' });
+  });
+
+  it('a deferral naming actions withholds those actions of its partners only', () => {
+    const lookupsOnly = loadCovenant({
+      ...files,
+      'oversight.yaml': edit('oversight.yaml', (d) => {
+        d.oversight.subjectAccess.deferrals.find((r: { id: string }) => r.id === 'SA-UITSTEL-01').actions = ['lookup'];
+      }),
+    });
+    expect(deferralOf(lookupsOnly, police)?.id).toBe('SA-UITSTEL-01');
+    expect(deferralOf(lookupsOnly, { ...police, action: 'disclosure.request' })).toBeUndefined();
+    expect(deferralOf(c, { ...police, action: 'disclosure.request' })?.id).toBe('SA-UITSTEL-01');
   });
 });
