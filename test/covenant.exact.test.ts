@@ -219,6 +219,20 @@ describe('who reads which part of the log when no audit-read rule names the read
   });
 });
 
+describe('an audit-read rule naming only partners', () => {
+  const partnersOnly = loadCovenant({
+    ...files,
+    'oversight.yaml': edit('oversight.yaml', (d) => {
+      d.oversight.auditRead = [{ id: 'AR-TEST-VZ', article: '16', description: 'test: no roles named', partners: ['verslavingszorg'], ownRegistrations: true }];
+    }),
+  });
+
+  it("reaches that partner's privacy officer, and lets no one read the log who may not read it at all", () => {
+    expect(decideAuditRead(partnersOnly, actor('verslavingszorg', 'privacy-officer'))).toMatchObject({ allowed: true, rule: 'AR-TEST-VZ', scope: { ownRegistrations: true } });
+    expect(decideAuditRead(partnersOnly, actor('verslavingszorg', 'professional'))).toMatchObject({ allowed: false, rule: 'action-not-permitted' });
+  });
+});
+
 describe('a deferral withholds what it names, until the day it ends (oversight.yaml, AVG art. 23)', () => {
   const house = actor('zorg-en-veiligheidshuis', 'zvh-privacy-officer');
   const at = new Date('2026-01-05T09:00:00Z');
