@@ -37,3 +37,21 @@ export async function seedAuditLog(db: Db, covenant: Covenant, o: AuditSeed): Pr
   await db.execute(sql`vacuum analyze audit_entries`);
   process.stderr.write('\n');
 }
+
+/**
+ * `entries` v2 lookup entries as the hub writes them (a uid, a lookup's detail), not yet sequenced,
+ * one second apart; one generate_series insert per 100,000 rows, then VACUUM ANALYZE. For the
+ * sequencer and `audit verify` benches (bench/verify.ts, bench/sequencer-shape.ts).
+ */
+export async function seedLookupEntries(db: Db, covenantVersion: string, entries: number): Promise<void> {
+  for (let from = 0; from < entries; from += 100_000) {
+    const to = Math.min(entries, from + 100_000);
+    await db.execute(sql`
+      insert into audit_entries (uid, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
+      select gen_random_uuid()::text, now() - (i * interval '1 second'), gen_random_uuid()::text, 'gemeente', 'pr-' || (i % 500), 'procesregisseur', 'lookup',
+             encode(sha256(i::text::bytea), 'base64'), 'procesregie-casus-op-maat', 'ZVH-' || (i % 20000), 'allowed', 'P-PR-01', ${covenantVersion},
+             jsonb_build_object('lookupId', gen_random_uuid()::text, 'rules', jsonb_build_array('P-PR-01', 'V-PR-01'), 'knownBy', jsonb_build_array('politie', 'ggz'), 'withheld', jsonb_build_array())
+        from generate_series(${from}::bigint, ${to - 1}::bigint) as i`);
+  }
+  await db.execute(sql`vacuum analyze audit_entries`);
+}

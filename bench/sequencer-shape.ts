@@ -3,8 +3,8 @@
 // entry in every one), against INSERTing (seq, entry_id, leaf_hash) into a narrow table of its own.
 // Both with triggers off (session_replication_role = replica), 10,000 entries per statement; the
 // backend's CPU per entry. Evidence for BENCHMARKS.md, not a design in use.
-// Usage: npx tsx bench/sequencer-shape.ts
-import { sql } from 'drizzle-orm';
+// Usage: npx tsx bench/sequencer-shape.ts [entries, default 50,000]
+import { seedLookupEntries } from './audit-seed';
 import { openDatabase } from '../src/node/database';
 import { createBenchDatabase, main, processCpu } from './support';
 import pg from 'pg';
@@ -12,14 +12,8 @@ main(async () => {
   const bench = await createBenchDatabase('seqshape');
   const database = await openDatabase({ url: bench.url, max: 2 });
   const db = database.db;
-  const N = 50000;
-  await db.execute(sql`
-      insert into audit_entries (uid, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
-      select gen_random_uuid()::text, now() - (i * interval '1 second'), gen_random_uuid()::text, 'gemeente', 'pr-' || (i % 500), 'procesregisseur', 'lookup',
-             encode(sha256(i::text::bytea), 'base64'), 'procesregie-casus-op-maat', 'ZVH-' || (i % 20000), 'allowed', 'P-PR-01', 'v1',
-             jsonb_build_object('lookupId', gen_random_uuid()::text, 'rules', jsonb_build_array('P-PR-01', 'V-PR-01'), 'knownBy', jsonb_build_array('politie', 'ggz'), 'withheld', jsonb_build_array())
-        from generate_series(0, ${N - 1}::bigint) as i`);
-  await db.execute(sql`vacuum analyze audit_entries`);
+  const N = Number(process.argv[2] ?? 50_000);
+  await seedLookupEntries(db, 'v1', N);
   const c = new pg.Client({ connectionString: bench.url }); await c.connect();
   const pid = (await c.query('select pg_backend_pid() as p')).rows[0].p;
   await c.query('create table narrow (seq bigint primary key, entry_id bigint not null unique, leaf_hash text not null)');

@@ -6,12 +6,12 @@
 // Usage: npx tsx bench/verify.ts [--entries 300000] [--rounds 3]
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { sql } from 'drizzle-orm';
 import { leafInput, type AuditEntry } from '../src/audit/entry';
 import { appendLeaves, leafHash } from '../src/audit/merkle';
 import { integrateAll, readSequenced } from '../src/audit/store';
 import { verifyAuditLog } from '../src/audit/verify';
 import { openDatabase } from '../src/node/database';
+import { seedLookupEntries } from './audit-seed';
 import { cpuMeter, createBenchDatabase, fmt, fmtInt, loadBenchCovenant, machine, main, markdownTable, writeResults } from './support';
 
 const { values: args } = parseArgs({ options: { entries: { type: 'string', default: '300000' }, rounds: { type: 'string', default: '3' } } });
@@ -26,16 +26,7 @@ main(async () => {
   const bench = await createBenchDatabase('verify');
   const database = await openDatabase({ url: bench.url, max: 4 });
   const db = database.db;
-  for (let from = 0; from < ENTRIES; from += 100_000) {
-    const to = Math.min(ENTRIES, from + 100_000);
-    await db.execute(sql`
-      insert into audit_entries (uid, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
-      select gen_random_uuid()::text, now() - (i * interval '1 second'), gen_random_uuid()::text, 'gemeente', 'pr-' || (i % 500), 'procesregisseur', 'lookup',
-             encode(sha256(i::text::bytea), 'base64'), 'procesregie-casus-op-maat', 'ZVH-' || (i % 20000), 'allowed', 'P-PR-01', ${covenant.version},
-             jsonb_build_object('lookupId', gen_random_uuid()::text, 'rules', jsonb_build_array('P-PR-01', 'V-PR-01'), 'knownBy', jsonb_build_array('politie', 'ggz'), 'withheld', jsonb_build_array())
-        from generate_series(${from}::bigint, ${to - 1}::bigint) as i`);
-  }
-  await db.execute(sql`vacuum analyze audit_entries`);
+  await seedLookupEntries(db, covenant.version, ENTRIES);
   const seqMeter = await cpuMeter(bench.name);
   const s0 = cpuUs();
   let t0 = performance.now();
