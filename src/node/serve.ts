@@ -193,6 +193,7 @@ export async function startServer(
       withBodyRead(getRequestListener(app.fetch), config.limits.maxBodyBytes),
     );
     // A stranger can send malformed requests at will: at most 20 such lines a second, the rest counted.
+    // Seconds of the wall clock, not of `clock` (which tests and the demo may hold still or shift).
     s.on('clientError', answerClientError(rateLimitedLog(log, 20, 1_000)));
     s.listen(opts.port, opts.host, () => resolve(s));
   });
