@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubError, type HubClient } from '../src/client/client';
 import { signDocument } from '../src/client/token';
 import { rowsOf } from '../src/db/types';
+import { unixSeconds } from '../src/encoding';
 import { DecisionPayloadSchema, parsePayload } from '../src/disclosures/schemas';
 import { Problem } from '../src/errors';
 import { DOCUMENT_TYPES } from '../src/disclosures/signed';
@@ -71,7 +72,7 @@ describe(`what a decision may say (${dbKind})`, () => {
 
   /** A decision as the house's partner system signs it for `sub`, with claims of the test's choosing. */
   const signedByTheHouse = async (sub: string, request: string, change: Record<string, unknown> = {}) =>
-    signDocument({ partner: 'zorg-en-veiligheidshuis', jwk: (await partnerKey('zorg-en-veiligheidshuis')).privateJwk }, { aud: hub.config.hubId, sub, iat: Math.floor(hub.clock().getTime() / 1000), jti: crypto.randomUUID(), request, outcome: 'approve', ...change }, DOCUMENT_TYPES.decision);
+    signDocument({ partner: 'zorg-en-veiligheidshuis', jwk: (await partnerKey('zorg-en-veiligheidshuis')).privateJwk }, { aud: hub.config.hubId, sub, iat: unixSeconds(hub.clock()), jti: crypto.randomUUID(), request, outcome: 'approve', ...change }, DOCUMENT_TYPES.decision);
 
   /** 400 naming `field` for `reason`, no decision stored, the attempt logged as rejected. */
   async function invalid(p: Promise<unknown>, id: string, field: string, reason: string, action?: string) {

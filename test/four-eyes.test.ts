@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CovenantError, decideDisclosureDecision, decideDisclosureRequest, loadCovenant, type Actor } from '../src/covenant/index';
 import { HubError, type HubClient } from '../src/client/client';
 import { rowsOf } from '../src/db/types';
+import { unixSeconds } from '../src/encoding';
 import { DEFAULT_COVENANT_DIR, readCovenantDir } from '../src/node/covenant-fs';
 import { approverCount } from '../src/disclosures/service';
 import { recordDecision } from '../src/disclosures/decision';
@@ -153,7 +154,7 @@ describe(`four eyes over HTTP (${dbKind})`, () => {
   function approveWithPasskey(who: Actor, request: string) {
     const now = hub.clock();
     const ctx = { at: now, requestId: 'test-console-decision', actor: who, covenantVersion: hub.config.covenant.version };
-    const payload = { aud: hub.config.hubId, sub: who.sub, iat: Math.floor(now.getTime() / 1000), jti: crypto.randomUUID(), request, outcome: 'approve' as const };
+    const payload = { aud: hub.config.hubId, sub: who.sub, iat: unixSeconds(now), jti: crypto.randomUUID(), request, outcome: 'approve' as const };
     return hub.database.db.transaction((tx) =>
       recordDecision(tx, async (...entries) => void (await appendAudit(tx, ctx, entries)), { config: hub.config, actor: who, now }, request, payload, { passkey }),
     );
