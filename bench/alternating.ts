@@ -216,7 +216,7 @@ main(async () => {
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     try {
-      while (Number((await c.query('select count(*) as n from audit_entries where seq is null')).rows[0].n) > 0) await sleep(250);
+      while (Number((await c.query('select count(*) as n from audit_pending')).rows[0].n) > 0) await sleep(250);
     } finally {
       await c.end();
     }
@@ -255,11 +255,12 @@ main(async () => {
   const reset = new pg.Client({ connectionString: db.url });
   await reset.connect();
   await reset.query(`set session_replication_role = replica`); // past the append-only triggers, as a superuser
-  await reset.query('update audit_entries set seq = null, leaf_hash = null');
+  await reset.query('truncate audit_log');
+  await reset.query('insert into audit_pending (entry_id) select id from audit_entries on conflict do nothing');
   await reset.query('delete from log_head');
   await reset.query('delete from log_subtrees');
   await reset.query('delete from checkpoints');
-  await reset.query('vacuum analyze audit_entries');
+  await reset.query('vacuum analyze audit_entries, audit_log, audit_pending');
   const entries = Number((await reset.query('select count(*) as n from audit_entries')).rows[0].n);
   await reset.end();
   let t0 = performance.now();

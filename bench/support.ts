@@ -446,16 +446,18 @@ export async function seed(dbUrl: string, covenant: Covenant, hubKeys: HubKeyrin
     for (let i = 0; i < half; i++) firstHalf += registrationsOf(i);
     await Promise.all([part(0, half - 1, firstHalf), part(half, persons - 1, total - firstHalf)]);
 
-    // A seeded log is pre-sequenced with placeholder hashes: past the append-only INSERT trigger
-    // (migration 0004), as only a superuser seeding a benchmark database may.
+    // A seeded log is pre-sequenced with placeholder hashes: past the triggers that queue entries and
+    // keep audit_log's places the sequencer's (migration 0011), as only a superuser seeding a
+    // benchmark database may.
     await sql.begin(async (tx) => {
       await tx`set local session_replication_role = replica`;
       await tx`
-      insert into audit_entries (seq, leaf_hash, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
-      select row_number() over () - 1, repeat('0', 64), r.created_at, 'seed', r.partner, r.registered_by, 'partner-system',
+      insert into audit_entries (at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
+      select r.created_at, 'seed', r.partner, r.registered_by, 'partner-system',
              'registration.create', r.subject, null, r.reference, 'allowed', p.rule, ${covenant.version},
              jsonb_build_object('registrationId', r.id, 'category', r.category, 'expiresAt', r.expires_at, 'seeded', true)
         from registrations r join (values ${partnerTable}) as p(idx, id, category, rule) on p.id = r.partner`;
+      await tx`insert into audit_log (seq, entry_id, leaf_hash) select row_number() over (order by id) - 1, id, repeat('0', 64) from audit_entries`;
     });
     const [{ n }] = (await sql`select count(*)::int as n from audit_entries`) as unknown as [{ n: number }];
     // The seeded tree is a real tree of n all-zero leaf hashes: its head (frontier, root) and the
@@ -477,6 +479,7 @@ export async function seed(dbUrl: string, covenant: Covenant, hubKeys: HubKeyrin
     // for the bulk load's aftermath.
     await sql`vacuum (analyze) registrations`;
     await sql`vacuum (analyze) audit_entries`;
+    await sql`vacuum (analyze) audit_log`;
     await sql`checkpoint`;
     const [{ c }] = (await sql`select count(*)::int as c from registrations`) as unknown as [{ c: number }];
     if (c !== total) throw new Error(`seeded ${c} registrations, expected ${total}`);

@@ -157,7 +157,7 @@ main(async () => {
   results.verifyUrl = { tilesOnly, withEntries, note: 'hub and verifier in one process, over a 127.0.0.1 socket' };
 
   // 3. Proofs at 16 clients, for entries all over the log.
-  const uids = (await rowsOf<{ uid: string }>(db, sql`select uid from audit_entries where seq < ${first.size} order by random() limit ${Number(args.proofs)}`)).map((r) => r.uid);
+  const uids = (await rowsOf<{ uid: string }>(db, sql`select a.uid from audit_log l join audit_entries a on a.id = l.entry_id where l.seq < ${first.size} order by random() limit ${Number(args.proofs)}`)).map((r) => r.uid);
   const tokens = await Promise.all(uids.map(() => token('zorg-en-veiligheidshuis', 'zvh-privacy-officer')));
   const proofMs: number[] = [];
   let next = 0;

@@ -63,17 +63,15 @@ export const registrations = pgTable(
 );
 
 /**
- * The audit log. Writers insert rows with `seq` null inside the transaction of their effect (no
- * shared lock, so commits are not serialised); the sequencer later assigns committed rows the
- * gap-free `seq` (in id order among those committed, so in commit order across its runs) and the
- * RFC 6962 leaf hash, and folds them into the Merkle tree (log_head).
+ * The audit entries. Writers insert rows inside the transaction of their effect (no shared lock, so
+ * commits are not serialised); a statement-level trigger queues each new id in audit_pending. Rows
+ * here are never updated: the sequencer gives committed entries their place in the log (audit_log)
+ * and the RFC 6962 leaf hash, in a narrow table of its own (see auditLog).
  */
 export const auditEntries = pgTable(
   'audit_entries',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    seq: bigint('seq', { mode: 'number' }),
-    leafHash: text('leaf_hash'),
     /**
      * Random id given at append time (v2 entries): the leaf commits to it instead of `seq`, so the
      * leaf hash, and the receipt that carries it, exist before sequencing; and 122 random bits make
@@ -95,9 +93,7 @@ export const auditEntries = pgTable(
     detail: jsonb('detail').$type<Record<string, unknown>>(),
   },
   (t) => [
-    uniqueIndex('audit_entries_seq_uq').on(t.seq),
     uniqueIndex('audit_entries_uid_uq').on(t.uid),
-    index('audit_entries_unsequenced_idx').on(t.id).where(sql`seq is null`),
     index('audit_entries_subject_idx').on(t.subject),
     // The privacy officer's searches: by professional, by organisation, by time (newest first).
     index('audit_entries_actor_sub_idx').on(t.actorSub, t.id),
@@ -123,6 +119,32 @@ export const auditEntries = pgTable(
       .where(sql`action in ('disclosure.break-glass', 'disclosure.overdue')`),
   ],
 );
+
+/**
+ * The log's order: the gap-free position (`seq`) the sequencer gave each committed entry (in id order
+ * among those committed, so in commit order across its runs) and the entry's leaf hash. A narrow
+ * table of its own, written by INSERT: sequencing an entry in place (an UPDATE of the wide
+ * audit_entries row, with a new version in each of its indexes) cost PostgreSQL ≈ 13× more
+ * (bench/sequencer-shape.ts). Append-only, and prunable below the minimum index only (0011).
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    entryId: bigint('entry_id', { mode: 'number' }).notNull(),
+    /** Nullable so a damaged log can be migrated and reported by `audit verify`, not refused. */
+    leafHash: text('leaf_hash'),
+  },
+  (t) => [uniqueIndex('audit_log_entry_uq').on(t.entryId)],
+);
+
+/**
+ * Committed entries not yet in audit_log: the sequencer's queue. Filled by a trigger on every INSERT
+ * into audit_entries; a row may leave only once its entry is in audit_log (0011).
+ */
+export const auditPending = pgTable('audit_pending', {
+  entryId: bigint('entry_id', { mode: 'number' }).primaryKey(),
+});
 
 /**
  * The sequencer's state: tree size, root and the compact right edge of the tree; and the next feed
@@ -165,7 +187,7 @@ export const checkpointCosignatures = pgTable(
 
 /**
  * Hashes of the complete subtrees of 256^level leaves (level >= 1): the hash tiles above level 0
- * (c2sp.org/tlog-tiles). Level 0 is audit_entries.leaf_hash by seq. Written by the sequencer; they
+ * (c2sp.org/tlog-tiles). Level 0 is audit_log.leaf_hash by seq. Written by the sequencer; they
  * stay when entry content is pruned after the covenant's audit retention, so proofs for later entries and
  * the roots of old checkpoints remain computable.
  */

@@ -120,7 +120,7 @@ describe(`audit log (${dbKind})`, () => {
     await integrateAll(db(), hub.clock());
     await db().execute(sql`insert into audit_entries (id, uid, at, request_id, action, outcome, covenant_version) values (${next}, ${crypto.randomUUID()}, ${hub.clock().toISOString()}::timestamptz, 'late-commit', 'purge', 'ok', ${hub.config.covenant.version})`);
     const head = await integrateAll(db(), hub.clock());
-    const [late] = await rowsOf<{ seq: number }>(db(), sql`select seq::int as seq from audit_entries where id = ${next}`);
+    const [late] = await rowsOf<{ seq: number }>(db(), sql`select seq::int as seq from audit_log where entry_id = ${next}`);
     expect(late!.seq).toBe(head.size - 1);
     await createCheckpoint(db(), hub.config, hub.clock());
     expect((await verifyAuditLog(db(), keys())).problems).toEqual([]);
@@ -133,9 +133,13 @@ describe(`audit log (${dbKind})`, () => {
       const e = await db().execute(statement).then(() => undefined, (err: unknown) => err);
       expect(String((e as { cause?: unknown })?.cause ?? e)).toMatch(/append-only/);
     };
-    await refused(sql`update audit_entries set outcome = 'denied' where seq = 0`);
-    await refused(sql`update audit_entries set seq = seq where seq = 0`);
-    await refused(sql`delete from audit_entries where seq = 0`);
+    const first = sql`(select entry_id from audit_log where seq = 0)`;
+    await refused(sql`update audit_entries set outcome = 'denied' where id = ${first}`);
+    await refused(sql`update audit_entries set uid = uid where id = ${first}`);
+    await refused(sql`delete from audit_entries where id = ${first}`);
+    await refused(sql`update audit_log set seq = seq where seq = 0`);
+    await refused(sql`update audit_log set leaf_hash = ${'00'.repeat(32)} where seq = 0`);
+    await refused(sql`delete from audit_log where seq = 0`);
     await refused(sql`update checkpoints set root = 'x'`);
     await refused(sql`delete from checkpoints`);
     await db().execute(sql`insert into disclosure_decisions (id, request_id, kind, broker, broker_sub, broker_role, outcome, jws, jti, created_at)
@@ -162,24 +166,29 @@ describe(`audit log (${dbKind})`, () => {
 
   describe('tampering is caught by audit verify', () => {
     let snapshot: { id: number; seq: number; detail: unknown; outcome: string; leaf_hash: string }[];
+    /** An entry's place in the log, as a row of audit_log. */
+    const placeOf = (e: { id: number; seq: number; leaf_hash: string }) => sql`(${e.seq}, ${e.id}, ${e.leaf_hash})`;
 
     beforeEach(async () => {
       await someTraffic(4);
       await createCheckpoint(db(), hub.config, hub.clock());
       const ok = await verifyAuditLog(db(), keys());
       expect(ok.problems).toEqual([]);
-      snapshot = await rowsOf(db(), sql`select id::int as id, seq::int as seq, detail, outcome, leaf_hash from audit_entries order by seq`);
+      snapshot = await rowsOf(
+        db(),
+        sql`select a.id::int as id, l.seq::int as seq, a.detail, a.outcome, l.leaf_hash from audit_log l join audit_entries a on a.id = l.entry_id order by l.seq`,
+      );
     });
 
     const mid = () => snapshot[Math.floor(snapshot.length / 2)]!;
 
     it('an altered entry is named', async () => {
       const target = mid();
-      await tamper(sql`update audit_entries set outcome = 'denied' where seq = ${target.seq}`);
+      await tamper(sql`update audit_entries set outcome = 'denied' where id = ${target.id}`);
       const report = await verifyAuditLog(db(), keys());
       expect(report.ok).toBe(false);
       expect(report.problems[0]).toMatchObject({ kind: 'altered', seq: target.seq });
-      await tamper(sql`update audit_entries set outcome = ${target.outcome} where seq = ${target.seq}`);
+      await tamper(sql`update audit_entries set outcome = ${target.outcome} where id = ${target.id}`);
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
     });
 
@@ -188,38 +197,44 @@ describe(`audit log (${dbKind})`, () => {
       const [row] = await readSequenced(db(), target.seq - 1, 1);
       const forged = { ...row!, outcome: 'denied' };
       const forgedLeaf = toHex(leafHash(leafInput(forged, target.seq)));
-      await tamper(sql`update audit_entries set outcome = 'denied', leaf_hash = ${forgedLeaf} where seq = ${target.seq}`);
+      await tamper(sql`update audit_entries set outcome = 'denied' where id = ${target.id}`);
+      await tamper(sql`update audit_log set leaf_hash = ${forgedLeaf} where seq = ${target.seq}`);
       const report = await verifyAuditLog(db(), keys());
       expect(report.ok).toBe(false);
       expect(report.problems.map((p) => p.kind)).toContain('altered');
       expect(report.problems.find((p) => p.kind === 'altered')!.message).toMatch(/checkpoint/);
-      await tamper(sql`update audit_entries set outcome = ${target.outcome}, leaf_hash = ${target.leaf_hash} where seq = ${target.seq}`);
+      await tamper(sql`update audit_entries set outcome = ${target.outcome} where id = ${target.id}`);
+      await tamper(sql`update audit_log set leaf_hash = ${target.leaf_hash} where seq = ${target.seq}`);
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
     });
 
     it('a missing entry is named', async () => {
       const target = mid();
-      const [row] = await rowsOf<Record<string, unknown>>(db(), sql`select * from audit_entries where seq = ${target.seq}`);
-      await tamper(sql`delete from audit_entries where seq = ${target.seq}`);
+      const [row] = await rowsOf<Record<string, unknown>>(db(), sql`select * from audit_entries where id = ${target.id}`);
+      await tamper(sql`delete from audit_entries where id = ${target.id}`);
+      await tamper(sql`delete from audit_log where seq = ${target.seq}`);
       const report = await verifyAuditLog(db(), keys());
       expect(report.problems[0]).toMatchObject({ kind: 'missing', seq: target.seq });
       await reinsert(row!);
+      await tamper(sql`insert into audit_log values ${placeOf(target)}`);
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
     });
 
     it('reordered entries are named', async () => {
       const a = mid();
       const b = snapshot[snapshot.indexOf(a) + 1]!;
-      // Swap positions (and their leaf hashes, to hide it from the per-entry check).
-      await tamper(sql`update audit_entries set seq = -1 where seq = ${a.seq}`);
-      await tamper(sql`update audit_entries set seq = ${a.seq}, leaf_hash = ${a.leaf_hash} where seq = ${b.seq}`);
-      await tamper(sql`update audit_entries set seq = ${b.seq}, leaf_hash = ${b.leaf_hash} where seq = -1`);
+      // Swap the entries' places; the leaf hashes stay where they were (each place's leaf hash is
+      // now the other entry's, which hides the swap from a check of each entry on its own).
+      const place = async (seqA: number, idA: number, seqB: number, idB: number) => {
+        await tamper(sql`update audit_log set entry_id = -1 where seq = ${seqA}`);
+        await tamper(sql`update audit_log set entry_id = ${idB} where seq = ${seqB}`);
+        await tamper(sql`update audit_log set entry_id = ${idA} where seq = ${seqA}`);
+      };
+      await place(a.seq, b.id, b.seq, a.id);
       const report = await verifyAuditLog(db(), keys());
       expect(report.ok).toBe(false);
       expect(report.problems[0]).toMatchObject({ kind: 'reordered', seq: a.seq });
-      await tamper(sql`update audit_entries set seq = -1 where seq = ${a.seq}`);
-      await tamper(sql`update audit_entries set seq = ${a.seq}, leaf_hash = ${a.leaf_hash} where seq = ${b.seq}`);
-      await tamper(sql`update audit_entries set seq = ${b.seq}, leaf_hash = ${b.leaf_hash} where seq = -1`);
+      await place(a.seq, a.id, b.seq, b.id);
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
     });
 
@@ -227,37 +242,38 @@ describe(`audit log (${dbKind})`, () => {
       const target = mid();
       const last = snapshot[snapshot.length - 1]!;
       // Make room by shifting the tail, then insert a forged entry with a consistent leaf hash (the
-      // database refuses an INSERT with seq set, so past the triggers, as a superuser would).
-      await tamper(sql`update audit_entries set seq = seq + 1000000 where seq >= ${target.seq}`);
-      await tamper(sql`update audit_entries set seq = seq - 999999 where seq >= 1000000`);
+      // database refuses a place not given by the sequencer, so past the triggers, as a superuser would).
+      await tamper(sql`update audit_log set seq = seq + 1000000 where seq >= ${target.seq}`);
+      await tamper(sql`update audit_log set seq = seq - 999999 where seq >= 1000000`);
       const [inserted] = await tamper<{ id: number }>(sql`
-        insert into audit_entries (seq, at, request_id, action, outcome, covenant_version, actor_partner, actor_sub, actor_role, purpose)
-        values (${target.seq}, now(), 'forged', 'lookup', 'allowed', ${hub.config.covenant.version}, 'politie', 'x', 'professional', 'procesregie-casus-op-maat')
+        insert into audit_entries (at, request_id, action, outcome, covenant_version, actor_partner, actor_sub, actor_role, purpose)
+        values (now(), 'forged', 'lookup', 'allowed', ${hub.config.covenant.version}, 'politie', 'x', 'professional', 'procesregie-casus-op-maat')
         returning id::int as id`);
+      await tamper(sql`insert into audit_log (seq, entry_id) values (${target.seq}, ${inserted!.id})`);
       const [row] = await readSequenced(db(), target.seq - 1, 1);
-      await tamper(sql`update audit_entries set leaf_hash = ${toHex(leafHash(leafInput(row!, target.seq)))} where id = ${inserted!.id}`);
+      await tamper(sql`update audit_log set leaf_hash = ${toHex(leafHash(leafInput(row!, target.seq)))} where seq = ${target.seq}`);
       const report = await verifyAuditLog(db(), keys());
       expect(report.ok).toBe(false);
       // A v2 leaf commits to its entry, not its position: the shifted tail hashes as before, and the
       // signed root, which fixes the order, exposes the insertion.
       expect(report.problems[0]).toMatchObject({ kind: 'altered', seq: null });
       expect(report.problems[0]!.message).toMatch(/checkpoint #\d+/);
+      await tamper(sql`delete from audit_log where seq = ${target.seq}`);
       await tamper(sql`delete from audit_entries where id = ${inserted!.id}`);
-      await tamper(sql`update audit_entries set seq = seq + 1000000 where seq > ${target.seq}`);
-      await tamper(sql`update audit_entries set seq = seq - 1000001 where seq >= 1000000`);
+      await tamper(sql`update audit_log set seq = seq + 1000000 where seq > ${target.seq}`);
+      await tamper(sql`update audit_log set seq = seq - 1000001 where seq >= 1000000`);
       expect(last.seq).toBeGreaterThan(target.seq);
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
     });
 
     it('a tail truncated after a checkpoint is named', async () => {
       const tail = snapshot.slice(-2);
-      const rows = await rowsOf<Record<string, unknown>>(db(), sql`select * from audit_entries where seq >= ${tail[0]!.seq} order by seq`);
-      await tamper(sql`delete from audit_entries where seq >= ${tail[0]!.seq}`);
+      await tamper(sql`delete from audit_log where seq >= ${tail[0]!.seq}`);
       const report = await verifyAuditLog(db(), keys());
       expect(report.ok).toBe(false);
       expect(report.problems.map((p) => p.kind)).toContain('truncated');
       expect(report.problems.find((p) => p.kind === 'truncated')!.seq).toBe(tail[0]!.seq);
-      for (const r of rows) await reinsert(r);
+      for (const t of tail) await tamper(sql`insert into audit_log values ${placeOf(t)}`);
       expect((await verifyAuditLog(db(), keys())).ok).toBe(true);
     });
 
@@ -317,10 +333,10 @@ describe(`audit log (${dbKind})`, () => {
   });
 
 
-  /** Put a removed row back as it was, seq and leaf hash included: past the triggers, as `tamper`. */
+  /** Put a removed entry back as it was: past the triggers, as `tamper` (its place is audit_log's). */
   async function reinsert(r: Record<string, unknown>) {
     await tamper(sql`
-      insert into audit_entries (id, seq, leaf_hash, uid, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
-      values (${r.id}, ${r.seq}, ${r.leaf_hash}, ${r.uid}, ${new Date(r.at as string | Date).toISOString()}::timestamptz, ${r.request_id}, ${r.actor_partner}, ${r.actor_sub}, ${r.actor_role}, ${r.action}, ${r.subject}, ${r.purpose}, ${r.case_ref}, ${r.outcome}, ${r.rule}, ${r.covenant_version}, ${r.detail === null ? null : JSON.stringify(r.detail)}::jsonb)`);
+      insert into audit_entries (id, uid, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
+      values (${r.id}, ${r.uid}, ${new Date(r.at as string | Date).toISOString()}::timestamptz, ${r.request_id}, ${r.actor_partner}, ${r.actor_sub}, ${r.actor_role}, ${r.action}, ${r.subject}, ${r.purpose}, ${r.case_ref}, ${r.outcome}, ${r.rule}, ${r.covenant_version}, ${r.detail === null ? null : JSON.stringify(r.detail)}::jsonb)`);
   }
 });

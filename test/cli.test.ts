@@ -253,7 +253,7 @@ describe('kenbaar on the hub\'s database', () => {
     // As an attacker with superuser rights would: past the append-only trigger.
     await database.db.transaction(async (tx) => {
       await tx.execute(sql`set local session_replication_role = replica`);
-      await tx.execute(sql`update audit_entries set outcome = 'denied' where seq = 0`);
+      await tx.execute(sql`update audit_entries set outcome = 'denied' where id = (select entry_id from audit_log where seq = 0)`);
     });
     await database.close();
     const bad = await kenbaar(['audit', 'verify', '--json']);

@@ -76,7 +76,7 @@ describe(`invariants, each caught directly (${dbKind})`, () => {
     // As a superuser would: past the append-only triggers.
     await db().transaction(async (tx) => {
       await tx.execute(sql`set local session_replication_role = replica`);
-      await tx.execute(sql`delete from audit_entries where seq = ${cp.size - 1}`);
+      await tx.execute(sql`delete from audit_log where seq = ${cp.size - 1}`);
     });
     const report = await verifyAuditLog(db(), hub.config.signer.published);
     expect(report.problems).toContainEqual(expect.objectContaining({ kind: 'truncated', seq: cp.size - 1 }));

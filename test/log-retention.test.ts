@@ -46,12 +46,13 @@ describe('retention of the audit log', () => {
     await integrateAll(db(), hub.clock());
     const [logged] = await rowsOf<{ detail: Record<string, unknown> }>(db(), sql`select detail from audit_entries where action = 'log.pruned'`);
     expect(logged!.detail).toMatchObject({ from: 0, minIndex: 512, auditRetentionDays: 1 });
-    const [{ n }] = (await rowsOf<{ n: number }>(db(), sql`select count(*)::int as n from audit_entries where seq < 512`)) as [{ n: number }];
+    const [{ n }] = (await rowsOf<{ n: number }>(db(), sql`select count(*)::int as n from audit_log where seq < 512`)) as [{ n: number }];
     expect(n).toBe(0);
     // Again: nothing more to prune.
     expect((await pruneLog(db(), hub.config.covenant, hub.clock())).pruned).toBe(0);
     // Above the minimum index the log stays append-only in the database.
-    await expect(db().execute(sql`delete from audit_entries where seq = 600`)).rejects.toThrow();
+    await expect(db().execute(sql`delete from audit_entries where id = (select entry_id from audit_log where seq = 600)`)).rejects.toThrow();
+    await expect(db().execute(sql`delete from audit_log where seq = 600`)).rejects.toThrow();
     await expect(db().execute(sql`update log_head set min_index = 0`)).rejects.toThrow();
 
     // Database verification continues from the kept hashes.

@@ -211,13 +211,13 @@ describe('the hub with witnesses, and the verifier without a database', () => {
     const seen = await verify(null);
     expect(seen.ok).toBe(true);
     const size = real.size;
-    const hashesBefore = (await rowsOf<{ leaf_hash: string }>(db(), sql`select leaf_hash from audit_entries where seq < ${size} order by seq`)).map((r) => r.leaf_hash);
+    const hashesBefore = (await rowsOf<{ leaf_hash: string }>(db(), sql`select leaf_hash from audit_log where seq < ${size} order by seq`)).map((r) => r.leaf_hash);
     const [row] = await readSequenced(db(), size - 2, 1);
     // The attacker holds the database and the log key: rewrites the last entry, rehashes, re-signs.
-    await tamper(sql`update audit_entries set outcome = 'denied' where seq = ${size - 1}`);
+    await tamper(sql`update audit_entries set outcome = 'denied' where id = ${row!.id}`);
     const forged = { ...row!, outcome: 'denied' };
-    await tamper(sql`update audit_entries set leaf_hash = ${toHex(leafHash(leafInput(forged, size - 1)))} where seq = ${size - 1}`);
-    const hashes = (await rowsOf<{ leaf_hash: string }>(db(), sql`select leaf_hash from audit_entries where seq < ${size} order by seq`)).map((r) => fromHex(r.leaf_hash));
+    await tamper(sql`update audit_log set leaf_hash = ${toHex(leafHash(leafInput(forged, size - 1)))} where seq = ${size - 1}`);
+    const hashes = (await rowsOf<{ leaf_hash: string }>(db(), sql`select leaf_hash from audit_log where seq < ${size} order by seq`)).map((r) => fromHex(r.leaf_hash));
     const root = rootOf(hashes);
     const note = signCheckpoint(hub.config.log.keys, size, root);
     const [fake] = await rowsOf<{ id: number }>(db(), sql`insert into checkpoints (size, root, issued_at, kid, jws, note) values (${size}, ${toHex(root)}, now(), 'x', 'x', ${note}) returning id::int as id`);
@@ -233,7 +233,8 @@ describe('the hub with witnesses, and the verifier without a database', () => {
     // Put things back for the next case.
     await tamper(sql`delete from checkpoint_cosignatures where checkpoint_id = ${fake!.id}`);
     await tamper(sql`delete from checkpoints where id = ${fake!.id}`);
-    await tamper(sql`update audit_entries set outcome = ${row!.outcome}, leaf_hash = ${hashesBefore[size - 1]!} where seq = ${size - 1}`);
+    await tamper(sql`update audit_entries set outcome = ${row!.outcome} where id = ${row!.id}`);
+    await tamper(sql`update audit_log set leaf_hash = ${hashesBefore[size - 1]!} where seq = ${size - 1}`);
     expect((await verify(seen.next)).problems).toEqual([]);
   });
   it('tampering: the newest checkpoint deleted with the entries only it covers is a rollback to the verifier', async () => {
@@ -247,7 +248,8 @@ describe('the hub with witnesses, and the verifier without a database', () => {
     // An attacker with the database drops it all and puts the log head back.
     await tamper(sql`delete from checkpoint_cosignatures where checkpoint_id = ${checkpoint.id}`);
     await tamper(sql`delete from checkpoints where id = ${checkpoint.id}`);
-    await tamper(sql`delete from audit_entries where seq >= ${keep.size}`);
+    await tamper(sql`delete from audit_entries where id in (select entry_id from audit_log where seq >= ${keep.size})`);
+    await tamper(sql`delete from audit_log where seq >= ${keep.size}`);
     await tamper(sql`update log_head set size = ${keep.size}, root = ${keep.root}, frontier = ${JSON.stringify(keep.frontier)}::jsonb where id = 1`);
     const report = await verify(seen.next);
     expect(report.ok).toBe(false);

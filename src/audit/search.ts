@@ -7,6 +7,7 @@ import { auditEntries, registrations } from '../../schema/index';
 import type { AuditScope } from '../covenant/index';
 import type { Queryable } from '../db/types';
 import type { AuditEntry } from './entry';
+import { selectEntries } from './rows';
 
 export type AuditSearch = {
   /** Stored (hub) pseudonyms of one person: every key version. */
@@ -57,7 +58,7 @@ function conditions(f: Omit<AuditSearch, 'limit' | 'beforeId'>): (SQL | undefine
 
 export async function searchEntries(q: Queryable, f: AuditSearch): Promise<AuditEntry[]> {
   const conds = [...conditions(f), f.beforeId !== undefined ? lt(auditEntries.id, f.beforeId) : undefined];
-  return (await q.select().from(auditEntries).where(and(...conds)).orderBy(desc(auditEntries.id)).limit(f.limit)) as AuditEntry[];
+  return selectEntries(q).where(and(...conds)).orderBy(desc(auditEntries.id)).limit(f.limit);
 }
 
 /** Entries per day, organisation and outcome for one action (the overview's chart). */

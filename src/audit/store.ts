@@ -2,14 +2,15 @@
 //
 // Why two steps: a log head locked until commit would serialise every request's commit (and its
 // fsync) behind one row. Instead writers only INSERT (no shared lock; commits proceed in
-// parallel), and the sequencer, one at a time under the log_head row lock, gives committed entries
-// their gap-free `seq` (id order among what has committed: a late commit is sequenced late) and
-// folds their leaf hashes into the tree. The tree is therefore linear and gap-free over `seq`; an
+// parallel; a trigger queues each entry in audit_pending), and the sequencer, one at a time under
+// the log_head row lock, gives queued committed entries their gap-free `seq` (id order among what
+// has committed: a late commit is sequenced late) by INSERTing them into audit_log, and folds their
+// leaf hashes into the tree. The tree is therefore linear and gap-free over `seq`; an
 // entry is in the log from its commit on, and in the signed tree and the entries feed from the next
 // integration (every second on Node, every cron tick on the edge, and on demand before a feed
 // read). The same run gives match notices their feed position, so both feeds page in commit order.
-import { and, asc, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
-import { auditEntries, checkpoints, logHead, logSubtrees } from '../../schema/index';
+import { and, asc, desc, eq, gte, inArray, sql } from 'drizzle-orm';
+import { auditEntries, auditLog, auditPending, checkpoints, logHead, logSubtrees } from '../../schema/index';
 import { rowsOf, statement, type Db, type Queryable, type RawQuery, type Tx } from '../db/types';
 import { hasUnsequencedMatches, sequenceMatches } from '../matches/repo';
 import { tokenKey } from '../auth/replay';
@@ -19,6 +20,7 @@ import { EMPTY_ROOT, frontierRoot, leafHash } from './merkle';
 import { leafInput, pendingEntry, type AuditContext, type AuditEntry, type AuditInput } from './entry';
 import type { AuditScope } from '../covenant/index';
 import { inScope } from './search';
+import { selectEntries } from './rows';
 
 /** A token's id, taken together with the first audit entries of its request (see unitOfWork). */
 export type TokenClaim = { jti: string; partner: string; exp: Date };
@@ -105,8 +107,8 @@ async function lockHead(tx: Tx, now: Date) {
 }
 
 /**
- * The sequencer. Under the log_head row lock, gives committed entries that have no `seq` yet theirs,
- * in insertion order, up to `max` per call, and folds them into the tree; and gives committed match
+ * The sequencer. Under the log_head row lock, gives the queued entries (committed, not yet in
+ * audit_log) their `seq`, in insertion order, up to `max` per call, and folds them into the tree; and gives committed match
  * notices their feed position the same way (sequenceMatches). Both feeds page by these positions,
  * which are assigned only after commit and only ever grow: a row that commits late is sequenced
  * late, never behind a cursor. Safe to run from any number of processes: one integrates at a time.
@@ -115,7 +117,7 @@ export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHea
   return db.transaction(async (tx) => {
     const head = await lockHead(tx, now);
     const { sequenced: notices, next: matchesSequenced } = await sequenceMatches(tx, head.matchesSequenced, max);
-    const pending = await readEntries(tx, 'where seq is null order by id limit $1', [max]);
+    const pending = await readEntries(tx, PENDING_FROM, 'order by p.entry_id limit $1', [max]);
     if (pending.length === 0) {
       if (notices > 0) await tx.update(logHead).set({ matchesSequenced, updatedAt: now }).where(eq(logHead.id, 1));
       return { size: head.size, root: head.root, frontier: head.frontier, integrated: 0, notices };
@@ -133,22 +135,22 @@ export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHea
     const { frontier, subtrees } = foldLeaves(head.frontier.map(fromHex), head.size, hashes);
     const size = head.size + pending.length;
     const root = toHex(frontierRoot(frontier));
-    const hex = hashes.map(toHex);
-    // One statement for the whole batch, driver-independent: three arrays as PostgreSQL array
-    // literals (integers and hex digits need no quoting), cheaper for the server than JSON.
-    await tx.execute(sql`
-      update audit_entries as a
-         set seq = v.seq, leaf_hash = v.leaf_hash
-        from unnest(${`{${ids.join(',')}}`}::bigint[], ${`{${seqs.join(',')}}`}::bigint[], ${`{${hex.join(',')}}`}::text[]) as v(id, seq, leaf_hash)
-       where a.id = v.id`);
-    if (subtrees.length) {
-      await tx.insert(logSubtrees).values(subtrees.map((s) => ({ level: s.level, idx: s.idx, hash: toHex(s.hash) })));
-    }
     const frontierHex = frontier.map(toHex);
+    // The head first: audit_log refuses a position at or beyond log_head.size (0011).
     await tx
       .update(logHead)
       .set({ size, root, frontier: frontierHex, updatedAt: now, matchesSequenced })
       .where(eq(logHead.id, 1));
+    // One statement for the whole batch, driver-independent: three arrays as PostgreSQL array
+    // literals (integers and hex digits need no quoting), cheaper for the server than JSON. The
+    // entries then leave the queue (which refuses to let go of an entry not in the log).
+    await tx.execute(sql`
+      insert into ${auditLog} (seq, entry_id, leaf_hash)
+        select * from unnest(${`{${seqs.join(',')}}`}::bigint[], ${`{${ids.join(',')}}`}::bigint[], ${`{${hashes.map(toHex).join(',')}}`}::text[])`);
+    await tx.execute(sql`delete from ${auditPending} where entry_id = any(${`{${ids.join(',')}}`}::bigint[])`);
+    if (subtrees.length) {
+      await tx.insert(logSubtrees).values(subtrees.map((s) => ({ level: s.level, idx: s.idx, hash: toHex(s.hash) })));
+    }
     return { size, root, frontier: frontierHex, integrated: pending.length, notices };
   });
 }
@@ -193,7 +195,7 @@ export async function latestCheckpoint(q: Queryable): Promise<Checkpoint | undef
 
 /** Sequenced entries in `seq` order, a page at a time (the log can be millions of rows). */
 export async function readSequenced(q: Queryable, afterSeq: number, limit: number): Promise<AuditEntry[]> {
-  return readEntries(q, 'where seq > $1 order by seq limit $2', [afterSeq, limit]);
+  return readEntries(q, SEQUENCED_FROM, 'where l.seq > $1 order by l.seq limit $2', [afterSeq, limit]);
 }
 
 /**
@@ -202,13 +204,18 @@ export async function readSequenced(q: Queryable, afterSeq: number, limit: numbe
  * millisecond, truncated as a JavaScript Date truncates), which is cheaper to read than a
  * timestamptz. Half of what reading a page cost (bench/verify.ts, BENCHMARKS.md).
  */
-async function readEntries(q: Queryable, where: string, params: readonly unknown[]): Promise<AuditEntry[]> {
-  const rows = await statement<EntryRow>(q, `${ENTRY_SELECT} ${where}`, params);
+async function readEntries(q: Queryable, from: EntrySource, rest: string, params: readonly unknown[]): Promise<AuditEntry[]> {
+  const rows = await statement<EntryRow>(q, `${entrySelect(from.place)} ${from.from} ${rest}`, params);
   return rows.map(entryOfRow);
 }
 
-const ENTRY_SELECT = `select id, seq, leaf_hash, uid, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, request_id,
-    actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail from audit_entries`;
+const entrySelect = (place: string) => `select a.id, ${place}, a.uid, to_char(a.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, a.request_id,
+    a.actor_partner, a.actor_sub, a.actor_role, a.action, a.subject, a.purpose, a.case_ref, a.outcome, a.rule, a.covenant_version, a.detail`;
+type EntrySource = { place: string; from: string };
+/** The log in order: places and leaf hashes, each with its entry. */
+const SEQUENCED_FROM: EntrySource = { place: 'l.seq, l.leaf_hash', from: 'from audit_log l join audit_entries a on a.id = l.entry_id' };
+/** The sequencer's queue, each with its entry (no place yet). */
+const PENDING_FROM: EntrySource = { place: 'null as seq, null as leaf_hash', from: 'from audit_pending p join audit_entries a on a.id = p.entry_id' };
 
 type EntryRow = {
   id: number | string;
@@ -254,7 +261,7 @@ function entryOfRow(r: EntryRow): AuditEntry {
 }
 
 export async function countUnsequenced(q: Queryable): Promise<number> {
-  const [row] = await q.select({ n: sql<number>`count(*)::int` }).from(auditEntries).where(isNull(auditEntries.seq));
+  const [row] = await q.select({ n: sql<number>`count(*)::int` }).from(auditPending);
   return Number(row?.n ?? 0);
 }
 
@@ -267,13 +274,8 @@ export async function queryEntries(
   q: Queryable,
   filter: { subjects?: string[]; scope: AuditScope; fromSeq: number; limit: number },
 ): Promise<AuditEntry[]> {
-  const conds = [gte(auditEntries.seq, filter.fromSeq), inScope(filter.scope)];
+  const conds = [gte(auditLog.seq, filter.fromSeq), inScope(filter.scope)];
   // A subject is stored under every hub key version that was current when its entries were written.
   if (filter.subjects) conds.push(inArray(auditEntries.subject, filter.subjects));
-  return (await q
-    .select()
-    .from(auditEntries)
-    .where(and(...conds))
-    .orderBy(asc(auditEntries.seq))
-    .limit(filter.limit)) as AuditEntry[];
+  return selectEntries(q).where(and(...conds)).orderBy(asc(auditLog.seq)).limit(filter.limit);
 }

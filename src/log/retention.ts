@@ -1,12 +1,12 @@
 // Retention of the audit log itself (the covenant's auditRetentionDays), as c2sp.org/tlog-tiles
-// "Pruning" describes it: the log keeps a minimum index; entries below it are deleted (content and
-// leaf hashes), whole tiles at a time, while the hashes of the complete 256-leaf subtrees above them
-// (log_subtrees, the level-1 tiles) stay. The tree's shape and every root are unchanged, so old
+// "Pruning" describes it: the log keeps a minimum index; entries below it are deleted (content,
+// and their places with the leaf hashes), whole tiles at a time, while the hashes of the complete
+// 256-leaf subtrees above them (log_subtrees, the level-1 tiles) stay. The tree's shape and every root are unchanged, so old
 // checkpoints, old proofs and the consistency of later checkpoints remain verifiable; only entries
 // below the minimum index (and proofs for them) are gone. The pruning itself is logged first, in
 // the same transaction.
-import { and, asc, eq, gte, isNotNull, lt, sql } from 'drizzle-orm';
-import { auditEntries, logHead, logSubtrees } from '../../schema/index';
+import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { auditEntries, auditLog, logHead, logSubtrees } from '../../schema/index';
 import { appendAudit } from '../audit/store';
 import type { Covenant } from '../covenant/index';
 import { rowsOf, type Db, type Queryable } from '../db/types';
@@ -26,7 +26,10 @@ export type PruneReport = { minIndex: number; pruned: number };
  */
 async function pruneBoundary(q: Queryable, covenant: Covenant, now: Date): Promise<number> {
   const cutoff = new Date(now.getTime() - covenant.retention.auditRetentionDays * DAY_MS);
-  const [kept] = await rowsOf<{ seq: number | null }>(q, sql`select min(seq)::bigint as seq from audit_entries where seq is not null and at >= ${cutoff.toISOString()}::timestamptz`);
+  const [kept] = await rowsOf<{ seq: number | null }>(
+    q,
+    sql`select min(l.seq)::bigint as seq from ${auditLog} l join ${auditEntries} a on a.id = l.entry_id where a.at >= ${cutoff.toISOString()}::timestamptz`,
+  );
   const signed = (await latestNoteCheckpoint(q))?.size ?? 0;
   const firstKept = kept?.seq === null || kept?.seq === undefined ? signed : Math.min(Number(kept.seq), signed);
   return Math.floor(firstKept / TILE_WIDTH) * TILE_WIDTH;
@@ -43,7 +46,12 @@ export async function pruneLog(db: Db, covenant: Covenant, now: Date): Promise<P
       { action: 'log.pruned', outcome: 'ok', rule: 'audit-retention', detail: { from: current, minIndex: boundary, auditRetentionDays: covenant.retention.auditRetentionDays } },
     ]);
     await tx.update(logHead).set({ minIndex: boundary }).where(eq(logHead.id, 1));
-    const gone = await tx.delete(auditEntries).where(lt(auditEntries.seq, boundary)).returning({ id: auditEntries.id });
+    // The entries first (their trigger checks their place in audit_log), then their places.
+    const gone = await tx
+      .delete(auditEntries)
+      .where(inArray(auditEntries.id, tx.select({ id: auditLog.entryId }).from(auditLog).where(lt(auditLog.seq, boundary))))
+      .returning({ id: auditEntries.id });
+    await tx.delete(auditLog).where(lt(auditLog.seq, boundary));
     return { minIndex: boundary, pruned: gone.length };
   });
 }
@@ -63,10 +71,10 @@ export async function backfillSubtrees(db: Db): Promise<number> {
   const end = expected * TILE_WIDTH;
   while (size < end) {
     const rows = await db
-      .select({ hash: auditEntries.leafHash })
-      .from(auditEntries)
-      .where(and(isNotNull(auditEntries.seq), gte(auditEntries.seq, size), lt(auditEntries.seq, Math.min(end, size + PAGE))))
-      .orderBy(asc(auditEntries.seq));
+      .select({ hash: auditLog.leafHash })
+      .from(auditLog)
+      .where(and(gte(auditLog.seq, size), lt(auditLog.seq, Math.min(end, size + PAGE))))
+      .orderBy(asc(auditLog.seq));
     if (rows.length === 0) break; // pruned already: nothing to rebuild from
     const folded = foldLeaves(frontier, size, rows.map((r) => fromHex(r.hash!)));
     if (folded.subtrees.length) {

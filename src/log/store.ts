@@ -2,8 +2,9 @@
 // published checkpoints with their cosignatures, witness state. (Appending and sequencing:
 // src/audit/store.ts.)
 import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import { auditEntries, checkpointCosignatures, checkpoints, logHead, logSubtrees, witnessState } from '../../schema/index';
+import { auditEntries, auditLog, checkpointCosignatures, checkpoints, logHead, logSubtrees, witnessState } from '../../schema/index';
 import type { AuditEntry } from '../audit/entry';
+import { selectEntries } from '../audit/rows';
 import type { Checkpoint } from '../audit/store';
 import { rowsOf, type Queryable } from '../db/types';
 import { fromHex } from '../encoding';
@@ -11,16 +12,16 @@ import type { BatchHashReader, HashReader } from './tiles';
 
 export class HashesUnavailable extends Error {}
 
-/** Reads tile hashes from the database: level 0 from the entries' leaf hashes, above from log_subtrees. */
+/** Reads tile hashes from the database: level 0 from the log's leaf hashes (audit_log), above from log_subtrees. */
 export function dbHashReader(q: Queryable): HashReader {
   return async (level, start, count) => {
     const rows =
       level === 0
         ? await q
-            .select({ hash: auditEntries.leafHash })
-            .from(auditEntries)
-            .where(and(gte(auditEntries.seq, start), lt(auditEntries.seq, start + count)))
-            .orderBy(asc(auditEntries.seq))
+            .select({ hash: auditLog.leafHash })
+            .from(auditLog)
+            .where(and(gte(auditLog.seq, start), lt(auditLog.seq, start + count)))
+            .orderBy(asc(auditLog.seq))
         : await q
             .select({ hash: logSubtrees.hash })
             .from(logSubtrees)
@@ -42,9 +43,9 @@ export function dbBatchReader(q: Queryable): BatchHashReader {
       const rows =
         level === 0
           ? await q
-              .select({ i: auditEntries.seq, hash: auditEntries.leafHash })
-              .from(auditEntries)
-              .where(or(...mine.map((r) => and(gte(auditEntries.seq, r.start), lt(auditEntries.seq, r.start + r.count)))))
+              .select({ i: auditLog.seq, hash: auditLog.leafHash })
+              .from(auditLog)
+              .where(or(...mine.map((r) => and(gte(auditLog.seq, r.start), lt(auditLog.seq, r.start + r.count)))))
           : await q
               .select({ i: logSubtrees.idx, hash: logSubtrees.hash })
               .from(logSubtrees)
@@ -63,16 +64,14 @@ export function dbBatchReader(q: Queryable): BatchHashReader {
 
 /** Sequenced entries with seq in [start, start + count), in order. */
 export async function entriesInRange(q: Queryable, start: number, count: number): Promise<AuditEntry[]> {
-  return (await q
-    .select()
-    .from(auditEntries)
-    .where(and(gte(auditEntries.seq, start), lt(auditEntries.seq, start + count)))
-    .orderBy(asc(auditEntries.seq))) as AuditEntry[];
+  return selectEntries(q)
+    .where(and(gte(auditLog.seq, start), lt(auditLog.seq, start + count)))
+    .orderBy(asc(auditLog.seq));
 }
 
 export async function entryByUid(q: Queryable, uid: string): Promise<AuditEntry | undefined> {
-  const [row] = await q.select().from(auditEntries).where(eq(auditEntries.uid, uid)).limit(1);
-  return row as AuditEntry | undefined;
+  const [row] = await selectEntries(q).where(eq(auditEntries.uid, uid)).limit(1);
+  return row;
 }
 
 /**
@@ -83,9 +82,7 @@ export async function entryByUid(q: Queryable, uid: string): Promise<AuditEntry 
 export async function entriesOfReceipt(q: Queryable, first: string, last: string): Promise<AuditEntry[] | undefined> {
   const [f, l] = await Promise.all([entryByUid(q, first), entryByUid(q, last)]);
   if (!f || !l || f.id > l.id || f.requestId !== l.requestId || f.at.getTime() !== l.at.getTime() || f.actorPartner !== l.actorPartner) return undefined;
-  return (await q
-    .select()
-    .from(auditEntries)
+  return selectEntries(q)
     .where(
       and(
         gte(auditEntries.id, f.id),
@@ -95,7 +92,7 @@ export async function entriesOfReceipt(q: Queryable, first: string, last: string
         f.actorPartner === null ? isNull(auditEntries.actorPartner) : eq(auditEntries.actorPartner, f.actorPartner),
       ),
     )
-    .orderBy(asc(auditEntries.id))) as AuditEntry[];
+    .orderBy(asc(auditEntries.id));
 }
 
 export async function minIndex(q: Queryable): Promise<number> {

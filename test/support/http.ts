@@ -4,6 +4,7 @@ import { asc, count, eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { auditEntries, matches, registrations } from '../../schema/index';
 import type { AuditEntry } from '../../src/audit/entry';
+import { selectEntries } from '../../src/audit/rows';
 import { signPartnerToken } from '../../src/client/token';
 import type { ProblemBody } from '../../src/errors';
 import type { TestHub } from './hub';
@@ -56,11 +57,7 @@ export async function tokenFor(hub: TestHub, partner: string, role: string, sub?
 
 /** The audit entries one request wrote (sequenced or not yet). */
 export async function auditOf(hub: TestHub, requestId: string): Promise<AuditEntry[]> {
-  return (await hub.database.db
-    .select()
-    .from(auditEntries)
-    .where(eq(auditEntries.requestId, requestId))
-    .orderBy(asc(auditEntries.id))) as AuditEntry[];
+  return selectEntries(hub.database.db).where(eq(auditEntries.requestId, requestId)).orderBy(asc(auditEntries.id));
 }
 
 /** Rows in the tables a request could change: a refused request must leave both as they were. */
