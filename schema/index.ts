@@ -63,15 +63,22 @@ export const registrations = pgTable(
 );
 
 /**
- * The audit entries. Writers insert rows inside the transaction of their effect (no shared lock, so
- * commits are not serialised); a statement-level trigger queues each new id in audit_pending. Rows
- * here are never updated: the sequencer gives committed entries their place in the log (audit_log)
+ * The audit entries. Writers insert rows, each with its leaf hash, inside the transaction of their
+ * effect (no shared lock, so commits are not serialised); a statement-level trigger queues each new
+ * id and leaf hash in audit_pending. Rows here are never updated: the sequencer gives committed entries their place in the log (audit_log)
  * and the RFC 6962 leaf hash, in a narrow table of its own (see auditLog).
  */
 export const auditEntries = pgTable(
   'audit_entries',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /**
+     * The entry's RFC 6962 leaf hash as computed at append, from exactly what is stored (the one its
+     * receipt carries); the sequencer puts it in the tree. Null for entries written otherwise (the
+     * sequencer then computes it) and, before 0011, until sequencing. `audit verify` recomputes every
+     * leaf from the content.
+     */
+    leafHash: text('leaf_hash'),
     /**
      * Random id given at append time (v2 entries): the leaf commits to it instead of `seq`, so the
      * leaf hash, and the receipt that carries it, exist before sequencing; and 122 random bits make
@@ -144,6 +151,8 @@ export const auditLog = pgTable(
  */
 export const auditPending = pgTable('audit_pending', {
   entryId: bigint('entry_id', { mode: 'number' }).primaryKey(),
+  /** audit_entries.leaf_hash, copied by the trigger: the sequencer reads the queue alone. */
+  leafHash: text('leaf_hash'),
 });
 
 /**

@@ -50,10 +50,14 @@ describe(`the audit log's places are the sequencer's (${dbKind})`, () => {
     expect(await count(sql`select count(*)::int as n from audit_pending where entry_id = ${id}`)).toBe(1);
     expect(await errorOf(sql`delete from audit_pending where entry_id = ${id}`)).toMatch(/leaves the queue only into audit_log; DELETE refused/);
     expect(await errorOf(sql`update audit_pending set entry_id = -1 where entry_id = ${id}`)).toMatch(/append-only/);
-    // A plain INSERT, as writers do, is queued just the same.
+    // A plain INSERT without a leaf hash, and one with a malformed leaf hash, are queued just the
+    // same; the sequencer hashes both itself (the log verifies below).
     await db().execute(sql`insert into audit_entries (at, request_id, action, outcome, covenant_version)
                            values (${hub.clock().toISOString()}::timestamptz, 'append-only-insert', 'purge', 'ok', ${hub.config.covenant.version})`);
-    expect(await count(sql`select count(*)::int as n from audit_pending p join audit_entries a on a.id = p.entry_id where a.request_id = 'append-only-insert'`)).toBe(3);
+    await db().execute(sql`insert into audit_entries (leaf_hash, uid, at, request_id, action, outcome, covenant_version)
+                           values ('not a hash', ${crypto.randomUUID()}, ${hub.clock().toISOString()}::timestamptz, 'append-only-insert', 'purge', 'ok', ${hub.config.covenant.version})`);
+    expect(await count(sql`select count(*)::int as n from audit_pending p join audit_entries a on a.id = p.entry_id where a.request_id = 'append-only-insert'`)).toBe(4);
+    expect(await count(sql`select count(*)::int as n from audit_pending p join audit_entries a on a.id = p.entry_id where p.leaf_hash is not distinct from a.leaf_hash`)).toBe(4);
   });
 
   it('the sequencer still runs afterwards: every queued entry gets the next seq, and the log verifies', async () => {

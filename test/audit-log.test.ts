@@ -126,6 +126,23 @@ describe(`audit log (${dbKind})`, () => {
     expect((await verifyAuditLog(db(), keys())).problems).toEqual([]);
   });
 
+  it('the sequencer puts the leaf hash given at append in the tree; one that does not hash the entry is named by audit verify', async () => {
+    const own = await startTestHub(); // a log of its own: this one ends up failing verification
+    const db = () => own.database.db;
+    const ctx = { at: own.clock(), requestId: 'lying-writer', actor: null, covenantVersion: own.config.covenant.version };
+    const [honest] = (await appendAudit(db(), ctx, [{ action: 'purge', outcome: 'ok', detail: { n: 1 } }]))!;
+    // A writer that stores a well-formed leaf hash of something else (here: of the honest entry).
+    await db().execute(sql`insert into audit_entries (leaf_hash, uid, at, request_id, action, outcome, covenant_version)
+      values (${toHex(honest!.leafHash)}, ${crypto.randomUUID()}, ${own.clock().toISOString()}::timestamptz, 'lying-writer', 'purge', 'denied', ${own.config.covenant.version})`);
+    const head = await integrateAll(db(), own.clock());
+    const [placed] = await rowsOf<{ leaf_hash: string }>(db(), sql`select leaf_hash from audit_log where seq = ${head.size - 1}`);
+    expect(placed!.leaf_hash).toBe(toHex(honest!.leafHash));
+    await createCheckpoint(db(), own.config, own.clock());
+    const report = await verifyAuditLog(db(), own.config.signer.published);
+    expect(report.problems.find((p) => p.seq === head.size - 1)?.kind).toBe('altered');
+    await own.close();
+  });
+
   it('the database itself refuses to change or delete an audit entry, a checkpoint or a decision', async () => {
     await someTraffic(1);
     await createCheckpoint(db(), hub.config, hub.clock());

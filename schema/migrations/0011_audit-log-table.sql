@@ -2,7 +2,9 @@
 -- used to UPDATE its wide row (seq, leaf_hash): a new row version with an entry in each of its
 -- indexes, ≈ 72 µs of PostgreSQL CPU per entry; an INSERT into audit_log costs ≈ 6
 -- (bench/sequencer-shape.ts, BENCHMARKS.md). audit_entries is never updated again; the sequencer's
--- queue of committed, unsequenced entries is audit_pending, filled by a trigger on every INSERT.
+-- queue of committed, unsequenced entries is audit_pending, filled by a trigger on every INSERT with
+-- each entry's id and the leaf hash its writer computed (audit_entries.leaf_hash now holds that hash,
+-- given at append; the sequencer computes it only where it is missing).
 CREATE TABLE "audit_log" (
 	"seq" bigint PRIMARY KEY NOT NULL,
 	"entry_id" bigint NOT NULL,
@@ -10,15 +12,17 @@ CREATE TABLE "audit_log" (
 );
 --> statement-breakpoint
 CREATE TABLE "audit_pending" (
-	"entry_id" bigint PRIMARY KEY NOT NULL
+	"entry_id" bigint PRIMARY KEY NOT NULL,
+	"leaf_hash" text
 );
 --> statement-breakpoint
 INSERT INTO audit_log (seq, entry_id, leaf_hash) SELECT seq, id, leaf_hash FROM audit_entries WHERE seq IS NOT NULL;
 --> statement-breakpoint
-INSERT INTO audit_pending (entry_id) SELECT id FROM audit_entries WHERE seq IS NULL;
+INSERT INTO audit_pending (entry_id, leaf_hash) SELECT id, leaf_hash FROM audit_entries WHERE seq IS NULL;
 --> statement-breakpoint
 CREATE UNIQUE INDEX "audit_log_entry_uq" ON "audit_log" USING btree ("entry_id");--> statement-breakpoint
--- The triggers that let the sequencer set seq and leaf_hash once (0002, 0004) go with the columns.
+-- The triggers that let the sequencer set seq and leaf_hash once (0002), and refused an INSERT with
+-- either set (0004), go: seq goes, and leaf_hash is now given at append.
 DROP TRIGGER audit_entries_sequenced_once ON audit_entries;
 --> statement-breakpoint
 DROP TRIGGER audit_entries_insert_unsequenced ON audit_entries;
@@ -32,7 +36,6 @@ DROP FUNCTION kenbaar_audit_prune_only();
 DROP INDEX "audit_entries_seq_uq";--> statement-breakpoint
 DROP INDEX "audit_entries_unsequenced_idx";--> statement-breakpoint
 ALTER TABLE "audit_entries" DROP COLUMN "seq";--> statement-breakpoint
-ALTER TABLE "audit_entries" DROP COLUMN "leaf_hash";--> statement-breakpoint
 -- An entry's content is never updated, whatever the column (a column added later is covered too).
 DROP TRIGGER audit_entries_content_immutable ON audit_entries;
 --> statement-breakpoint
@@ -41,7 +44,7 @@ CREATE TRIGGER audit_entries_immutable BEFORE UPDATE ON audit_entries FOR EACH R
 -- Every entry written is queued for the sequencer, whoever writes it: one INSERT per statement.
 CREATE FUNCTION kenbaar_audit_queue() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO audit_pending (entry_id) SELECT id FROM written;
+  INSERT INTO audit_pending (entry_id, leaf_hash) SELECT id, leaf_hash FROM written;
   RETURN NULL;
 END
 $$;

@@ -1,11 +1,11 @@
 // Data access for the audit log: append (inside the caller's transaction), sequence, checkpoint.
 //
 // Why two steps: a log head locked until commit would serialise every request's commit (and its
-// fsync) behind one row. Instead writers only INSERT (no shared lock; commits proceed in
-// parallel; a trigger queues each entry in audit_pending), and the sequencer, one at a time under
-// the log_head row lock, gives queued committed entries their gap-free `seq` (id order among what
-// has committed: a late commit is sequenced late) by INSERTing them into audit_log, and folds their
-// leaf hashes into the tree. The tree is therefore linear and gap-free over `seq`; an
+// fsync) behind one row. Instead writers only INSERT, each entry with the leaf hash its receipt
+// carries (no shared lock; commits proceed in parallel; a trigger queues each entry's id and leaf
+// hash in audit_pending), and the sequencer, one at a time under the log_head row lock, gives queued
+// committed entries their gap-free `seq` (id order among what has committed: a late commit is
+// sequenced late) by INSERTing them into audit_log, and folds their leaf hashes into the tree. The tree is therefore linear and gap-free over `seq`; an
 // entry is in the log from its commit on, and in the signed tree and the entries feed from the next
 // integration (every second on Node, every cron tick on the edge, and on demand before a feed
 // read). The same run gives match notices their feed position, so both feeds page in commit order.
@@ -28,22 +28,23 @@ export type TokenClaim = { jti: string; partner: string; exp: Date };
 /** An appended entry as its receipt names it: its random uid and its leaf hash (fixed at append). */
 export type Appended = { uid: string; leafHash: Uint8Array };
 
-const ENTRIES = `insert into audit_entries (uid, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
-    select x.uid, $1::timestamptz, $2::text, $3::text, $4::text, $5::text, x.action, x.subject, x.purpose, x.case_ref, x.outcome, x.rule, $6::text, x.detail
-      from rows from (jsonb_to_recordset($7::jsonb) as (uid text, action text, subject text, purpose text, case_ref text, outcome text, rule text, detail jsonb))
-           with ordinality as x(uid, action, subject, purpose, case_ref, outcome, rule, detail, n)`;
+const ENTRIES = `insert into audit_entries (leaf_hash, uid, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
+    select x.leaf_hash, x.uid, $1::timestamptz, $2::text, $3::text, $4::text, $5::text, x.action, x.subject, x.purpose, x.case_ref, x.outcome, x.rule, $6::text, x.detail
+      from rows from (jsonb_to_recordset($7::jsonb) as (uid text, action text, subject text, purpose text, case_ref text, outcome text, rule text, detail jsonb), unnest($8::text[]))
+           with ordinality as x(uid, action, subject, purpose, case_ref, outcome, rule, detail, leaf_hash, n)`;
 
 /** Entries only. */
 const APPEND_SQL = `${ENTRIES} order by x.n`;
 
 /** Entries, only when the same statement could take the token's jti (a replay writes nothing). */
 const APPEND_CLAIMING_SQL = `with claimed as (
-      insert into used_tokens (jti, partner, expires_at) values ($8::text, $9::text, $10::timestamptz) on conflict do nothing returning 1)
+      insert into used_tokens (jti, partner, expires_at) values ($9::text, $10::text, $11::timestamptz) on conflict do nothing returning 1)
     ${ENTRIES} where exists (select 1 from claimed) order by x.n returning id`;
 
 /**
  * Append entries in ONE statement, whatever their number: the rows travel as a single JSON
- * parameter (far cheaper to build than a multi-row VALUES), in one of two fixed texts. With `claim`,
+ * parameter (far cheaper to build than a multi-row VALUES) and their leaf hashes as an array, in
+ * one of two fixed texts. With `claim`,
  * the same statement also takes the token's jti; when the jti was used before it writes nothing and
  * returns null (a replay), so claiming costs no extra round trip. `q` is a transaction (drizzle) or,
  * for a request whose only write is its entries, the edge's RawQuery (no query building).
@@ -72,7 +73,8 @@ export async function appendAudit(
   // Leaves are hashed from exactly what the database will store (escaped text included), so the
   // receipt's leaf hash is the one the sequencer computes from the row.
   const appended = stored.map(({ uid, case_ref, ...input }): Appended => ({ uid, leafHash: leafHash(leafInput(pendingEntry(ctx, { ...input, caseRef: case_ref }, uid), 0)) }));
-  const params = [ctx.at.toISOString(), ctx.requestId, ctx.actor?.partner ?? null, ctx.actor?.sub ?? null, ctx.actor?.role ?? null, ctx.covenantVersion, rows];
+  const hashes = `{${appended.map((a) => toHex(a.leafHash)).join(',')}}`;
+  const params = [ctx.at.toISOString(), ctx.requestId, ctx.actor?.partner ?? null, ctx.actor?.sub ?? null, ctx.actor?.role ?? null, ctx.covenantVersion, rows, hashes];
   if (!claim) {
     await statement(q, APPEND_SQL, params);
     return appended;
@@ -117,21 +119,15 @@ export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHea
   return db.transaction(async (tx) => {
     const head = await lockHead(tx, now);
     const { sequenced: notices, next: matchesSequenced } = await sequenceMatches(tx, head.matchesSequenced, max);
-    const pending = await readEntries(tx, PENDING_FROM, 'order by p.entry_id limit $1', [max]);
+    const pending = await readQueue(tx, head.size, max);
     if (pending.length === 0) {
       if (notices > 0) await tx.update(logHead).set({ matchesSequenced, updatedAt: now }).where(eq(logHead.id, 1));
       return { size: head.size, root: head.root, frontier: head.frontier, integrated: 0, notices };
     }
 
-    const ids: number[] = [];
-    const seqs: number[] = [];
-    const hashes: Uint8Array[] = [];
-    pending.forEach((e, i) => {
-      const seq = head.size + i;
-      ids.push(e.id);
-      seqs.push(seq);
-      hashes.push(leafHash(leafInput(e, seq)));
-    });
+    const ids = pending.map((p) => p.id);
+    const seqs = pending.map((_, i) => head.size + i);
+    const hashes = pending.map((p) => fromHex(p.hex));
     const { frontier, subtrees } = foldLeaves(head.frontier.map(fromHex), head.size, hashes);
     const size = head.size + pending.length;
     const root = toHex(frontierRoot(frontier));
@@ -146,7 +142,7 @@ export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHea
     // entries then leave the queue (which refuses to let go of an entry not in the log).
     await tx.execute(sql`
       insert into ${auditLog} (seq, entry_id, leaf_hash)
-        select * from unnest(${`{${seqs.join(',')}}`}::bigint[], ${`{${ids.join(',')}}`}::bigint[], ${`{${hashes.map(toHex).join(',')}}`}::text[])`);
+        select * from unnest(${`{${seqs.join(',')}}`}::bigint[], ${`{${ids.join(',')}}`}::bigint[], ${`{${pending.map((p) => p.hex).join(',')}}`}::text[])`);
     await tx.execute(sql`delete from ${auditPending} where entry_id = any(${`{${ids.join(',')}}`}::bigint[])`);
     if (subtrees.length) {
       await tx.insert(logSubtrees).values(subtrees.map((s) => ({ level: s.level, idx: s.idx, hash: toHex(s.hash) })));
@@ -199,7 +195,8 @@ export async function readSequenced(q: Queryable, afterSeq: number, limit: numbe
 }
 
 /**
- * Entries as the sequencer and the verifier hash them, many thousands at a time: one fixed
+ * Entries as the verifier (and the sequencer, for an entry queued without its leaf hash) hash
+ * them, many thousands at a time: one fixed
  * statement without drizzle's row mapping, and `at` as PostgreSQL's own UTC text (to the
  * millisecond, truncated as a JavaScript Date truncates), which is cheaper to read than a
  * timestamptz. Half of what reading a page cost (bench/verify.ts, BENCHMARKS.md).
@@ -208,6 +205,26 @@ async function readEntries(q: Queryable, from: EntrySource, rest: string, params
   const rows = await statement<EntryRow>(q, `${entrySelect(from.place)} ${from.from} ${rest}`, params);
   return rows.map(entryOfRow);
 }
+
+/**
+ * The sequencer's next `max` queued entries in id order, each with its leaf hash: the one given at
+ * append, carried by the queue, so the sequencer reads no entry and hashes nothing. An entry queued
+ * without a well-formed one (written other than by appendAudit, or before 0011) is read and hashed
+ * here, at the place it is about to get (`firstSeq` on; a v1 leaf commits to it).
+ */
+async function readQueue(q: Queryable, firstSeq: number, max: number): Promise<{ id: number; hex: string }[]> {
+  const rows = await statement<{ entry_id: number | string; leaf_hash: string | null }>(q, 'select entry_id, leaf_hash from audit_pending order by entry_id limit $1', [max]);
+  const queued = rows.map((r, i) => ({ id: Number(r.entry_id), seq: firstSeq + i, hex: r.leaf_hash !== null && HASH_HEX.test(r.leaf_hash) ? r.leaf_hash : null }));
+  const unhashed = queued.filter((r) => r.hex === null);
+  if (unhashed.length) {
+    const entries = await readEntries(q, PENDING_FROM, 'where p.entry_id = any($1::bigint[])', [`{${unhashed.map((r) => r.id).join(',')}}`]);
+    const byId = new Map(entries.map((e) => [e.id, e]));
+    for (const r of unhashed) r.hex = toHex(leafHash(leafInput(byId.get(r.id)!, r.seq)));
+  }
+  return queued.map((r) => ({ id: r.id, hex: r.hex! }));
+}
+
+const HASH_HEX = /^[0-9a-f]{64}$/;
 
 const entrySelect = (place: string) => `select a.id, ${place}, a.uid, to_char(a.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, a.request_id,
     a.actor_partner, a.actor_sub, a.actor_role, a.action, a.subject, a.purpose, a.case_ref, a.outcome, a.rule, a.covenant_version, a.detail`;
