@@ -7,6 +7,9 @@
 import { sql } from 'drizzle-orm';
 import type { Covenant } from '../src/covenant/index';
 import type { Db } from '../src/db/types';
+import { appendAudit } from '../src/audit/store';
+import { toBase64, utf8 } from '../src/encoding';
+import { sha256 } from '../src/hashing';
 import { fmtInt } from './support';
 
 export type AuditSeed = { entries: number; persons: number; professionals: number; start: Date; span: number; sarPerson: string };
@@ -39,19 +42,29 @@ export async function seedAuditLog(db: Db, covenant: Covenant, o: AuditSeed): Pr
 }
 
 /**
- * `entries` v2 lookup entries as the hub writes them (a uid, a lookup's detail), not yet sequenced,
- * one second apart; one generate_series insert per 100,000 rows, then VACUUM ANALYZE. For the
- * sequencer and `audit verify` benches (bench/verify.ts, bench/sequencer-shape.ts).
+ * `entries` v2 lookup entries as the hub writes them, not yet sequenced: through appendAudit (a uid,
+ * a lookup's detail, the leaf hash given at append, queued for the sequencer), 1,000 per statement,
+ * one second apart per statement; then VACUUM ANALYZE. For the sequencer and `audit verify` benches
+ * (bench/verify.ts, bench/sequencer-shape.ts).
  */
 export async function seedLookupEntries(db: Db, covenantVersion: string, entries: number): Promise<void> {
-  for (let from = 0; from < entries; from += 100_000) {
-    const to = Math.min(entries, from + 100_000);
-    await db.execute(sql`
-      insert into audit_entries (uid, at, request_id, actor_partner, actor_sub, actor_role, action, subject, purpose, case_ref, outcome, rule, covenant_version, detail)
-      select gen_random_uuid()::text, now() - (i * interval '1 second'), gen_random_uuid()::text, 'gemeente', 'pr-' || (i % 500), 'procesregisseur', 'lookup',
-             encode(sha256(i::text::bytea), 'base64'), 'procesregie-casus-op-maat', 'ZVH-' || (i % 20000), 'allowed', 'P-PR-01', ${covenantVersion},
-             jsonb_build_object('lookupId', gen_random_uuid()::text, 'rules', jsonb_build_array('P-PR-01', 'V-PR-01'), 'knownBy', jsonb_build_array('politie', 'ggz'), 'withheld', jsonb_build_array())
-        from generate_series(${from}::bigint, ${to - 1}::bigint) as i`);
+  const PER = 1_000;
+  const start = Date.now() - entries * 1000;
+  for (let from = 0; from < entries; from += PER) {
+    const n = Math.min(PER, entries - from);
+    const ctx = { at: new Date(start + from * 1000), requestId: crypto.randomUUID(), actor: { partner: 'gemeente', sub: `pr-${from % 500}`, role: 'procesregisseur' }, covenantVersion };
+    const inputs = Array.from({ length: n }, (_, k) => ({
+      action: 'lookup' as const,
+      subject: toBase64(sha256(utf8(String(from + k)))),
+      purpose: 'procesregie-casus-op-maat',
+      caseRef: `ZVH-${(from + k) % 20000}`,
+      outcome: 'allowed' as const,
+      rule: 'P-PR-01',
+      detail: { lookupId: crypto.randomUUID(), rules: ['P-PR-01', 'V-PR-01'], knownBy: ['politie', 'ggz'], withheld: [] },
+    }));
+    await appendAudit(db, ctx, inputs);
+    if ((from + n) % 50_000 === 0 || from + n === entries) process.stderr.write(`\rseeded ${fmtInt(from + n)} audit entries`);
   }
-  await db.execute(sql`vacuum analyze audit_entries`);
+  process.stderr.write('\n');
+  await db.execute(sql`vacuum analyze audit_entries, audit_pending`);
 }
