@@ -3,18 +3,24 @@
 // log and on tampered ones. Ranges of 7 entries over a log of 60, so that a gap fills whole ranges,
 // and a checkpoint falls inside a range.
 import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql, type SQL } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createCheckpoint } from '../src/audit/checkpoint';
 import { appendAudit, integrateAll } from '../src/audit/store';
 import { hashRange, rangedLeaves, verifyAuditLog, type LeafSource, type VerifyProblemKind, type VerifyReport } from '../src/audit/verify';
 import type { HubConfig } from '../src/config';
 import { rowsOf, type Db } from '../src/db/types';
 import { startHashPool, type HashPool } from '../src/node/audit-hash-pool';
+import { EXIT_USAGE, main } from '../src/node/cli';
+import { hashPool } from '../src/node/commands/audit';
+import { cliContext } from '../src/node/commands/io';
+import { processIo, readSettings } from '../src/node/env';
+import { collector } from './support/collector';
 import { DATABASE_URL, dbKind, testDatabase, testHubConfig } from './support/hub';
 
 const RANGE = 7;
@@ -148,8 +154,30 @@ describe.skipIf(!DATABASE_URL)('audit verify in worker threads (PostgreSQL; skip
     expect(pool.threads).toBe(2);
     await sameReports(log, pool.leaves);
   });
+});
 
-  it('threads that cannot reach the database fail the start, which audit verify answers by hashing in its own thread', async () => {
-    await expect(startHashPool('postgres://postgres@127.0.0.1:1/nothing', 2)).rejects.toThrow(/ECONNREFUSED|connect/);
+describe('audit verify --threads', () => {
+  it('is a number of threads from 0 to 64, else a usage error (exit 2) before anything is opened', async () => {
+    // Directories of its own all the same: were the check broken, the command would go on.
+    const dir = mkdtempSync(join(tmpdir(), 'kenbaar-verify-threads-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const env = { PATH: process.env.PATH, KENBAAR_LOCAL_DIR: join(dir, 'local'), KENBAAR_KEYS_DIR: join(dir, 'keys'), KENBAAR_DATA_DIR: join(dir, 'data') };
+    for (const threads of ['-1', '65', 'two', '1.5']) {
+      const stderr = collector();
+      const io = { stdin: Readable.from(['']), stdout: collector(), stderr, env };
+      expect(await main(['audit', 'verify', '--threads', threads], io)).toBe(EXIT_USAGE);
+      expect(stderr.text).toContain(`--threads must be a number of worker threads (0-64), not "${threads}"`);
+    }
+  });
+
+  it('threads that cannot reach the database: a note, and the verifier reads and hashes in its own thread', async () => {
+    const warned: string[] = [];
+    const settings = { ...readSettings({}), databaseUrl: 'postgres://postgres@127.0.0.1:1/nothing' };
+    const cli = { ...cliContext(settings, processIo()), warn: (text: string) => void warned.push(text) };
+    expect(await hashPool(cli, 'postgres', 2)).toBeUndefined();
+    expect(warned).toEqual([expect.stringMatching(/^audit verify: no worker threads \(.*ECONNREFUSED.*\); reading and hashing in this thread$/)]);
+    expect(await hashPool(cli, 'pglite', 2)).toBeUndefined(); // PGlite: in this thread, nothing to say
+    expect(await hashPool(cli, 'postgres', 0)).toBeUndefined();
+    expect(warned).toHaveLength(1);
   });
 });

@@ -15,8 +15,11 @@ export const RANGE_SIZE = 10_000;
 /** How long a closing thread may take to finish its ranges and close its connection. */
 const CLOSE_MS = 5_000;
 
-/** The default pool: one thread per CPU, at least two (one reads while the other hashes). */
-export const defaultHashThreads = (): number => Math.max(2, availableParallelism());
+/**
+ * The default pool: one thread per CPU, at least two (one reads while the other hashes), at most 16
+ * (each is a connection to the hub's database; the main thread's fold would not keep up with more).
+ */
+export const defaultHashThreads = (): number => Math.min(16, Math.max(2, availableParallelism()));
 
 /**
  * The worker's module: the compiled one next to this (compiled) file, or from the sources through

@@ -46,9 +46,9 @@ function parseThreads(text: string | undefined): number {
  * Worker threads that read and hash the entries, on PostgreSQL only (PGlite is one connection in
  * this process); when they cannot be started, a note, and the verifier does it in this thread.
  */
-async function hashPool(cli: Cli, database: Database, threads: number): Promise<HashPool | undefined> {
+export async function hashPool(cli: Cli, kind: Database['kind'], threads: number): Promise<HashPool | undefined> {
   const url = cli.settings.databaseUrl;
-  if (database.kind !== 'postgres' || !url || threads === 0) return undefined;
+  if (kind !== 'postgres' || !url || threads === 0) return undefined;
   try {
     return await startHashPool(url, threads);
   } catch (e) {
@@ -67,7 +67,7 @@ export async function auditVerifyCommand(cli: Cli, opts: { json?: boolean; progr
   const report = await withHubDatabase(settings, 'kenbaar audit verify', async (database) => {
     const head = await readHead(database.db);
     const show = !opts.json && (opts.progress === true || (Boolean(cli.io.stderr.isTTY) && head.size >= PROGRESS_FROM));
-    const pool = await hashPool(cli, database, threads);
+    const pool = await hashPool(cli, database.kind, threads);
     const bar = progressBar(cli.io.stderr, show, head.size, 'verifying', 'entries');
     try {
       return await verifyAuditLog(database.db, keys, (n) => bar.update(n), log, pool?.leaves);
