@@ -2,10 +2,11 @@
 // time goes: N lookup-like entries (with a lookup's detail) written in SQL, sequenced by the real
 // sequencer (integrateAll), then verified (verifyAuditLog) `--rounds` times; for each round the wall
 // time, this process's CPU and PostgreSQL's. Then the verifier's parts on their own: reading the
-// pages (readSequenced), and rehashing them (leafInput + leafHash + the tree). The rounds run twice:
-// in this thread, then with the entries read and hashed by `--threads` worker threads
-// (src/node/audit-hash-pool.ts, as `kenbaar audit verify` on PostgreSQL does; their CPU is this
-// process's). Usage: npx tsx bench/verify.ts [--entries 300000] [--rounds 3] [--threads N]
+// pages (readSequenced), and rehashing them (leafInput + leafHash + the tree). Each round verifies
+// twice, in turn: in this thread, and with the entries read and hashed by `--threads` worker threads
+// (src/node/audit-hash-pool.ts, as `kenbaar audit verify` on PostgreSQL does; their CPU counts as
+// this process's). The machine's busy share and the CPU of other processes say how quiet it was.
+// Usage: npx tsx bench/verify.ts [--entries 300000] [--rounds 3] [--threads N]
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { leafInput, type AuditEntry } from '../src/audit/entry';
@@ -44,28 +45,29 @@ main(async () => {
 
   const rows: (string | number)[][] = [];
   const rounds: Record<string, number | string>[] = [];
-  const verifyRounds = async (how: string, leaves?: LeafSource) => {
-    for (let round = 1; round <= Number(args.rounds); round++) {
-      const meter = await cpuMeter(bench.name);
-      const c0 = cpuUs();
-      const t = performance.now();
-      const report = await verifyAuditLog(db, [], undefined, undefined, leaves);
-      const seconds = (performance.now() - t) / 1000;
-      const cpu = await meter.stop();
-      if (!report.ok || report.entries !== ENTRIES) throw new Error(`verify: ${JSON.stringify(report).slice(0, 300)}`);
-      const r = { how, round, perSecond: ENTRIES / seconds, verifierUsPerEntry: (cpuUs() - c0) / ENTRIES, postgresUsPerEntry: (1e6 * cpu.postgresSeconds) / ENTRIES, machineBusy: cpu.machineBusy, otherSeconds: cpu.otherSeconds, load1: os.loadavg()[0]! };
-      rounds.push(r);
-      rows.push([how, round, fmtInt(r.perSecond), fmt(r.verifierUsPerEntry, 2), fmt(r.postgresUsPerEntry, 2), `${fmt(100 * r.machineBusy, 0)} %`, fmt(r.otherSeconds, 1), fmt(r.load1, 1)]);
-      console.log(
-        `verify ${how} round ${round}: ${fmtInt(r.perSecond)} entries/s, verifier ${fmt(r.verifierUsPerEntry, 2)} µs/entry, PostgreSQL ${fmt(r.postgresUsPerEntry, 2)} µs/entry; machine ${fmt(100 * r.machineBusy, 0)} % busy, other processes ${fmt(r.otherSeconds, 1)} s CPU in ${fmt(seconds, 1)} s`,
-      );
-    }
+  const verifyRound = async (round: number, how: string, leaves?: LeafSource) => {
+    const meter = await cpuMeter(bench.name);
+    const c0 = cpuUs();
+    const t = performance.now();
+    const report = await verifyAuditLog(db, [], undefined, undefined, leaves);
+    const seconds = (performance.now() - t) / 1000;
+    const cpu = await meter.stop();
+    if (!report.ok || report.entries !== ENTRIES) throw new Error(`verify: ${JSON.stringify(report).slice(0, 300)}`);
+    const r = { how, round, perSecond: ENTRIES / seconds, verifierUsPerEntry: (cpuUs() - c0) / ENTRIES, postgresUsPerEntry: (1e6 * cpu.postgresSeconds) / ENTRIES, machineBusy: cpu.machineBusy, otherSeconds: cpu.otherSeconds, load1: os.loadavg()[0]! };
+    rounds.push(r);
+    rows.push([how, round, fmtInt(r.perSecond), fmt(r.verifierUsPerEntry, 2), fmt(r.postgresUsPerEntry, 2), `${fmt(100 * r.machineBusy, 0)} %`, fmt(r.otherSeconds, 1), fmt(r.load1, 1)]);
+    console.log(
+      `verify ${how} round ${round}: ${fmtInt(r.perSecond)} entries/s, verifier ${fmt(r.verifierUsPerEntry, 2)} µs/entry, PostgreSQL ${fmt(r.postgresUsPerEntry, 2)} µs/entry; machine ${fmt(100 * r.machineBusy, 0)} % busy, other processes ${fmt(r.otherSeconds, 1)} s CPU in ${fmt(seconds, 1)} s`,
+    );
   };
-  await verifyRounds('in this thread');
-  // The pool is started outside the timed rounds, as the command starts it before verifying.
+  // The pool is started outside the timed rounds, as the command starts it before verifying. The
+  // two verifiers take turns, so that what else the machine runs weighs on both alike.
   const pool = await startHashPool(bench.url, THREADS);
   try {
-    await verifyRounds(`${THREADS} worker threads`, pool.leaves);
+    for (let round = 1; round <= Number(args.rounds); round++) {
+      await verifyRound(round, 'in this thread');
+      await verifyRound(round, `${THREADS} worker threads`, pool.leaves);
+    }
   } finally {
     await pool.close();
   }
