@@ -2,20 +2,27 @@
 // time goes: N lookup-like entries (with a lookup's detail) written in SQL, sequenced by the real
 // sequencer (integrateAll), then verified (verifyAuditLog) `--rounds` times; for each round the wall
 // time, this process's CPU and PostgreSQL's. Then the verifier's parts on their own: reading the
-// pages (readSequenced), and rehashing them (leafInput + leafHash + the tree).
-// Usage: npx tsx bench/verify.ts [--entries 300000] [--rounds 3]
+// pages (readSequenced), and rehashing them (leafInput + leafHash + the tree). Each round verifies
+// twice, in turn: in this thread, and with the entries read and hashed by `--threads` worker threads
+// (src/node/audit-hash-pool.ts, as `kenbaar audit verify` on PostgreSQL does; their CPU counts as
+// this process's). The machine's busy share and the CPU of other processes say how quiet it was.
+// Usage: npx tsx bench/verify.ts [--entries 300000] [--rounds 3] [--threads N]
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { leafInput, type AuditEntry } from '../src/audit/entry';
 import { appendLeaves, leafHash } from '../src/audit/merkle';
 import { integrateAll, readSequenced } from '../src/audit/store';
-import { verifyAuditLog } from '../src/audit/verify';
+import { verifyAuditLog, type LeafSource } from '../src/audit/verify';
+import { defaultHashThreads, startHashPool } from '../src/node/audit-hash-pool';
 import { openDatabase } from '../src/node/database';
 import { seedLookupEntries } from './audit-seed';
 import { cpuMeter, createBenchDatabase, fmt, fmtInt, loadBenchCovenant, machine, main, markdownTable, writeResults } from './support';
 
-const { values: args } = parseArgs({ options: { entries: { type: 'string', default: '300000' }, rounds: { type: 'string', default: '3' } } });
+const { values: args } = parseArgs({
+  options: { entries: { type: 'string', default: '300000' }, rounds: { type: 'string', default: '3' }, threads: { type: 'string', default: String(defaultHashThreads()) } },
+});
 const ENTRIES = Number(args.entries);
+const THREADS = Number(args.threads);
 const cpuUs = () => {
   const u = process.cpuUsage();
   return u.user + u.system;
@@ -37,19 +44,32 @@ main(async () => {
   console.log(`sequencer: ${fmtInt(sequencerPerSecond)} entries/s, this process ${fmt(sequencer.usPerEntry, 2)} µs/entry, PostgreSQL ${fmt(sequencer.postgresUsPerEntry, 2)} µs/entry`);
 
   const rows: (string | number)[][] = [];
-  const rounds: Record<string, number>[] = [];
-  for (let round = 1; round <= Number(args.rounds); round++) {
+  const rounds: Record<string, number | string>[] = [];
+  const verifyRound = async (round: number, how: string, leaves?: LeafSource) => {
     const meter = await cpuMeter(bench.name);
     const c0 = cpuUs();
-    t0 = performance.now();
-    const report = await verifyAuditLog(db, []);
-    const seconds = (performance.now() - t0) / 1000;
+    const t = performance.now();
+    const report = await verifyAuditLog(db, [], undefined, undefined, leaves);
+    const seconds = (performance.now() - t) / 1000;
     const cpu = await meter.stop();
     if (!report.ok || report.entries !== ENTRIES) throw new Error(`verify: ${JSON.stringify(report).slice(0, 300)}`);
-    const r = { round, perSecond: ENTRIES / seconds, verifierUsPerEntry: (cpuUs() - c0) / ENTRIES, postgresUsPerEntry: (1e6 * cpu.postgresSeconds) / ENTRIES, load1: os.loadavg()[0]! };
+    const r = { how, round, perSecond: ENTRIES / seconds, verifierUsPerEntry: (cpuUs() - c0) / ENTRIES, postgresUsPerEntry: (1e6 * cpu.postgresSeconds) / ENTRIES, machineBusy: cpu.machineBusy, otherSeconds: cpu.otherSeconds, load1: os.loadavg()[0]! };
     rounds.push(r);
-    rows.push([round, fmtInt(r.perSecond), fmt(r.verifierUsPerEntry, 2), fmt(r.postgresUsPerEntry, 2), fmt(r.load1, 1)]);
-    console.log(`verify round ${round}: ${fmtInt(r.perSecond)} entries/s, verifier ${fmt(r.verifierUsPerEntry, 2)} µs/entry, PostgreSQL ${fmt(r.postgresUsPerEntry, 2)} µs/entry`);
+    rows.push([how, round, fmtInt(r.perSecond), fmt(r.verifierUsPerEntry, 2), fmt(r.postgresUsPerEntry, 2), `${fmt(100 * r.machineBusy, 0)} %`, fmt(r.otherSeconds, 1), fmt(r.load1, 1)]);
+    console.log(
+      `verify ${how} round ${round}: ${fmtInt(r.perSecond)} entries/s, verifier ${fmt(r.verifierUsPerEntry, 2)} µs/entry, PostgreSQL ${fmt(r.postgresUsPerEntry, 2)} µs/entry; machine ${fmt(100 * r.machineBusy, 0)} % busy, other processes ${fmt(r.otherSeconds, 1)} s CPU in ${fmt(seconds, 1)} s`,
+    );
+  };
+  // The pool is started outside the timed rounds, as the command starts it before verifying. The
+  // two verifiers take turns, so that what else the machine runs weighs on both alike.
+  const pool = await startHashPool(bench.url, THREADS);
+  try {
+    for (let round = 1; round <= Number(args.rounds); round++) {
+      await verifyRound(round, 'in this thread');
+      await verifyRound(round, `${THREADS} worker threads`, pool.leaves);
+    }
+  } finally {
+    await pool.close();
   }
 
   // The parts: reading every page, then hashing what was read.
@@ -76,8 +96,8 @@ main(async () => {
   console.log(`parts: reading ${fmt(read.usPerEntry, 2)} µs/entry CPU (${fmt(read.seconds)} s); rehashing ${fmt(hash.usPerEntry, 2)} µs/entry (${fmt(hash.seconds)} s)`);
   await database.close();
 
-  const table = markdownTable(['round', 'entries/s', 'verifier CPU µs/entry', 'PostgreSQL CPU µs/entry', 'load1'], rows);
+  const table = markdownTable(['verifier', 'round', 'entries/s', 'verifier CPU µs/entry', 'PostgreSQL CPU µs/entry', 'machine busy', 'others CPU s', 'load1'], rows);
   console.log(`\n${table}\n`);
-  const path = writeResults('verify', { benchmark: 'verify', machine: await machine(), entries: ENTRIES, sequencer, rounds, parts: { read, hash }, tables: { table } });
+  const path = writeResults('verify', { benchmark: 'verify', machine: await machine(), entries: ENTRIES, threads: THREADS, sequencer, rounds, parts: { read, hash }, tables: { table } });
   console.log(`results: ${path}`);
 });

@@ -25,7 +25,8 @@ export async function buildNode({ quiet = false } = {}) {
   rmSync(outdir, { recursive: true, force: true });
   await build({
     absWorkingDir: root,
-    entryPoints: ['src/node/cli.ts'],
+    // The audit verifier's worker thread is a module of its own, started by file (audit-hash-pool.ts).
+    entryPoints: ['src/node/cli.ts', 'src/node/audit-hash-worker.ts'],
     outdir,
     bundle: true,
     splitting: true,

@@ -23,6 +23,10 @@
 // `uncovered`: their leaves are checked, but nothing signed holds them yet.
 // Insertion ids are deliberately not used for ordering: under concurrent writers a transaction can
 // commit after a later-numbered one has been sequenced, so seq order legitimately differs from id order.
+// Reading and hashing the entries is a LeafSource's: this thread's (inThreadLeaves) by default; on
+// Node against PostgreSQL, worker threads' with a connection each, range by range (rangedLeaves,
+// hashRange; src/node/audit-hash-pool.ts). The fold into the tree, the diagnosis and the checkpoint
+// checks stay here, in seq order, and give the same report whichever source read the entries.
 import type { JWK } from 'jose';
 import type { Queryable } from '../db/types';
 import { toHex } from '../encoding';
@@ -55,14 +59,107 @@ export type VerifyReport = {
 const PAGE = 10_000;
 /** Mismatching leaves kept for the pairwise (reorder) check; beyond this they are just `altered`. */
 const MAX_SUSPECTS = 10_000;
+const HASH_BYTES = 32;
 
 const hashAt = (e: AuditEntry, seq: number) => toHex(leafHash(leafInput(e, seq)));
+
+/** The recomputed leaves of a run of sequenced entries, in seq order: what the verifier folds. */
+export type LeafBatch = {
+  /** The entries' seqs, ascending (gaps are for the verifier to find). */
+  seqs: Float64Array<ArrayBuffer>;
+  /** Their recomputed leaf hashes, 32 bytes each, in the order of `seqs`. */
+  hashes: Uint8Array<ArrayBuffer>;
+  /** The entries whose stored leaf hash is absent or not the recomputed one, by index in `seqs`, ascending: for the diagnosis. */
+  mismatched: { index: number; entry: AuditEntry }[];
+};
+
+/** The sequenced entries from `fromSeq` on, read and hashed, batch after batch in seq order. */
+export type LeafSource = (fromSeq: number) => AsyncIterable<LeafBatch>;
+
+/** Recompute the leaves of entries read in seq order (in this thread, or in a worker thread). */
+export function hashEntries(entries: readonly AuditEntry[]): LeafBatch {
+  const seqs = new Float64Array(entries.length);
+  const hashes = new Uint8Array(entries.length * HASH_BYTES);
+  const mismatched: LeafBatch['mismatched'] = [];
+  entries.forEach((e, i) => {
+    const seq = e.seq as number;
+    const recomputed = leafHash(leafInput(e, seq));
+    seqs[i] = seq;
+    hashes.set(recomputed, i * HASH_BYTES);
+    if (e.leafHash === null || toHex(recomputed) !== e.leafHash) mismatched.push({ index: i, entry: e });
+  });
+  return { seqs, hashes, mismatched };
+}
+
+/** Read page after page and hash it in this thread (the next page is read while one is hashed). */
+export function inThreadLeaves(q: Queryable): LeafSource {
+  const readAfter = (after: number) => {
+    const p = readSequenced(q, after, PAGE);
+    p.catch(() => {}); // awaited (and its failure thrown) on its turn
+    return p;
+  };
+  return async function* (fromSeq) {
+    for (let next = readAfter(fromSeq - 1); ; ) {
+      const page = await next;
+      if (page.length === 0) return;
+      next = readAfter(page[page.length - 1]!.seq as number);
+      yield hashEntries(page);
+    }
+  };
+}
+
+/** One range of seqs [from, to) hashed, and where the log goes on after it. */
+export type RangeLeaves = LeafBatch & {
+  /** The lowest seq from `to` on that may hold an entry; null when no entry follows the range. */
+  next: number | null;
+};
+
+/**
+ * Read and hash the entries with from <= seq < to (what each worker thread does for its ranges):
+ * one readSequenced of `to - from` entries holds them all, seq being unique. What it reads beyond
+ * `to` says where the log goes on: at that seq (a gap after the range), or nowhere (the end).
+ */
+export async function hashRange(q: Queryable, from: number, to: number): Promise<RangeLeaves> {
+  const limit = to - from;
+  const page = await readSequenced(q, from - 1, limit);
+  let n = 0;
+  while (n < page.length && (page[n]!.seq as number) < to) n++;
+  const next = n < page.length ? (page[n]!.seq as number) : page.length < limit ? null : to;
+  return { ...hashEntries(n === page.length ? page : page.slice(0, n)), next };
+}
+
+/**
+ * Ranges of `size` seqs, `parallel` of them hashed at a time by `hash` (worker threads, each on a
+ * connection of its own), handed on strictly in order. A range followed by nothing ends the log;
+ * one followed by a gap beyond the ranges asked for skips it, so that a seq moved far ahead costs
+ * one range, not one per `size` seqs of the gap.
+ */
+export function rangedLeaves(hash: (from: number, to: number) => Promise<RangeLeaves>, size: number, parallel: number): LeafSource {
+  return async function* (fromSeq) {
+    const inFlight: Promise<RangeLeaves>[] = [];
+    let ask = fromSeq;
+    for (;;) {
+      while (inFlight.length < parallel) {
+        const p = hash(ask, ask + size);
+        p.catch(() => {}); // awaited (and its failure thrown) on its turn; abandoned after the end
+        inFlight.push(p);
+        ask += size;
+      }
+      const range = await inFlight.shift()!;
+      yield range;
+      if (range.next === null) return;
+      ask = Math.max(ask, range.next);
+    }
+  };
+}
 
 export async function verifyAuditLog(
   q: Queryable,
   hubKeys: JWK[],
   onProgress?: (entries: number) => void,
   log?: { origin: string; keys: NoteKey[] },
+  /** Where the recomputed leaves come from (default: read and hashed in this thread, inThreadLeaves). */
+  leaves?: LeafSource,
 ): Promise<VerifyReport> {
   const problems: VerifyProblem[] = [];
   const cps = await listCheckpoints(q);
@@ -105,24 +202,18 @@ export async function verifyAuditLog(
   checkRootAt(0);
   if (pruned) checkRootAt(pruned);
 
-  // The next page is read while this one is hashed (the database works on another core meanwhile).
-  const readAfter = (after: number) => {
-    const p = readSequenced(q, after, PAGE);
-    p.catch(() => {}); // awaited (and its failure thrown) on its turn
-    return p;
-  };
-  for (let next = readAfter(pruned - 1); ; ) {
-    const page = await next;
-    if (page.length === 0) break;
-    next = readAfter(page[page.length - 1]!.seq as number);
+  // Batches of recomputed leaves in seq order: read and hashed in this thread, or by worker threads
+  // (src/node/audit-hash-pool.ts); either way folded here, one entry after the other.
+  for await (const batch of (leaves ?? inThreadLeaves(q))(pruned)) {
     const hashes: Uint8Array[] = [];
-    for (const e of page) {
-      const seq = e.seq as number;
+    let m = 0;
+    for (let i = 0; i < batch.seqs.length; i++) {
+      const seq = batch.seqs[i]!;
       if (seq > expectedSeq) {
         problems.push({ kind: 'missing', seq: expectedSeq, message: `entries ${expectedSeq}..${seq - 1} are missing` });
       }
-      const recomputed = leafHash(leafInput(e, seq));
-      if (e.leafHash === null || toHex(recomputed) !== e.leafHash) {
+      if (batch.mismatched[m]?.index === i) {
+        const e = batch.mismatched[m++]!.entry;
         if (!shiftReported && e.leafHash !== null && hashAt(e, seq - 1) === e.leafHash) {
           shiftReported = true;
           problems.push({ kind: 'inserted', seq: seq - 1, message: `entry ${seq - 1} was inserted: from seq ${seq} on, the entries carry the leaves of the position before theirs` });
@@ -135,9 +226,9 @@ export async function verifyAuditLog(
           problems.push({ kind: 'altered', seq, message: `entry ${seq} does not hash to its recorded leaf hash: its content or position was changed` });
         }
       }
-      hashes.push(recomputed);
+      hashes.push(batch.hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES));
       expectedSeq = seq + 1;
-      // Root checks at each checkpoint boundary inside this page.
+      // Root checks at each checkpoint boundary inside this batch.
       if (claimsBySize.has(size + hashes.length)) {
         const n = hashes.length;
         frontier = appendLeaves(frontier, size, hashes.splice(0));

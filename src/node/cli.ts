@@ -287,13 +287,14 @@ due afterwards. The rules: policies/zvh-demo/disclosure.yaml.`,
     .option('--json', 'print the full report as JSON')
     .option('--progress', 'show the progress bar (default: on a terminal, for large logs)')
     .option('--jwks <file>', "the hub's public keys (a saved /.well-known/jwks.json): verify without access to its secrets")
+    .option('--threads <n>', 'on PostgreSQL: worker threads that read and hash the entries, each on its own connection (default: one per CPU, at least 2; 0: in this thread)')
     .option('--url <hub>', 'verify a running hub over HTTP instead (no database): checkpoint, witness quorum, tiles, entries if you may read them')
     .option('--state <file>', 'with --url: where the last verified checkpoint is kept, to catch a rolled-back or forked log (default .kenbaar/verifier-<origin>.json)')
     .option('--vkey <vkey>', "with --url: the log's verifier key (default: as saved in --state, else trusted on first use from GET /log/vkey)")
     .option('--as <partner>', 'with --url: read the entry bundles as this partner (needs read-audit-all), recomputing every leaf')
     .option('--role <role>', 'with --url and --as: the role to act in', 'zvh-privacy-officer')
     .action(
-      run(async (opts: { json?: boolean; progress?: boolean; jwks?: string; url?: string; state?: string; vkey?: string; as?: string; role: string }) =>
+      run(async (opts: { json?: boolean; progress?: boolean; jwks?: string; threads?: string; url?: string; state?: string; vkey?: string; as?: string; role: string }) =>
         opts.url ? (await commands.auditRemote()).auditVerifyUrlCommand(cli, { ...opts, url: opts.url }) : (await commands.audit()).auditVerifyCommand(cli, opts),
       ),
     );

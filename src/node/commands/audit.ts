@@ -6,10 +6,11 @@ import type { JWK } from 'jose';
 import { createCheckpoint } from '../../audit/checkpoint';
 import { readHead } from '../../audit/store';
 import { verifyAuditLog, type VerifyReport } from '../../audit/verify';
-import type { NodeSettings } from '../env';
+import { defaultHashThreads, startHashPool, type HashPool } from '../audit-hash-pool';
+import type { Database } from '../database';
 import { progressBar, type Cli } from './common';
 import { describeDatabase, loadHubConfig, withHubDatabase } from './hub-access';
-import { EXIT_OK, EXIT_PROBLEMS } from './exit';
+import { CliError, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE } from './exit';
 
 /** Below this many entries a bar would only flicker. */
 const PROGRESS_FROM = 50_000;
@@ -33,8 +34,32 @@ export function formatVerifyReport(report: VerifyReport): string {
   return lines.join('\n') + '\n';
 }
 
-export async function auditVerifyCommand(cli: Cli, opts: { json?: boolean; progress?: boolean; jwks?: string }): Promise<number> {
+/** `--threads`: 0 (read and hash in this thread) to 64; by default one per CPU, at least two. */
+function parseThreads(text: string | undefined): number {
+  if (text === undefined) return defaultHashThreads();
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new CliError(EXIT_USAGE, `--threads must be a number of worker threads (0-64), not "${text}"`);
+  return n;
+}
+
+/**
+ * Worker threads that read and hash the entries, on PostgreSQL only (PGlite is one connection in
+ * this process); when they cannot be started, a note, and the verifier does it in this thread.
+ */
+export async function hashPool(cli: Cli, kind: Database['kind'], threads: number): Promise<HashPool | undefined> {
+  const url = cli.settings.databaseUrl;
+  if (kind !== 'postgres' || !url || threads === 0) return undefined;
+  try {
+    return await startHashPool(url, threads);
+  } catch (e) {
+    cli.warn(`audit verify: no worker threads (${e instanceof Error ? e.message : String(e)}); reading and hashing in this thread`);
+    return undefined;
+  }
+}
+
+export async function auditVerifyCommand(cli: Cli, opts: { json?: boolean; progress?: boolean; jwks?: string; threads?: string }): Promise<number> {
   const { settings, write } = cli;
+  const threads = parseThreads(opts.threads);
   // Verifying needs only public keys: from a saved JWKS, or the hub's own configuration.
   const config = opts.jwks ? undefined : (await loadHubConfig(settings)).config;
   const keys = opts.jwks ? (JSON.parse(readFileSync(opts.jwks, 'utf8')) as { keys: JWK[] }).keys.map(({ d: _d, ...pub }) => pub) : config!.signer.published;
@@ -42,11 +67,13 @@ export async function auditVerifyCommand(cli: Cli, opts: { json?: boolean; progr
   const report = await withHubDatabase(settings, 'kenbaar audit verify', async (database) => {
     const head = await readHead(database.db);
     const show = !opts.json && (opts.progress === true || (Boolean(cli.io.stderr.isTTY) && head.size >= PROGRESS_FROM));
+    const pool = await hashPool(cli, database.kind, threads);
     const bar = progressBar(cli.io.stderr, show, head.size, 'verifying', 'entries');
     try {
-      return await verifyAuditLog(database.db, keys, (n) => bar.update(n), log);
+      return await verifyAuditLog(database.db, keys, (n) => bar.update(n), log, pool?.leaves);
     } finally {
       bar.stop();
+      await pool?.close();
     }
   });
   if (opts.json) write(`${JSON.stringify(report, null, 2)}\n`);
