@@ -71,24 +71,25 @@ async function sameReports(log: Log, leaves: LeafSource) {
   const clean = await both();
   expect(clean).toMatchObject({ ok: true, entries: 60, uncovered: 8, checkpoints: 2, problems: [] });
 
-  await tamper(log.db, sql`update audit_entries set outcome = 'denied' where seq = 10`);
+  await tamper(log.db, sql`update audit_entries set outcome = 'denied' where id = (select entry_id from audit_log where seq = 10)`);
   expect(firstProblems(await both())).toEqual([['altered', 10], ['altered', null]]);
 
   // One entry gone inside a range, and then every entry of two whole ranges (28..41).
-  await tamper(log.db, sql`delete from audit_entries where seq = 16 or seq between 28 and 41`);
+  await tamper(log.db, sql`delete from audit_log where seq = 16 or seq between 28 and 41`);
   const gaps = await both();
   expect(firstProblems(gaps).slice(0, 3)).toEqual([['altered', 10], ['missing', 16], ['missing', 28]]);
   expect(gaps.entries).toBe(60 - 15);
 
-  // Two swapped entries (each with the other's leaf hash, to hide it from the per-entry check).
-  const [a, b] = await rowsOf<{ leaf_hash: string }>(log.db, sql`select leaf_hash from audit_entries where seq in (44, 45) order by seq`);
-  await tamper(log.db, sql`update audit_entries set seq = -1 where seq = 44`);
-  await tamper(log.db, sql`update audit_entries set seq = 44, leaf_hash = ${a!.leaf_hash} where seq = 45`);
-  await tamper(log.db, sql`update audit_entries set seq = 45, leaf_hash = ${b!.leaf_hash} where seq = -1`);
+  // Two swapped entries (each at the other's place, under that place's leaf hash, to hide it from
+  // the per-entry check).
+  const [a, b] = await rowsOf<{ entry_id: number }>(log.db, sql`select entry_id::int as entry_id from audit_log where seq in (44, 45) order by seq`);
+  await tamper(log.db, sql`update audit_log set entry_id = -1 where seq = 44`);
+  await tamper(log.db, sql`update audit_log set entry_id = ${a!.entry_id} where seq = 45`);
+  await tamper(log.db, sql`update audit_log set entry_id = ${b!.entry_id} where seq = 44`);
   expect(firstProblems(await both())).toContainEqual(['reordered', 44]);
 
   // The tail moved far ahead: one range past the gap reads it, not one per 7 seqs of it.
-  await tamper(log.db, sql`update audit_entries set seq = seq + 1000000000000 where seq >= 55`);
+  await tamper(log.db, sql`update audit_log set seq = seq + 1000000000000 where seq >= 55`);
   const far = await both();
   expect(firstProblems(far)).toContainEqual(['missing', 55]);
   expect(far.entries).toBe(45);
