@@ -1,8 +1,7 @@
 // CPU per audit entry of what appendAudit does before the database (src/audit/store.ts): the rows'
 // JSON parameter, and each entry's leaf hash for its receipt. 10,000 registration-like entries.
 // Usage: npx tsx bench/append-prep.ts [rounds=5]
-import { leafInput, pendingEntry } from '../src/audit/entry';
-import { leafHash } from '../src/audit/merkle';
+import { entryLeafHash, pendingEntry } from '../src/audit/entry';
 import { storableJson } from '../src/encoding';
 
 const N = 10_000;
@@ -20,7 +19,7 @@ const perEntry: number[] = [];
 for (let r = 0; r < rounds; r++) {
   const t0 = process.cpuUsage();
   const { value: stored } = storableJson(inputs.map((i) => ({ uid: crypto.randomUUID(), action: i.action, subject: i.subject, purpose: null, case_ref: i.caseRef, outcome: i.outcome, rule: i.rule, detail: i.detail })));
-  for (const { uid, case_ref, ...input } of stored) leafHash(leafInput(pendingEntry(ctx, { ...input, caseRef: case_ref }, uid), 0));
+  for (const { uid, case_ref, ...input } of stored) entryLeafHash(pendingEntry(ctx, { ...input, caseRef: case_ref }, uid), 0);
   const d = process.cpuUsage(t0);
   perEntry.push((d.user + d.system) / N);
 }

@@ -14,8 +14,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { createApp } from '../src/app';
 import { createCheckpoint } from '../src/audit/checkpoint';
-import { leafInput, pendingEntry } from '../src/audit/entry';
-import { leafHash } from '../src/audit/merkle';
+import { entryLeafHash, pendingEntry } from '../src/audit/entry';
 import { appendAudit, integrate } from '../src/audit/store';
 import { signPartnerToken } from '../src/client/token';
 import { buildHubConfig, defaultLogOrigin } from '../src/config';
@@ -84,7 +83,7 @@ main(async () => {
   const n = 3000;
   let t = performance.now();
   let c0 = cpuUs();
-  for (let i = 0; i < n; i++) leafHash(leafInput(pendingEntry(ctx, input, crypto.randomUUID()), 0));
+  for (let i = 0; i < n; i++) entryLeafHash(pendingEntry(ctx, input, crypto.randomUUID()), 0);
   const leafUs = ((performance.now() - t) * 1000) / n;
   const leafCpuUs = (cpuUs() - c0) / n;
   t = performance.now();

@@ -2,15 +2,15 @@
 // time goes: N lookup-like entries (with a lookup's detail) written in SQL, sequenced by the real
 // sequencer (integrateAll), then verified (verifyAuditLog) `--rounds` times; for each round the wall
 // time, this process's CPU and PostgreSQL's. Then the verifier's parts on their own: reading the
-// pages (readSequenced), and rehashing them (leafInput + leafHash + the tree). Each round verifies
+// pages (readSequenced), and rehashing them (entryLeafHash + the tree). Each round verifies
 // twice, in turn: in this thread, and with the entries read and hashed by `--threads` worker threads
 // (src/node/audit-hash-pool.ts, as `kenbaar audit verify` on PostgreSQL does; their CPU counts as
 // this process's). The machine's busy share and the CPU of other processes say how quiet it was.
 // Usage: npx tsx bench/verify.ts [--entries 300000] [--rounds 3] [--threads N]
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { leafInput, type AuditEntry } from '../src/audit/entry';
-import { appendLeaves, leafHash } from '../src/audit/merkle';
+import { entryLeafHash, type AuditEntry } from '../src/audit/entry';
+import { appendLeaves } from '../src/audit/merkle';
 import { integrateAll, readSequenced } from '../src/audit/store';
 import { verifyAuditLog, type LeafSource } from '../src/audit/verify';
 import { defaultHashThreads, startHashPool } from '../src/node/audit-hash-pool';
@@ -88,7 +88,7 @@ main(async () => {
   let frontier: ReturnType<typeof appendLeaves> = [];
   let size = 0;
   for (const page of pages) {
-    const hashes = page.map((e) => leafHash(leafInput(e, e.seq as number)));
+    const hashes = page.map((e) => entryLeafHash(e, e.seq as number));
     frontier = appendLeaves(frontier, size, hashes);
     size += hashes.length;
   }

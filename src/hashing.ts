@@ -19,16 +19,18 @@ export type Hashing = {
   readonly name: 'native' | 'noble';
   /** SHA-256 of the concatenated parts. */
   sha256(...parts: Uint8Array[]): Uint8Array;
+  /** SHA-256 of a text's UTF-8 bytes (lone surrogates as U+FFFD, as TextEncoder writes them), without a byte copy of the text where the runtime can hash text. */
+  sha256Text(text: string): Uint8Array;
   /** HMAC-SHA256 under `key` of the concatenated parts. */
   hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array;
 };
 
-type Digest = { update(data: Uint8Array): Digest; digest(): Uint8Array };
+type Digest = { update(data: Uint8Array | string): Digest; digest(): Uint8Array };
 type NodeCrypto = {
   createHash(algorithm: 'sha256'): Digest;
   createHmac(algorithm: 'sha256', key: Uint8Array): Digest;
   /** One-shot digest (Node ≥ 20.12; not in every runtime): no hash object for a single input. */
-  hash?: (algorithm: 'sha256', data: Uint8Array, outputEncoding: 'buffer') => Uint8Array;
+  hash?: (algorithm: 'sha256', data: Uint8Array | string, outputEncoding: 'buffer') => Uint8Array;
 };
 
 export const nobleHashing: Hashing = {
@@ -39,6 +41,7 @@ export const nobleHashing: Hashing = {
     for (const p of parts) h.update(p);
     return h.digest();
   },
+  sha256Text: (text) => nobleSha256(utf8(text)),
   hmacSha256(key, ...parts) {
     const h = hmac.create(nobleSha256, key);
     for (const p of parts) h.update(p);
@@ -60,6 +63,8 @@ export function nodeCryptoHashing(crypto: NodeCrypto): Hashing {
       for (const p of parts) h.update(p);
       return plain(h.digest());
     },
+    // Node encodes a string argument as UTF-8 itself, natively: no Uint8Array of the text is made.
+    sha256Text: (text) => plain(oneShot ? oneShot('sha256', text, 'buffer') : crypto.createHash('sha256').update(text).digest()),
     hmacSha256(key, ...parts) {
       const h = crypto.createHmac('sha256', key);
       for (const p of parts) h.update(p);
@@ -80,6 +85,7 @@ function detect(): Hashing {
 export const hashing: Hashing = detect();
 
 export const sha256 = hashing.sha256;
+export const sha256Text = hashing.sha256Text;
 export const hmacSha256 = hashing.hmacSha256;
 
 /** SHA-256 of a text's UTF-8 bytes, in lower-case hex (request and justification hashes, bounded untrusted text). */

@@ -5,6 +5,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hashing, nobleHashing } from '../src/hashing';
 import { toHex, utf8 } from '../src/encoding';
+import { entryLeafHash, leafInput, pendingEntry } from '../src/audit/entry';
+import { leafHash, leafHashOfText } from '../src/audit/merkle';
 
 const bytes = fc.uint8Array({ minLength: 0, maxLength: 300 });
 const parts = fc.array(bytes, { maxLength: 4 });
@@ -32,6 +34,31 @@ describe('hashing', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('SHA-256 of a text is SHA-256 of its UTF-8 bytes, in both, for any text (lone surrogates and U+0000 too)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), maxLength: 3 }), (text, surrogates) => {
+        const s = `\u0000${text}${surrogates}`;
+        const expected = toHex(nobleHashing.sha256(utf8(s)));
+        expect(toHex(hashing.sha256Text(s))).toBe(expected);
+        expect(toHex(nobleHashing.sha256Text(s))).toBe(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the leaf hash of a text is the RFC 6962 leaf hash of its bytes, and an entry\'s is that of its leaf input', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+        expect(toHex(leafHashOfText(text))).toBe(toHex(leafHash(utf8(text))));
+      }),
+      { numRuns: 300 },
+    );
+    const ctx = { at: new Date('2026-12-03T10:00:00.000Z'), requestId: 'r', actor: { partner: 'politie', sub: 'a', role: 'professional' }, covenantVersion: '1' };
+    const v2 = pendingEntry(ctx, { action: 'lookup', outcome: 'allowed', subject: 's', detail: { q: 'é😀\u0000' } }, 'uid-1');
+    const v1 = { ...v2, uid: null, id: 7 };
+    for (const [e, seq] of [[v2, 0], [v1, 3]] as const) expect(toHex(entryLeafHash(e, seq))).toBe(toHex(leafHash(leafInput(e, seq))));
   });
 
   it('both match the published vectors (FIPS 180-2 "abc", RFC 4231 test case 2)', () => {

@@ -3,6 +3,7 @@
 // sub), in which role, why (purpose, case ref), under which covenant version and rule, via which
 // request.
 import { utf8 } from '../encoding';
+import { leafHashOfText } from './merkle';
 
 export type AuditAction =
   | 'registration.create'
@@ -113,8 +114,17 @@ export function canonicalJson(value: unknown): string {
  * checkpoints hold. v1 (before migration 0005): also the id and `seq`, as those entries were hashed.
  */
 export function leafInput(e: AuditEntry, seq: number): Uint8Array {
-  if (e.uid === null) return utf8(canonicalJson({ v: 1, ...entryView(e), seq }));
-  return utf8(canonicalV2(e));
+  return utf8(leafText(e, seq));
+}
+
+/** The leaf input as text (its UTF-8 bytes are the leaf input). */
+function leafText(e: AuditEntry, seq: number): string {
+  return e.uid === null ? canonicalJson({ v: 1, ...entryView(e), seq }) : canonicalV2(e);
+}
+
+/** RFC 6962 leaf hash of an entry at position `seq`: leafHash(leafInput(e, seq)), hashed from the text in one native call. */
+export function entryLeafHash(e: AuditEntry, seq: number): Uint8Array {
+  return leafHashOfText(leafText(e, seq));
 }
 
 const str = JSON.stringify;

@@ -20,7 +20,7 @@
  * attacker-controlled input and answer `false` for anything they cannot verify.
  */
 import { equalBytes } from '../encoding';
-import { sha256 } from '../hashing';
+import { sha256, sha256Text } from '../hashing';
 
 /** Byte length of every hash in the tree. */
 export const HASH_SIZE = 32;
@@ -42,6 +42,16 @@ const LEAF_PREFIX = new Uint8Array([0x00]);
 export function leafHash(data: Uint8Array): Uint8Array {
   // Streaming avoids copying potentially large leaf data just to prepend one byte.
   return sha256(LEAF_PREFIX, data);
+}
+
+/**
+ * The leaf hash of a text's UTF-8 bytes, leafHash(utf8(text)), in one native call: U+0000 is the
+ * single byte 0x00 in UTF-8, so the hash of "\u0000" + text is SHA-256(0x00 || utf8(text)). Every
+ * audit entry is hashed this way (its leaf is canonical JSON text); test/hashing.test.ts holds the
+ * two forms equal.
+ */
+export function leafHashOfText(text: string): Uint8Array {
+  return sha256Text(`\u0000${text}`);
 }
 
 // One reusable buffer for interior nodes: building a tree hashes ~n nodes, and

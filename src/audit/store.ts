@@ -16,8 +16,8 @@ import { hasUnsequencedMatches, sequenceMatches } from '../matches/repo';
 import { tokenKey } from '../auth/replay';
 import { fromHex, storableJson, toHex } from '../encoding';
 import { foldLeaves } from '../log/tiles';
-import { EMPTY_ROOT, frontierRoot, leafHash } from './merkle';
-import { leafInput, pendingEntry, type AuditContext, type AuditEntry, type AuditInput } from './entry';
+import { EMPTY_ROOT, frontierRoot } from './merkle';
+import { entryLeafHash, pendingEntry, type AuditContext, type AuditEntry, type AuditInput } from './entry';
 import type { AuditScope } from '../covenant/index';
 import { inScope } from './search';
 import { selectEntries } from './rows';
@@ -72,7 +72,7 @@ export async function appendAudit(
   );
   // Leaves are hashed from exactly what the database will store (escaped text included), so the
   // receipt's leaf hash is the one the sequencer computes from the row.
-  const appended = stored.map(({ uid, case_ref, ...input }): Appended => ({ uid, leafHash: leafHash(leafInput(pendingEntry(ctx, { ...input, caseRef: case_ref }, uid), 0)) }));
+  const appended = stored.map(({ uid, case_ref, ...input }): Appended => ({ uid, leafHash: entryLeafHash(pendingEntry(ctx, { ...input, caseRef: case_ref }, uid), 0) }));
   const hashes = `{${appended.map((a) => toHex(a.leafHash)).join(',')}}`;
   const params = [ctx.at.toISOString(), ctx.requestId, ctx.actor?.partner ?? null, ctx.actor?.sub ?? null, ctx.actor?.role ?? null, ctx.covenantVersion, rows, hashes];
   if (!claim) {
@@ -219,7 +219,7 @@ async function readQueue(q: Queryable, firstSeq: number, max: number): Promise<{
   if (unhashed.length) {
     const entries = await readEntries(q, PENDING_FROM, 'where p.entry_id = any($1::bigint[])', [`{${unhashed.map((r) => r.id).join(',')}}`]);
     const byId = new Map(entries.map((e) => [e.id, e]));
-    for (const r of unhashed) r.hex = toHex(leafHash(leafInput(byId.get(r.id)!, r.seq)));
+    for (const r of unhashed) r.hex = toHex(entryLeafHash(byId.get(r.id)!, r.seq));
   }
   return queued.map((r) => ({ id: r.id, hex: r.hex! }));
 }

@@ -30,8 +30,8 @@
 import type { JWK } from 'jose';
 import type { Queryable } from '../db/types';
 import { toHex } from '../encoding';
-import { leafInput, type AuditEntry } from './entry';
-import { appendLeaves, EMPTY_ROOT, frontierRoot, leafHash, type Frontier } from './merkle';
+import { entryLeafHash, type AuditEntry } from './entry';
+import { appendLeaves, EMPTY_ROOT, frontierRoot, type Frontier } from './merkle';
 import { verifyCheckpointJws } from './checkpoint';
 import { countUnsequenced, listCheckpoints, readSequenced } from './store';
 import { openCheckpoint } from '../log/checkpoint';
@@ -61,7 +61,7 @@ const PAGE = 10_000;
 const MAX_SUSPECTS = 10_000;
 const HASH_BYTES = 32;
 
-const hashAt = (e: AuditEntry, seq: number) => toHex(leafHash(leafInput(e, seq)));
+const hashAt = (e: AuditEntry, seq: number) => toHex(entryLeafHash(e, seq));
 
 /** The recomputed leaves of a run of sequenced entries, in seq order: what the verifier folds. */
 export type LeafBatch = {
@@ -83,7 +83,7 @@ export function hashEntries(entries: readonly AuditEntry[]): LeafBatch {
   const mismatched: LeafBatch['mismatched'] = [];
   entries.forEach((e, i) => {
     const seq = e.seq as number;
-    const recomputed = leafHash(leafInput(e, seq));
+    const recomputed = entryLeafHash(e, seq);
     seqs[i] = seq;
     hashes.set(recomputed, i * HASH_BYTES);
     if (e.leafHash === null || toHex(recomputed) !== e.leafHash) mismatched.push({ index: i, entry: e });

@@ -7,8 +7,7 @@
 //   GET /v1/audit/receipts/entries      the entries a batch receipt covers: uid and leaf hash each
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { leafInput } from '../audit/entry';
-import { leafHash } from '../audit/merkle';
+import { entryLeafHash, leafInput } from '../audit/entry';
 import { fromHex, toBase64 } from '../encoding';
 import { authenticate } from '../auth/middleware';
 import type { AppEnv } from '../config';
@@ -250,7 +249,7 @@ export function logRoutes(app: OpenAPIHono<AppEnv>) {
       // Someone else's entries are answered like unknown ones: their existence is not disclosed.
       if (!may) return deny(new Problem('not-found', 'No entries of one request from first to last that you may read'));
       // The leaf as the sequencer stored it, or (not yet sequenced) as it will: both from the row.
-      return found.map((e) => ({ uid: e.uid!, leaf: toBase64(e.leafHash ? fromHex(e.leafHash) : leafHash(leafInput(e, 0))) }));
+      return found.map((e) => ({ uid: e.uid!, leaf: toBase64(e.leafHash ? fromHex(e.leafHash) : entryLeafHash(e, 0)) }));
     });
     return c.json({ entries }, 200);
   });
