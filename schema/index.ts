@@ -131,7 +131,7 @@ export const auditEntries = pgTable(
  * The log's order: the gap-free position (`seq`) the sequencer gave each committed entry (in id order
  * among those committed, so in commit order across its runs) and the entry's leaf hash. A narrow
  * table of its own, written by INSERT: sequencing an entry in place (an UPDATE of the wide
- * audit_entries row, with a new version in each of its indexes) cost PostgreSQL ≈ 13× more
+ * audit_entries row, with a new version in each of its indexes) cost PostgreSQL six times more
  * (bench/sequencer-shape.ts). Append-only, and prunable below the minimum index only (0011).
  */
 export const auditLog = pgTable(

@@ -1,6 +1,6 @@
 -- The log's order moves out of audit_entries into a narrow table of its own. Sequencing an entry
 -- used to UPDATE its wide row (seq, leaf_hash): a new row version with an entry in each of its
--- indexes, ≈ 72 µs of PostgreSQL CPU per entry; an INSERT into audit_log costs ≈ 6
+-- indexes, 44–60 µs of PostgreSQL CPU per entry; an INSERT into audit_log and the dequeue cost 7–9
 -- (bench/sequencer-shape.ts, BENCHMARKS.md). audit_entries is never updated again; the sequencer's
 -- queue of committed, unsequenced entries is audit_pending, filled by a trigger on every INSERT with
 -- each entry's id and the leaf hash its writer computed (audit_entries.leaf_hash now holds that hash,
