@@ -1,9 +1,10 @@
 // A plan that cannot collapse: the lookup's select of a subject's active registrations uses the
-// index that leads with the subject, whether the planner has fresh statistics, statistics from when
+// index that leads with the subject (and the log's page read, below, the primary keys), whether the planner has fresh statistics, statistics from when
 // the table was empty (the migration's ANALYZE, then autovacuum off), or none at all (a restore).
 // Needs a PostgreSQL server (DATABASE_URL); PGlite has one connection and no autovacuum to switch off.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryEntries, readSequenced, SEQUENCED_PAGE_SQL, subjectEntries } from '../src/audit/store';
 import { ACTIVE_SQL, activeParams, findActive } from '../src/registrations/repo';
 import { DATABASE_URL, testDatabase } from './support/hub';
 
@@ -86,5 +87,84 @@ describe.skipIf(!DATABASE_URL)('the lookup select on a server with autovacuum of
     await expectSubjectIndex();
     // And it finds the subject's registrations (four rows per subject; the gemeente's excluded).
     expect(await findActive(database.raw, [lpadSubject(1234)], NOW, 'gemeente')).toHaveLength(3);
+  });
+});
+
+// The same for the log read page by page (`audit verify`, its worker threads, entry bundles): each
+// page of places in audit_log by its primary key, each place's entry by audit_entries' primary key.
+// A plain join here, on tables never analyzed, was a hash join scanning both tables for every page.
+describe.skipIf(!DATABASE_URL)('the log read page by page, on a server with autovacuum off (PostgreSQL)', () => {
+  const ENTRIES = 300_000;
+  let database: Awaited<ReturnType<typeof testDatabase>>;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    client = new pg.Client({ connectionString: database.url! });
+    await client.connect();
+    for (const table of ['audit_entries', 'audit_log', 'audit_pending']) await client.query(`alter table ${table} set (autovacuum_enabled = false)`);
+    // Entries and their places in bulk, past the triggers (as a restore writes them).
+    await client.query('begin');
+    await client.query('set local session_replication_role = replica');
+    await client.query(
+      `insert into audit_entries (uid, at, request_id, action, outcome, covenant_version, subject, detail)
+       select 'u' || i, $1, 'r' || i, 'lookup', 'allowed', '1', 's' || (i % 5000), '{"n": 1}'::jsonb from generate_series(1, $2::int) as i`,
+      [NOW, ENTRIES],
+    );
+    await client.query(`insert into audit_log (seq, entry_id, leaf_hash) select id - 1, id, md5(id::text) from audit_entries`);
+    await client.query('commit');
+  }, 60_000);
+
+  afterAll(async () => {
+    await client?.end();
+    await database?.close();
+  });
+
+  /** The plan of the page read, with its own parameters, custom and generic. */
+  async function expectPrimaryKeys() {
+    for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+      await client.query(`set plan_cache_mode = ${mode}`);
+      // A page of the verifier's size (10,000) from the middle of the log.
+      const { rows } = await client.query(`explain (analyze, buffers, format json) ${SEQUENCED_PAGE_SQL}`, [ENTRIES / 2, 10_000]);
+      const plan = nodes((rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan);
+      const scans = plan.filter((n) => /Scan/.test(n['Node Type']));
+      expect(scans.map((n) => n['Node Type'])).not.toContain('Seq Scan');
+      expect(new Set(scans.map((n) => n['Index Name']))).toEqual(new Set(['audit_log_pkey', 'audit_entries_pkey']));
+      // Each entry found by its id from its place (a nested loop), not a walk or merge over the key.
+      expect(scans.find((n) => n['Index Name'] === 'audit_entries_pkey')!['Index Cond']).toMatch(/entry_id/);
+      expect(plan.map((n) => n['Node Type'])).not.toContain('Hash Join');
+      expect(plan.map((n) => n['Node Type'])).not.toContain('Merge Join');
+    }
+  }
+
+  /** The privacy officer's feed of one person's entries: the subject index, then each entry's place by entry id. */
+  async function expectSubjectFirst() {
+    const { sql: text, params } = subjectEntries(database.db, ['s7', 's8'], 0, undefined, 100).toSQL();
+    await client.query('set plan_cache_mode = force_custom_plan'); // the planner sees the subjects
+    const { rows } = await client.query(`explain (format json) ${text}`, params);
+    const plan = nodes((rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan);
+    expect(plan.map((n) => n['Node Type'])).not.toContain('Seq Scan');
+    expect(plan.map((n) => n['Node Type'])).not.toContain('Hash Join');
+    expect(plan.filter((n) => n['Index Name']).map((n) => n['Index Name'])).toEqual(['audit_entries_subject_idx', 'audit_log_entry_uq']);
+  }
+
+  it('reads by primary keys, and a person\'s feed by subject, with no statistics at all (as after a restore)', async () => {
+    for (const table of ['audit_entries', 'audit_log']) {
+      await client.query(`delete from pg_statistic where starelid = '${table}'::regclass`);
+      await client.query(`update pg_class set reltuples = -1, relpages = 0 where oid = '${table}'::regclass`);
+    }
+    await expectPrimaryKeys();
+    await expectSubjectFirst();
+  });
+
+  it('reads by primary keys, and a person\'s feed by subject, with fresh statistics, and gives the pages asked for', async () => {
+    await client.query('analyze audit_entries, audit_log');
+    await expectPrimaryKeys();
+    await expectSubjectFirst();
+    const page = await readSequenced(database.db, 99, 3);
+    expect(page.map((e) => [e.seq, e.uid])).toEqual([[100, 'u101'], [101, 'u102'], [102, 'u103']]);
+    // Entry i is about s(i mod 5000) at seq i - 1: s7's from seq 50,000 on are 50,006, 55,006, …
+    const feed = await queryEntries(database.db, { subjects: ['s7'], scope: { all: true }, fromSeq: 50_000, limit: 3 });
+    expect(feed.map((e) => [e.seq, e.subject])).toEqual([[50_006, 's7'], [55_006, 's7'], [60_006, 's7']]);
   });
 });

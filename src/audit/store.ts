@@ -9,7 +9,7 @@
 // entry is in the log from its commit on, and in the signed tree and the entries feed from the next
 // integration (every second on Node, every cron tick on the edge, and on demand before a feed
 // read). The same run gives match notices their feed position, so both feeds page in commit order.
-import { and, asc, desc, eq, gte, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gte, inArray, sql, type SQL } from 'drizzle-orm';
 import { auditEntries, auditLog, auditPending, checkpoints, logHead, logSubtrees } from '../../schema/index';
 import { rowsOf, statement, type Db, type Queryable, type RawQuery, type Tx } from '../db/types';
 import { hasUnsequencedMatches, sequenceMatches } from '../matches/repo';
@@ -191,7 +191,12 @@ export async function latestCheckpoint(q: Queryable): Promise<Checkpoint | undef
 
 /** Sequenced entries in `seq` order, a page at a time (the log can be millions of rows). */
 export async function readSequenced(q: Queryable, afterSeq: number, limit: number): Promise<AuditEntry[]> {
-  return readEntries(q, SEQUENCED_FROM, 'where l.seq > $1 order by l.seq limit $2', [afterSeq, limit]);
+  return readEntries(q, SEQUENCED_PAGE_SQL, [afterSeq, limit]);
+}
+
+/** The sequenced entries with `start <= seq < start + count`, in `seq` order (an entry bundle's). */
+export async function readSequencedRange(q: Queryable, start: number, count: number): Promise<AuditEntry[]> {
+  return readEntries(q, SEQUENCED_RANGE_SQL, [start, start + count]);
 }
 
 /**
@@ -201,8 +206,8 @@ export async function readSequenced(q: Queryable, afterSeq: number, limit: numbe
  * millisecond, truncated as a JavaScript Date truncates), which is cheaper to read than a
  * timestamptz. Half of what reading a page cost (bench/verify.ts, BENCHMARKS.md).
  */
-async function readEntries(q: Queryable, from: EntrySource, rest: string, params: readonly unknown[]): Promise<AuditEntry[]> {
-  const rows = await statement<EntryRow>(q, `${entrySelect(from.place)} ${from.from} ${rest}`, params);
+async function readEntries(q: Queryable, text: string, params: readonly unknown[]): Promise<AuditEntry[]> {
+  const rows = await statement<EntryRow>(q, text, params);
   return rows.map(entryOfRow);
 }
 
@@ -217,7 +222,7 @@ async function readQueue(q: Queryable, firstSeq: number, max: number): Promise<{
   const queued = rows.map((r, i) => ({ id: Number(r.entry_id), seq: firstSeq + i, hex: r.leaf_hash !== null && HASH_HEX.test(r.leaf_hash) ? r.leaf_hash : null }));
   const unhashed = queued.filter((r) => r.hex === null);
   if (unhashed.length) {
-    const entries = await readEntries(q, PENDING_FROM, 'where p.entry_id = any($1::bigint[])', [`{${unhashed.map((r) => r.id).join(',')}}`]);
+    const entries = await readEntries(q, QUEUED_SQL, [`{${unhashed.map((r) => r.id).join(',')}}`]);
     const byId = new Map(entries.map((e) => [e.id, e]));
     for (const r of unhashed) r.hex = toHex(entryLeafHash(byId.get(r.id)!, r.seq));
   }
@@ -228,11 +233,22 @@ const HASH_HEX = /^[0-9a-f]{64}$/;
 
 const entrySelect = (place: string) => `select a.id, ${place}, a.uid, to_char(a.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, a.request_id,
     a.actor_partner, a.actor_sub, a.actor_role, a.action, a.subject, a.purpose, a.case_ref, a.outcome, a.rule, a.covenant_version, a.detail`;
-type EntrySource = { place: string; from: string };
-/** The log in order: places and leaf hashes, each with its entry. */
-const SEQUENCED_FROM: EntrySource = { place: 'l.seq, l.leaf_hash', from: 'from audit_log l join audit_entries a on a.id = l.entry_id' };
-/** The sequencer's queue, each with its entry (no place yet). */
-const PENDING_FROM: EntrySource = { place: 'null as seq, null as leaf_hash', from: 'from audit_pending p join audit_entries a on a.id = p.entry_id' };
+/**
+ * The places in the log from a page of audit_log (`places`: its where, order and limit), each with
+ * its entry fetched by id. The entry is a LATERAL subquery with LIMIT 1, which PostgreSQL never
+ * flattens into a join: a nested loop over the primary key whatever the statistics, where a plain
+ * join, on tables never analyzed, was planned as a hash join scanning both tables in full for
+ * every page (test/plan.test.ts EXPLAINs this text).
+ */
+const sequenced = (places: string) =>
+  `${entrySelect('l.seq, l.leaf_hash')} from (select seq, entry_id, leaf_hash from audit_log ${places}) l
+    cross join lateral (select * from audit_entries e where e.id = l.entry_id limit 1) a order by l.seq`;
+/** A page of the log in order: the places after $1, at most $2. */
+export const SEQUENCED_PAGE_SQL = sequenced('where seq > $1 order by seq limit $2');
+/** The places $1 <= seq < $2, in order. */
+const SEQUENCED_RANGE_SQL = sequenced('where seq >= $1 and seq < $2');
+/** Queued entries by id (no place yet). */
+const QUEUED_SQL = `${entrySelect('null as seq, null as leaf_hash')} from audit_pending p join audit_entries a on a.id = p.entry_id where p.entry_id = any($1::bigint[])`;
 
 type EntryRow = {
   id: number | string;
@@ -291,8 +307,24 @@ export async function queryEntries(
   q: Queryable,
   filter: { subjects?: string[]; scope: AuditScope; fromSeq: number; limit: number },
 ): Promise<AuditEntry[]> {
-  const conds = [gte(auditLog.seq, filter.fromSeq), inScope(filter.scope)];
-  // A subject is stored under every hub key version that was current when its entries were written.
-  if (filter.subjects) conds.push(inArray(auditEntries.subject, filter.subjects));
-  return selectEntries(q).where(and(...conds)).orderBy(asc(auditLog.seq)).limit(filter.limit);
+  const scope = inScope(filter.scope);
+  if (!filter.subjects) return selectEntries(q).where(and(gte(auditLog.seq, filter.fromSeq), scope)).orderBy(asc(auditLog.seq)).limit(filter.limit);
+  return subjectEntries(q, filter.subjects, filter.fromSeq, scope, filter.limit);
+}
+
+/**
+ * One person's sequenced entries (under every hub key version they were written with): found by the
+ * subject index, each then with its place by entry id. The place is a LATERAL subquery with LIMIT 1,
+ * never flattened into a join, so the planner cannot answer it, on tables never analyzed, by hashing
+ * the whole log from `fromSeq` on for every page (test/plan.test.ts).
+ */
+export function subjectEntries(q: Queryable, subjects: string[], fromSeq: number, scope: SQL | undefined, limit: number) {
+  const place = q.select({ seq: auditLog.seq, leafHash: auditLog.leafHash }).from(auditLog).where(eq(auditLog.entryId, auditEntries.id)).limit(1).as('place');
+  return q
+    .select({ ...getTableColumns(auditEntries), seq: place.seq, leafHash: place.leafHash })
+    .from(auditEntries)
+    .innerJoinLateral(place, sql`true`)
+    .where(and(inArray(auditEntries.subject, subjects), gte(place.seq, fromSeq), scope))
+    .orderBy(asc(place.seq))
+    .limit(limit);
 }

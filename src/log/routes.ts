@@ -8,6 +8,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { entryLeafHash, leafInput } from '../audit/entry';
+import { readSequencedRange } from '../audit/store';
 import { fromHex, toBase64 } from '../encoding';
 import { authenticate } from '../auth/middleware';
 import type { AppEnv } from '../config';
@@ -17,7 +18,7 @@ import { ProblemSchema, problemResponses } from '../http/schemas';
 import { deny, readThenLog } from '../http/unit-of-work';
 import { formatVerifierKey } from './note';
 import { formatTlogProof } from './proof';
-import { dbBatchReader, dbHashReader, entriesInRange, entriesOfReceipt, entryByUid, latestNoteCheckpoint, latestPublished, minIndex, type PublishedCheckpoint } from './store';
+import { dbBatchReader, dbHashReader, entriesOfReceipt, entryByUid, latestNoteCheckpoint, latestPublished, minIndex, type PublishedCheckpoint } from './store';
 import { encodeBundle, parseTilePath, proveInclusion, TILE_WIDTH, tileWidthAt, withPrefetch } from './tiles';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -209,7 +210,7 @@ export function logRoutes(app: OpenAPIHono<AppEnv>) {
       if (!all.allowed) return deny(new Problem('forbidden', 'Entry bundles hold pseudonyms and case references: only readers of the whole log (read-audit-all)', { rule: all.rule }));
       const refused = await refusal();
       if (refused) return deny(refused);
-      const entries = await entriesInRange(q, ref.index * TILE_WIDTH, ref.width);
+      const entries = await readSequencedRange(q, ref.index * TILE_WIDTH, ref.width);
       return encodeBundle(entries.map((e) => leafInput(e, e.seq!)));
     });
     return c.body(bundle.buffer as ArrayBuffer, 200, { 'content-type': 'application/octet-stream', 'cache-control': 'private, no-store' });

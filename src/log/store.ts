@@ -62,13 +62,6 @@ export function dbBatchReader(q: Queryable): BatchHashReader {
   };
 }
 
-/** Sequenced entries with seq in [start, start + count), in order. */
-export async function entriesInRange(q: Queryable, start: number, count: number): Promise<AuditEntry[]> {
-  return selectEntries(q)
-    .where(and(gte(auditLog.seq, start), lt(auditLog.seq, start + count)))
-    .orderBy(asc(auditLog.seq));
-}
-
 export async function entryByUid(q: Queryable, uid: string): Promise<AuditEntry | undefined> {
   const [row] = await selectEntries(q).where(eq(auditEntries.uid, uid)).limit(1);
   return row;
