@@ -72,6 +72,20 @@ describe(`the audit log's places are the sequencer's (${dbKind})`, () => {
     expect((await verifyAuditLog(db(), hub.config.signer.published)).problems).toEqual([]);
   });
 
+  it('a queued id without an entry (left by a bypass of the triggers) does not stop the sequencer', async () => {
+    await db().transaction(async (tx) => {
+      await tx.execute(sql`set local session_replication_role = replica`);
+      await tx.execute(sql`insert into audit_pending (entry_id) values (0)`); // no entry 0: ids start at 1
+    });
+    const before = await readHead(db());
+    await written(6);
+    const after = await integrateAll(db(), hub.clock());
+    expect(after.size).toBe(before.size + 1);
+    expect(await count(sql`select count(*)::int as n from audit_pending`)).toBe(1);
+    await createCheckpoint(db(), hub.config, hub.clock());
+    expect((await verifyAuditLog(db(), hub.config.signer.published)).problems).toEqual([]);
+  });
+
   it('a place below the minimum index (pruned) cannot be filled again', async () => {
     const id = await written(5);
     const error = await db()

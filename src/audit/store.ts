@@ -5,10 +5,11 @@
 // carries (no shared lock; commits proceed in parallel; a trigger queues each entry's id and leaf
 // hash in audit_pending), and the sequencer, one at a time under the log_head row lock, gives queued
 // committed entries their gap-free `seq` (id order among what has committed: a late commit is
-// sequenced late) by INSERTing them into audit_log, and folds their leaf hashes into the tree. The tree is therefore linear and gap-free over `seq`; an
-// entry is in the log from its commit on, and in the signed tree and the entries feed from the next
-// integration (every second on Node, every cron tick on the edge, and on demand before a feed
-// read). The same run gives match notices their feed position, so both feeds page in commit order.
+// sequenced late) by INSERTing them into audit_log, and folds their leaf hashes into the tree. The
+// tree is therefore linear and gap-free over `seq`; an entry is in the log from its commit on, and
+// in the signed tree and the entries feed from the next integration (every second on Node, every
+// cron tick on the edge, and on demand before a feed read). The same run gives match notices their
+// feed position, so both feeds page in commit order.
 import { and, asc, desc, eq, getTableColumns, gte, inArray, sql, type SQL } from 'drizzle-orm';
 import { auditEntries, auditLog, auditPending, checkpoints, logHead, logSubtrees } from '../../schema/index';
 import { rowsOf, statement, type Db, type Queryable, type RawQuery, type Tx } from '../db/types';
@@ -44,11 +45,10 @@ const APPEND_CLAIMING_SQL = `with claimed as (
 /**
  * Append entries in ONE statement, whatever their number: the rows travel as a single JSON
  * parameter (far cheaper to build than a multi-row VALUES) and their leaf hashes as an array, in
- * one of two fixed texts. With `claim`,
- * the same statement also takes the token's jti; when the jti was used before it writes nothing and
- * returns null (a replay), so claiming costs no extra round trip. `q` is a transaction (drizzle) or,
- * for a request whose only write is its entries, the edge's RawQuery (no query building).
- * Returns each entry's uid and leaf hash, for receipts.
+ * one of two fixed texts. With `claim`, the same statement also takes the token's jti; when the jti
+ * was used before it writes nothing and returns null (a replay), so claiming costs no extra round
+ * trip. `q` is a transaction (drizzle) or, for a request whose only write is its entries, the
+ * edge's RawQuery (no query building). Returns each entry's uid and leaf hash, for receipts.
  */
 export async function appendAudit(
   q: Queryable | RawQuery,
@@ -70,8 +70,9 @@ export async function appendAudit(
       detail: i.detail ?? null,
     })),
   );
-  // Leaves are hashed from exactly what the database will store (escaped text included), so the
-  // receipt's leaf hash is the one the sequencer computes from the row.
+  // Leaves are hashed from exactly what the database will store (escaped text included): the
+  // receipt's leaf hash is the one the sequencer puts in the tree, and audit verify recomputes it
+  // from the row.
   const appended = stored.map(({ uid, case_ref, ...input }): Appended => ({ uid, leafHash: entryLeafHash(pendingEntry(ctx, { ...input, caseRef: case_ref }, uid), 0) }));
   const hashes = `{${appended.map((a) => toHex(a.leafHash)).join(',')}}`;
   const params = [ctx.at.toISOString(), ctx.requestId, ctx.actor?.partner ?? null, ctx.actor?.sub ?? null, ctx.actor?.role ?? null, ctx.covenantVersion, rows, hashes];
@@ -215,18 +216,20 @@ async function readEntries(q: Queryable, text: string, params: readonly unknown[
  * The sequencer's next `max` queued entries in id order, each with its leaf hash: the one given at
  * append, carried by the queue, so the sequencer reads no entry and hashes nothing. An entry queued
  * without a well-formed one (written other than by appendAudit, or before 0011) is read and hashed
- * here, at the place it is about to get (`firstSeq` on; a v1 leaf commits to it).
+ * here, at the place it is about to get (`firstSeq` on; a v1 leaf commits to it). A queued id with
+ * no entry and no hash (only a bypass of the triggers leaves one) stays queued: nothing to log.
  */
 async function readQueue(q: Queryable, firstSeq: number, max: number): Promise<{ id: number; hex: string }[]> {
   const rows = await statement<{ entry_id: number | string; leaf_hash: string | null }>(q, 'select entry_id, leaf_hash from audit_pending order by entry_id limit $1', [max]);
-  const queued = rows.map((r, i) => ({ id: Number(r.entry_id), seq: firstSeq + i, hex: r.leaf_hash !== null && HASH_HEX.test(r.leaf_hash) ? r.leaf_hash : null }));
-  const unhashed = queued.filter((r) => r.hex === null);
-  if (unhashed.length) {
-    const entries = await readEntries(q, QUEUED_SQL, [`{${unhashed.map((r) => r.id).join(',')}}`]);
-    const byId = new Map(entries.map((e) => [e.id, e]));
-    for (const r of unhashed) r.hex = toHex(entryLeafHash(byId.get(r.id)!, r.seq));
-  }
-  return queued.map((r) => ({ id: r.id, hex: r.hex! }));
+  const given = (r: (typeof rows)[number]) => (r.leaf_hash !== null && HASH_HEX.test(r.leaf_hash) ? r.leaf_hash : null);
+  const unhashed = rows.filter((r) => given(r) === null).map((r) => Number(r.entry_id));
+  const entries = new Map(unhashed.length ? (await readEntries(q, QUEUED_SQL, [`{${unhashed.join(',')}}`])).map((e) => [e.id, e]) : []);
+  return rows
+    .filter((r) => given(r) !== null || entries.has(Number(r.entry_id)))
+    .map((r, i) => {
+      const id = Number(r.entry_id);
+      return { id, hex: given(r) ?? toHex(entryLeafHash(entries.get(id)!, firstSeq + i)) };
+    });
 }
 
 const HASH_HEX = /^[0-9a-f]{64}$/;
