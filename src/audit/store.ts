@@ -10,7 +10,7 @@
 // in the signed tree and the entries feed from the next integration (every second on Node, every
 // cron tick on the edge, and on demand before a feed read). The same run gives match notices their
 // feed position, so both feeds page in commit order.
-import { and, asc, desc, eq, getTableColumns, gte, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gte, sql, type SQL } from 'drizzle-orm';
 import { auditEntries, auditLog, auditPending, checkpoints, logHead, logSubtrees } from '../../schema/index';
 import { rowsOf, statement, type Db, type Queryable, type RawQuery, type Tx } from '../db/types';
 import { hasUnsequencedMatches, sequenceMatches } from '../matches/repo';
@@ -317,9 +317,11 @@ export async function queryEntries(
 
 /**
  * One person's sequenced entries (under every hub key version they were written with): found by the
- * subject index, each then with its place by entry id. The place is a LATERAL subquery with LIMIT 1,
- * never flattened into a join, so the planner cannot answer it, on tables never analyzed, by hashing
- * the whole log from `fromSeq` on for every page (test/plan.test.ts).
+ * subject index, each then with its place by entry id. The subjects are an array built in an init
+ * plan (as the lookup's select has them: src/registrations/repo.ts), so they stay a condition on the
+ * subject index whatever the planner guesses of their number; the place is a LATERAL subquery with
+ * LIMIT 1, never flattened into a join. Without both, on tables never analyzed, a page was a scan of
+ * every entry or of the whole log from `fromSeq` on (test/plan.test.ts).
  */
 export function subjectEntries(q: Queryable, subjects: string[], fromSeq: number, scope: SQL | undefined, limit: number) {
   const place = q.select({ seq: auditLog.seq, leafHash: auditLog.leafHash }).from(auditLog).where(eq(auditLog.entryId, auditEntries.id)).limit(1).as('place');
@@ -327,7 +329,7 @@ export function subjectEntries(q: Queryable, subjects: string[], fromSeq: number
     .select({ ...getTableColumns(auditEntries), seq: place.seq, leafHash: place.leafHash })
     .from(auditEntries)
     .innerJoinLateral(place, sql`true`)
-    .where(and(inArray(auditEntries.subject, subjects), gte(place.seq, fromSeq), scope))
+    .where(and(sql`${auditEntries.subject} = any(array(select jsonb_array_elements_text(${JSON.stringify(subjects)}::jsonb)))`, gte(place.seq, fromSeq), scope))
     .orderBy(asc(place.seq))
     .limit(limit);
 }
