@@ -1,6 +1,7 @@
 // How audit entries are read with their place in the log: an entry's content is in audit_entries,
 // its position (`seq`) and leaf hash in audit_log once the sequencer has given them (schema/index.ts).
-// Every reader that wants an AuditEntry reads it through one of these two, so the join is written once.
+// Drizzle readers join through `selectEntries`; the reads that must keep their plan without
+// statistics (the log page by page, a person's feed) are in src/audit/store.ts.
 import { eq, getTableColumns } from 'drizzle-orm';
 import { auditEntries, auditLog } from '../../schema/index';
 import type { Queryable } from '../db/types';

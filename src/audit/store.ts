@@ -111,10 +111,11 @@ async function lockHead(tx: Tx, now: Date) {
 
 /**
  * The sequencer. Under the log_head row lock, gives the queued entries (committed, not yet in
- * audit_log) their `seq`, in insertion order, up to `max` per call, and folds them into the tree; and gives committed match
- * notices their feed position the same way (sequenceMatches). Both feeds page by these positions,
- * which are assigned only after commit and only ever grow: a row that commits late is sequenced
- * late, never behind a cursor. Safe to run from any number of processes: one integrates at a time.
+ * audit_log) their `seq`, in insertion order, up to `max` per call, and folds them into the tree;
+ * and gives committed match notices their feed position the same way (sequenceMatches). Both feeds
+ * page by these positions, which are assigned only after commit and only ever grow: a row that
+ * commits late is sequenced late, never behind a cursor. Safe to run from any number of processes:
+ * one integrates at a time.
  */
 export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHead & { integrated: number; notices: number }> {
   return db.transaction(async (tx) => {
