@@ -32,9 +32,22 @@ async function sixtyEntries(): Promise<Log> {
   const database = await testDatabase();
   const config = await testHubConfig();
   const now = new Date('2026-12-03T12:00:00.000Z');
-  const ctx = { at: now, requestId: 'r-threads', actor: null, covenantVersion: config.covenant.version };
+  const ctx = { at: now, requestId: 'r-threads', actor: { partner: 'politie', sub: 'agent-7', role: 'partner-system' }, covenantVersion: config.covenant.version };
+  // Every column a different value, so that a worker reading one column for another hashes wrong.
   const append = (from: number, n: number) =>
-    appendAudit(database.db, ctx, Array.from({ length: n }, (_, i) => ({ action: 'purge', outcome: 'ok', detail: { n: from + i } })));
+    appendAudit(
+      database.db,
+      ctx,
+      Array.from({ length: n }, (_, i) => ({
+        action: 'lookup',
+        outcome: 'allowed',
+        rule: `R-${from + i}`,
+        subject: `subject-${from + i}`,
+        purpose: `purpose-${from + i}`,
+        caseRef: `case-${from + i}`,
+        detail: { n: from + i },
+      })),
+    );
   await append(0, 25);
   await integrateAll(database.db, now);
   await createCheckpoint(database.db, config, now);

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hashing, nobleHashing } from '../src/hashing';
-import { toHex, utf8 } from '../src/encoding';
+import { isHexOf, toHex, utf8 } from '../src/encoding';
 import { entryLeafHash, leafInput, pendingEntry } from '../src/audit/entry';
 import { leafHash, leafHashOfText } from '../src/audit/merkle';
 
@@ -69,5 +69,22 @@ describe('hashing', () => {
         '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
       );
     }
+  });
+});
+
+describe('isHexOf (audit verify holds each recomputed leaf to the stored hex with it)', () => {
+  it('is true exactly for the hex toHex gives: never for another digit, upper case, or another length', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.nat(), fc.integer({ min: 1, max: 15 }), (b, at, delta) => {
+        const hex = toHex(b);
+        expect(isHexOf(b, hex)).toBe(true);
+        const i = at % hex.length;
+        const other = ((parseInt(hex[i]!, 16) + delta) % 16).toString(16);
+        expect(isHexOf(b, hex.slice(0, i) + other + hex.slice(i + 1))).toBe(false);
+        if (/[a-f]/.test(hex)) expect(isHexOf(b, hex.toUpperCase())).toBe(false);
+        expect(isHexOf(b, hex.slice(0, -2))).toBe(false);
+        expect(isHexOf(b, `${hex}00`)).toBe(false);
+      }),
+    );
   });
 });

@@ -12,7 +12,7 @@
 // feed position, so both feeds page in commit order.
 import { and, asc, desc, eq, getTableColumns, gte, sql, type SQL } from 'drizzle-orm';
 import { auditEntries, auditLog, auditPending, checkpoints, logHead, logSubtrees } from '../../schema/index';
-import { rowsOf, statement, type Db, type Queryable, type RawQuery, type Tx } from '../db/types';
+import { rowsOf, statement, statementValues, type Db, type Queryable, type RawQuery, type RawValues, type Tx } from '../db/types';
 import { hasUnsequencedMatches, sequenceMatches } from '../matches/repo';
 import { tokenKey } from '../auth/replay';
 import { fromHex, storableJson, toHex } from '../encoding';
@@ -192,7 +192,7 @@ export async function latestCheckpoint(q: Queryable): Promise<Checkpoint | undef
 }
 
 /** Sequenced entries in `seq` order, a page at a time (the log can be millions of rows). */
-export async function readSequenced(q: Queryable, afterSeq: number, limit: number): Promise<AuditEntry[]> {
+export async function readSequenced(q: Queryable | RawValues, afterSeq: number, limit: number): Promise<AuditEntry[]> {
   return readEntries(q, SEQUENCED_PAGE_SQL, [afterSeq, limit]);
 }
 
@@ -203,14 +203,13 @@ export async function readSequencedRange(q: Queryable, start: number, count: num
 
 /**
  * Entries as the verifier (and the sequencer, for an entry queued without its leaf hash) hash
- * them, many thousands at a time: one fixed
- * statement without drizzle's row mapping, and `at` as PostgreSQL's own UTC text (to the
- * millisecond, truncated as a JavaScript Date truncates), which is cheaper to read than a
- * timestamptz. Half of what reading a page cost (bench/verify.ts, BENCHMARKS.md).
+ * them, many thousands at a time: one fixed statement without drizzle's row mapping, its rows as
+ * arrays where the driver gives them so (`audit verify`'s worker threads), and `at` as
+ * PostgreSQL's own UTC text (to the millisecond, truncated as a JavaScript Date truncates), which
+ * is cheaper to read than a timestamptz (bench/verify.ts, BENCHMARKS.md).
  */
-async function readEntries(q: Queryable, text: string, params: readonly unknown[]): Promise<AuditEntry[]> {
-  const rows = await statement<EntryRow>(q, text, params);
-  return rows.map(entryOfRow);
+async function readEntries(q: Queryable | RawValues, text: string, params: readonly unknown[]): Promise<AuditEntry[]> {
+  return (await statementValues(q, text, params)).map(entryOfValues);
 }
 
 /**
@@ -254,46 +253,33 @@ const SEQUENCED_RANGE_SQL = sequenced('where seq >= $1 and seq < $2');
 /** Queued entries by id (no place yet). */
 const QUEUED_SQL = `${entrySelect('null as seq, null as leaf_hash')} from audit_pending p join audit_entries a on a.id = p.entry_id where p.entry_id = any($1::bigint[])`;
 
-type EntryRow = {
-  id: number | string;
-  seq: number | string | null;
-  leaf_hash: string | null;
-  uid: string | null;
-  at: string;
-  request_id: string;
-  actor_partner: string | null;
-  actor_sub: string | null;
-  actor_role: string | null;
-  action: string;
-  subject: string | null;
-  purpose: string | null;
-  case_ref: string | null;
-  outcome: string;
-  rule: string | null;
-  covenant_version: string;
-  detail: Record<string, unknown> | null;
-};
-
-/** A raw row as an AuditEntry (bigints arrive as text from node-postgres, as numbers from PGlite). */
-function entryOfRow(r: EntryRow): AuditEntry {
+/**
+ * A row of entrySelect, in its column order, as an AuditEntry (bigints arrive as text from
+ * node-postgres, as numbers from PGlite).
+ */
+function entryOfValues(v: unknown[]): AuditEntry {
+  const [id, seq, leafHash, uid, at, requestId, actorPartner, actorSub, actorRole, action, subject, purpose, caseRef, outcome, rule, covenantVersion, detail] = v as [
+    number | string, number | string | null, string | null, string | null, string, string, string | null, string | null, string | null,
+    string, string | null, string | null, string | null, string, string | null, string, Record<string, unknown> | null,
+  ];
   return {
-    id: Number(r.id),
-    seq: r.seq === null ? null : Number(r.seq),
-    leafHash: r.leaf_hash,
-    uid: r.uid,
-    at: new Date(r.at),
-    requestId: r.request_id,
-    actorPartner: r.actor_partner,
-    actorSub: r.actor_sub,
-    actorRole: r.actor_role,
-    action: r.action,
-    subject: r.subject,
-    purpose: r.purpose,
-    caseRef: r.case_ref,
-    outcome: r.outcome,
-    rule: r.rule,
-    covenantVersion: r.covenant_version,
-    detail: r.detail,
+    id: Number(id),
+    seq: seq === null ? null : Number(seq),
+    leafHash,
+    uid,
+    at: new Date(at),
+    requestId,
+    actorPartner,
+    actorSub,
+    actorRole,
+    action,
+    subject,
+    purpose,
+    caseRef,
+    outcome,
+    rule,
+    covenantVersion,
+    detail,
   };
 }
 

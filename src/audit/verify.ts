@@ -28,8 +28,8 @@
 // hashRange; src/node/audit-hash-pool.ts). The fold into the tree, the diagnosis and the checkpoint
 // checks stay here, in seq order, and give the same report whichever source read the entries.
 import type { JWK } from 'jose';
-import type { Queryable } from '../db/types';
-import { toHex } from '../encoding';
+import type { Queryable, RawValues } from '../db/types';
+import { isHexOf, toHex } from '../encoding';
 import { entryLeafHash, type AuditEntry } from './entry';
 import { appendLeaves, EMPTY_ROOT, frontierRoot, type Frontier } from './merkle';
 import { verifyCheckpointJws } from './checkpoint';
@@ -86,7 +86,7 @@ export function hashEntries(entries: readonly AuditEntry[]): LeafBatch {
     const recomputed = entryLeafHash(e, seq);
     seqs[i] = seq;
     hashes.set(recomputed, i * HASH_BYTES);
-    if (e.leafHash === null || toHex(recomputed) !== e.leafHash) mismatched.push({ index: i, entry: e });
+    if (e.leafHash === null || !isHexOf(recomputed, e.leafHash)) mismatched.push({ index: i, entry: e });
   });
   return { seqs, hashes, mismatched };
 }
@@ -119,7 +119,7 @@ export type RangeLeaves = LeafBatch & {
  * one readSequenced of `to - from` entries holds them all, seq being unique. What it reads beyond
  * `to` says where the log goes on: at that seq (a gap after the range), or nowhere (the end).
  */
-export async function hashRange(q: Queryable, from: number, to: number): Promise<RangeLeaves> {
+export async function hashRange(q: Queryable | RawValues, from: number, to: number): Promise<RangeLeaves> {
   const limit = to - from;
   const page = await readSequenced(q, from - 1, limit);
   let n = 0;

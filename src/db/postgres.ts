@@ -11,7 +11,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as schema from '../../schema/index';
-import type { Db, RawQuery } from './types';
+import type { Db, RawQuery, RawValues } from './types';
 
 /** How long anything may wait on the database, in milliseconds. Documented in README and ARCHITECTURE. */
 export type DbTimeouts = {
@@ -41,7 +41,7 @@ export type PgOptions = {
   onConnectionError?: (err: unknown) => void;
 };
 
-export type PgDatabase = { db: Db; pool: pg.Pool; raw: RawQuery; close: () => Promise<void> };
+export type PgDatabase = { db: Db; pool: pg.Pool; raw: RawQuery; values: RawValues; close: () => Promise<void> };
 
 /**
  * drizzle sends every query unnamed, so PostgreSQL parses and plans each statement anew. Our
@@ -124,5 +124,7 @@ export function openPgPool(opts: PgOptions): PgDatabase {
   // The hot paths' fixed statements: named (prepared once per connection), pg's own type parsing.
   const raw: RawQuery = async <T>(text: string, values: readonly unknown[]) =>
     (await pool.query({ text, values: values as unknown[], ...(values.length ? { name: nameFor(text) } : {}) })).rows as T[];
-  return { db, pool, raw, close: () => pool.end() };
+  const values: RawValues = async (text, params) =>
+    (await pool.query<unknown[]>({ text, values: params as unknown[], rowMode: 'array', ...(params.length ? { name: nameFor(text) } : {}) })).rows;
+  return { db, pool, raw, values, close: () => pool.end() };
 }

@@ -18,6 +18,23 @@ export type Queryable = Db | Tx;
  */
 export type RawQuery = <T>(text: string, params: readonly unknown[]) => Promise<T[]>;
 
+/**
+ * A fixed statement whose rows come back as arrays, in the select's column order: no object per
+ * row (node-postgres's rowMode 'array'). For reads of many thousands of rows (`audit verify`'s
+ * worker threads).
+ */
+export type RawValues = (text: string, params: readonly unknown[]) => Promise<unknown[][]>;
+
+/**
+ * A fixed statement's rows as arrays in column order: from the driver when given RawValues, else
+ * each row's values through drizzle (the select must name every column once, none with a name
+ * that is an integer, so that an object's values keep the select's order).
+ */
+export async function statementValues(q: Queryable | RawValues, text: string, params: readonly unknown[]): Promise<unknown[][]> {
+  if (typeof q === 'function') return q(text, params);
+  return (await statement<Record<string, unknown>>(q, text, params)).map((row) => Object.values(row));
+}
+
 /** Run a fixed statement: straight to the driver when given a RawQuery, else through drizzle. */
 export async function statement<T>(q: Queryable | RawQuery, text: string, params: readonly unknown[]): Promise<T[]> {
   if (typeof q === 'function') return q<T>(text, params);

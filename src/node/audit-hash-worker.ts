@@ -1,7 +1,8 @@
 // One worker thread of `kenbaar audit verify` on PostgreSQL (started by src/node/audit-hash-pool.ts):
-// on a connection of its own, it reads the ranges of `seq` it is sent and recomputes their leaves
-// (hashRange, src/audit/verify.ts), and hands back the hashes and seqs packed, transferred rather
-// than copied, with the entries whose leaf does not match for the main thread to diagnose.
+// on a connection of its own, it reads the ranges of `seq` it is sent (rows as arrays, straight from
+// the driver: PgDatabase.values) and recomputes their leaves (hashRange, src/audit/verify.ts), and
+// hands back the hashes and seqs packed, transferred rather than copied, with the entries whose leaf
+// does not match for the main thread to diagnose.
 // A bundle entry of its own in the production build (scripts/build.js); from source, started
 // through src/node/tsx-worker.mjs.
 import { parentPort, workerData } from 'node:worker_threads';
@@ -22,7 +23,7 @@ port.on('message', (msg: HashJob | 'close') => {
     void Promise.allSettled(running).then(() => pg.close()).finally(() => port.close());
     return;
   }
-  const job = hashRange(pg.db, msg.from, msg.to).then(
+  const job = hashRange(pg.values, msg.from, msg.to).then(
     (ok) => port.postMessage({ id: msg.id, ok } satisfies HashReply, [ok.seqs.buffer, ok.hashes.buffer]),
     (e: unknown) => port.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) } satisfies HashReply),
   );
