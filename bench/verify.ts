@@ -2,21 +2,27 @@
 // time goes: N lookup-like entries (with a lookup's detail) written in SQL, sequenced by the real
 // sequencer (integrateAll), then verified (verifyAuditLog) `--rounds` times; for each round the wall
 // time, this process's CPU and PostgreSQL's. Then the verifier's parts on their own: reading the
-// pages (readSequenced), and rehashing them (entryLeafHash + the tree). Each round verifies
+// pages (readSequencedLeaves), and rehashing them (entryLeafHash + the tree). Each round verifies
 // twice, in turn: in this thread, and with the entries read and hashed by `--threads` worker threads
 // (src/node/audit-hash-pool.ts, as `kenbaar audit verify` on PostgreSQL does; their CPU counts as
 // this process's). The machine's busy share and the CPU of other processes say how quiet it was.
+// Last, the command itself: `kenbaar audit verify` from the production build (dist/, `npm run
+// build`), timed from its start to its exit, process start and pool start included.
 // Usage: npx tsx bench/verify.ts [--entries 300000] [--rounds 3] [--threads N]
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import os from 'node:os';
+import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
-import { entryLeafHash, type AuditEntry } from '../src/audit/entry';
+import { entryLeafHash, type LeafEntry } from '../src/audit/entry';
 import { appendLeaves } from '../src/audit/merkle';
-import { integrateAll, readSequenced } from '../src/audit/store';
+import { integrateAll, readSequencedLeaves } from '../src/audit/store';
 import { verifyAuditLog, type LeafSource } from '../src/audit/verify';
 import { defaultHashThreads, startHashPool } from '../src/node/audit-hash-pool';
 import { openDatabase } from '../src/node/database';
 import { seedLookupEntries } from './audit-seed';
-import { cpuMeter, createBenchDatabase, fmt, fmtInt, loadBenchCovenant, machine, main, markdownTable, writeResults } from './support';
+import { cpuMeter, createBenchDatabase, fmt, fmtInt, loadBenchCovenant, machine, main, markdownTable, ROOT, tempDir, writeResults } from './support';
 
 const { values: args } = parseArgs({
   options: { entries: { type: 'string', default: '300000' }, rounds: { type: 'string', default: '3' }, threads: { type: 'string', default: String(defaultHashThreads()) } },
@@ -75,9 +81,9 @@ main(async () => {
   // The parts: reading every page, then hashing what was read.
   let c0 = cpuUs();
   t0 = performance.now();
-  const pages: AuditEntry[][] = [];
+  const pages: LeafEntry[][] = [];
   for (let after = -1; ; ) {
-    const page = await readSequenced(db, after, 10_000);
+    const page = await readSequencedLeaves(db, after, 10_000);
     if (page.length === 0) break;
     pages.push(page);
     after = page[page.length - 1]!.seq as number;
@@ -96,8 +102,28 @@ main(async () => {
   console.log(`parts: reading ${fmt(read.usPerEntry, 2)} µs/entry CPU (${fmt(read.seconds)} s); rehashing ${fmt(hash.usPerEntry, 2)} µs/entry (${fmt(hash.seconds)} s)`);
   await database.close();
 
+  // The command, as an operator runs it (no checkpoints here: an empty JWKS; the report must be clean).
+  let command: { seconds: number; perSecond: number } | null = null;
+  const cli = join(ROOT, 'dist', 'node', 'cli.js');
+  if (existsSync(cli)) {
+    const jwks = join(await tempDir('verify'), 'jwks.json');
+    writeFileSync(jwks, JSON.stringify({ keys: [] }));
+    t0 = performance.now();
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'audit', 'verify', '--json', '--jwks', jwks, '--threads', String(THREADS)], {
+      env: { ...process.env, DATABASE_URL: bench.url },
+      maxBuffer: 1 << 24,
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const report = JSON.parse(stdout) as { ok: boolean; entries: number };
+    if (!report.ok || report.entries !== ENTRIES) throw new Error(`kenbaar audit verify: ${stdout.slice(0, 300)}`);
+    command = { seconds, perSecond: ENTRIES / seconds };
+    console.log(`kenbaar audit verify --threads ${THREADS}: ${fmtInt(command.perSecond)} entries/s (${fmt(seconds, 1)} s from start to exit)`);
+  } else {
+    console.log('kenbaar audit verify: not timed (no dist/node/cli.js: npm run build)');
+  }
+
   const table = markdownTable(['verifier', 'round', 'entries/s', 'verifier CPU µs/entry', 'PostgreSQL CPU µs/entry', 'machine busy', 'others CPU s', 'load1'], rows);
   console.log(`\n${table}\n`);
-  const path = writeResults('verify', { benchmark: 'verify', machine: await machine(), entries: ENTRIES, threads: THREADS, sequencer, rounds, parts: { read, hash }, tables: { table } });
+  const path = writeResults('verify', { benchmark: 'verify', machine: await machine(), entries: ENTRIES, threads: THREADS, sequencer, rounds, parts: { read, hash }, command, tables: { table } });
   console.log(`results: ${path}`);
 });

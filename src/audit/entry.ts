@@ -86,6 +86,16 @@ export type AuditEntry = {
   detail: Record<string, unknown> | null;
 };
 
+/**
+ * An entry as its leaf commits to it, with `at` as its ISO text (UTC, to the millisecond: what
+ * `toISOString` gives, and what the log's bulk reads select): `audit verify` and the sequencer hash
+ * entries from it without making a Date of each and turning it back into text.
+ */
+export type LeafEntry = Omit<AuditEntry, 'at'> & { at: string };
+
+/** An entry's `at` as the leaf has it. */
+const atText = (e: AuditEntry | LeafEntry): string => (typeof e.at === 'string' ? e.at : e.at.toISOString());
+
 /** JSON with object keys sorted at every level: the same entry always gives the same bytes. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
@@ -113,17 +123,17 @@ export function canonicalJson(value: unknown): string {
  * hash before the sequencer runs; the position is committed by the tree, whose root the signed
  * checkpoints hold. v1 (before migration 0005): also the id and `seq`, as those entries were hashed.
  */
-export function leafInput(e: AuditEntry, seq: number): Uint8Array {
+export function leafInput(e: AuditEntry | LeafEntry, seq: number): Uint8Array {
   return utf8(leafText(e, seq));
 }
 
 /** The leaf input as text (its UTF-8 bytes are the leaf input). */
-function leafText(e: AuditEntry, seq: number): string {
-  return e.uid === null ? canonicalJson({ v: 1, ...entryView(e), seq }) : canonicalV2(e);
+function leafText(e: AuditEntry | LeafEntry, seq: number): string {
+  return e.uid === null ? canonicalJson({ v: 1, ...entryView(e), seq }) : canonicalV2(e, atText(e));
 }
 
 /** RFC 6962 leaf hash of an entry at position `seq`: leafHash(leafInput(e, seq)), hashed from the text in one native call. */
-export function entryLeafHash(e: AuditEntry, seq: number): Uint8Array {
+export function entryLeafHash(e: AuditEntry | LeafEntry, seq: number): Uint8Array {
   return leafHashOfText(leafText(e, seq));
 }
 
@@ -135,10 +145,10 @@ const str = JSON.stringify;
  * generic writer (a sort at every level) was most of that time. Only `detail` is free-form.
  * test/audit-log.test.ts holds it byte for byte to the generic form.
  */
-function canonicalV2(e: AuditEntry): string {
+function canonicalV2(e: AuditEntry | LeafEntry, at: string): string {
   return (
     `{"action":${str(e.action)},"actor":{"partner":${str(e.actorPartner)},"role":${str(e.actorRole)},"sub":${str(e.actorSub)}}` +
-    `,"at":${str(e.at.toISOString())},"caseRef":${str(e.caseRef)},"covenantVersion":${str(e.covenantVersion)},"detail":${canonicalJson(e.detail)}` +
+    `,"at":${str(at)},"caseRef":${str(e.caseRef)},"covenantVersion":${str(e.covenantVersion)},"detail":${canonicalJson(e.detail)}` +
     `,"outcome":${str(e.outcome)},"purpose":${str(e.purpose)},"requestId":${str(e.requestId)},"rule":${str(e.rule)},"subject":${str(e.subject)}` +
     `,"uid":${str(e.uid)},"v":2}`
   );
@@ -172,12 +182,12 @@ export function pendingEntry(ctx: AuditContext, input: AuditInput, uid: string):
 }
 
 /** An entry as readers see it (API, CLI) and as its leaf commits to it. */
-export function entryView(e: AuditEntry) {
+export function entryView(e: AuditEntry | LeafEntry) {
   return {
     id: e.id,
     seq: e.seq,
     ...(e.uid === null ? {} : { uid: e.uid }),
-    at: e.at.toISOString(),
+    at: atText(e),
     requestId: e.requestId,
     actor: { partner: e.actorPartner, sub: e.actorSub, role: e.actorRole },
     action: e.action,

@@ -18,7 +18,7 @@ import { tokenKey } from '../auth/replay';
 import { fromHex, storableJson, toHex } from '../encoding';
 import { foldLeaves } from '../log/tiles';
 import { EMPTY_ROOT, frontierRoot } from './merkle';
-import { entryLeafHash, pendingEntry, type AuditContext, type AuditEntry, type AuditInput } from './entry';
+import { entryLeafHash, pendingEntry, type AuditContext, type AuditEntry, type AuditInput, type LeafEntry } from './entry';
 import type { AuditScope } from '../covenant/index';
 import { inScope } from './search';
 import { selectEntries } from './rows';
@@ -192,13 +192,18 @@ export async function latestCheckpoint(q: Queryable): Promise<Checkpoint | undef
 }
 
 /** Sequenced entries in `seq` order, a page at a time (the log can be millions of rows). */
-export async function readSequenced(q: Queryable | RawValues, afterSeq: number, limit: number): Promise<AuditEntry[]> {
-  return readEntries(q, SEQUENCED_PAGE_SQL, [afterSeq, limit]);
+export async function readSequenced(q: Queryable, afterSeq: number, limit: number): Promise<AuditEntry[]> {
+  return readEntries(q, SEQUENCED_PAGE_SQL, [afterSeq, limit], asDate);
+}
+
+/** The same page as its leaves commit to it (`at` as text): what `audit verify` hashes. */
+export async function readSequencedLeaves(q: Queryable | RawValues, afterSeq: number, limit: number): Promise<LeafEntry[]> {
+  return readEntries(q, SEQUENCED_PAGE_SQL, [afterSeq, limit], asText);
 }
 
 /** The sequenced entries with `start <= seq < start + count`, in `seq` order (an entry bundle's). */
 export async function readSequencedRange(q: Queryable, start: number, count: number): Promise<AuditEntry[]> {
-  return readEntries(q, SEQUENCED_RANGE_SQL, [start, start + count]);
+  return readEntries(q, SEQUENCED_RANGE_SQL, [start, start + count], asDate);
 }
 
 /**
@@ -206,11 +211,15 @@ export async function readSequencedRange(q: Queryable, start: number, count: num
  * them, many thousands at a time: one fixed statement without drizzle's row mapping, its rows as
  * arrays where the driver gives them so (`audit verify`'s worker threads), and `at` as
  * PostgreSQL's own UTC text (to the millisecond, truncated as a JavaScript Date truncates), which
- * is cheaper to read than a timestamptz (bench/verify.ts, BENCHMARKS.md).
+ * is cheaper to read than a timestamptz, and which the leaf takes as it is (bench/verify.ts,
+ * BENCHMARKS.md).
  */
-async function readEntries(q: Queryable | RawValues, text: string, params: readonly unknown[]): Promise<AuditEntry[]> {
-  return (await statementValues(q, text, params)).map(entryOfValues);
+async function readEntries<At>(q: Queryable | RawValues, text: string, params: readonly unknown[], at: (text: string) => At) {
+  return (await statementValues(q, text, params)).map((v) => entryOfValues(v, at));
 }
+
+const asDate = (text: string) => new Date(text);
+const asText = (text: string) => text;
 
 /**
  * The sequencer's next `max` queued entries in id order, each with its leaf hash: the one given at
@@ -223,7 +232,7 @@ async function readQueue(q: Queryable, firstSeq: number, max: number): Promise<{
   const rows = await statement<{ entry_id: number | string; leaf_hash: string | null }>(q, 'select entry_id, leaf_hash from audit_pending order by entry_id limit $1', [max]);
   const given = (r: (typeof rows)[number]) => (r.leaf_hash !== null && HASH_HEX.test(r.leaf_hash) ? r.leaf_hash : null);
   const unhashed = rows.filter((r) => given(r) === null).map((r) => Number(r.entry_id));
-  const entries = new Map(unhashed.length ? (await readEntries(q, QUEUED_SQL, [`{${unhashed.join(',')}}`])).map((e) => [e.id, e]) : []);
+  const entries = new Map(unhashed.length ? (await readEntries(q, QUEUED_SQL, [`{${unhashed.join(',')}}`], asText)).map((e) => [e.id, e]) : []);
   return rows
     .filter((r) => given(r) !== null || entries.has(Number(r.entry_id)))
     .map((r, i) => {
@@ -254,11 +263,12 @@ const SEQUENCED_RANGE_SQL = sequenced('where seq >= $1 and seq < $2');
 const QUEUED_SQL = `${entrySelect('null as seq, null as leaf_hash')} from audit_pending p join audit_entries a on a.id = p.entry_id where p.entry_id = any($1::bigint[])`;
 
 /**
- * A row of entrySelect, in its column order, as an AuditEntry (bigints arrive as text from
- * node-postgres, as numbers from PGlite).
+ * A row of entrySelect, in its column order, as an entry with `at` made by `at` from its text: an
+ * AuditEntry (a Date) or a LeafEntry (the text). Bigints arrive as text from node-postgres, as
+ * numbers from PGlite.
  */
-function entryOfValues(v: unknown[]): AuditEntry {
-  const [id, seq, leafHash, uid, at, requestId, actorPartner, actorSub, actorRole, action, subject, purpose, caseRef, outcome, rule, covenantVersion, detail] = v as [
+function entryOfValues<At>(v: unknown[], at: (text: string) => At): Omit<AuditEntry, 'at'> & { at: At } {
+  const [id, seq, leafHash, uid, atText, requestId, actorPartner, actorSub, actorRole, action, subject, purpose, caseRef, outcome, rule, covenantVersion, detail] = v as [
     number | string, number | string | null, string | null, string | null, string, string, string | null, string | null, string | null,
     string, string | null, string | null, string | null, string, string | null, string, Record<string, unknown> | null,
   ];
@@ -267,7 +277,7 @@ function entryOfValues(v: unknown[]): AuditEntry {
     seq: seq === null ? null : Number(seq),
     leafHash,
     uid,
-    at: new Date(at),
+    at: at(atText),
     requestId,
     actorPartner,
     actorSub,

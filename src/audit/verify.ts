@@ -30,10 +30,10 @@
 import type { JWK } from 'jose';
 import type { Queryable, RawValues } from '../db/types';
 import { isHexOf, toHex } from '../encoding';
-import { entryLeafHash, type AuditEntry } from './entry';
+import { entryLeafHash, type LeafEntry } from './entry';
 import { appendLeaves, EMPTY_ROOT, frontierRoot, type Frontier } from './merkle';
 import { verifyCheckpointJws } from './checkpoint';
-import { countUnsequenced, listCheckpoints, readSequenced } from './store';
+import { countUnsequenced, listCheckpoints, readSequencedLeaves } from './store';
 import { openCheckpoint } from '../log/checkpoint';
 import type { NoteKey } from '../log/note';
 import { dbHashReader, minIndex } from '../log/store';
@@ -61,7 +61,7 @@ const PAGE = 10_000;
 const MAX_SUSPECTS = 10_000;
 const HASH_BYTES = 32;
 
-const hashAt = (e: AuditEntry, seq: number) => toHex(entryLeafHash(e, seq));
+const hashAt = (e: LeafEntry, seq: number) => toHex(entryLeafHash(e, seq));
 
 /** The recomputed leaves of a run of sequenced entries, in seq order: what the verifier folds. */
 export type LeafBatch = {
@@ -70,14 +70,14 @@ export type LeafBatch = {
   /** Their recomputed leaf hashes, 32 bytes each, in the order of `seqs`. */
   hashes: Uint8Array<ArrayBuffer>;
   /** The entries whose stored leaf hash is absent or not the recomputed one, by index in `seqs`, ascending: for the diagnosis. */
-  mismatched: { index: number; entry: AuditEntry }[];
+  mismatched: { index: number; entry: LeafEntry }[];
 };
 
 /** The sequenced entries from `fromSeq` on, read and hashed, batch after batch in seq order. */
 export type LeafSource = (fromSeq: number) => AsyncIterable<LeafBatch>;
 
 /** Recompute the leaves of entries read in seq order (in this thread, or in a worker thread). */
-export function hashEntries(entries: readonly AuditEntry[]): LeafBatch {
+export function hashEntries(entries: readonly LeafEntry[]): LeafBatch {
   const seqs = new Float64Array(entries.length);
   const hashes = new Uint8Array(entries.length * HASH_BYTES);
   const mismatched: LeafBatch['mismatched'] = [];
@@ -94,7 +94,7 @@ export function hashEntries(entries: readonly AuditEntry[]): LeafBatch {
 /** Read page after page and hash it in this thread (the next page is read while one is hashed). */
 export function inThreadLeaves(q: Queryable): LeafSource {
   const readAfter = (after: number) => {
-    const p = readSequenced(q, after, PAGE);
+    const p = readSequencedLeaves(q, after, PAGE);
     p.catch(() => {}); // awaited (and its failure thrown) on its turn
     return p;
   };
@@ -116,12 +116,12 @@ export type RangeLeaves = LeafBatch & {
 
 /**
  * Read and hash the entries with from <= seq < to (what each worker thread does for its ranges):
- * one readSequenced of `to - from` entries holds them all, seq being unique. What it reads beyond
- * `to` says where the log goes on: at that seq (a gap after the range), or nowhere (the end).
+ * one readSequencedLeaves of `to - from` entries holds them all, seq being unique. What it reads
+ * beyond `to` says where the log goes on: at that seq (a gap after the range), or nowhere (the end).
  */
 export async function hashRange(q: Queryable | RawValues, from: number, to: number): Promise<RangeLeaves> {
   const limit = to - from;
-  const page = await readSequenced(q, from - 1, limit);
+  const page = await readSequencedLeaves(q, from - 1, limit);
   let n = 0;
   while (n < page.length && (page[n]!.seq as number) < to) n++;
   const next = n < page.length ? (page[n]!.seq as number) : page.length < limit ? null : to;
@@ -184,7 +184,7 @@ export async function verifyAuditLog(
   let expectedSeq = pruned;
   let rootMismatchReported = false;
   let shiftReported = false;
-  const suspects: { seq: number; entry: AuditEntry; stored: string | null }[] = [];
+  const suspects: { seq: number; entry: LeafEntry; stored: string | null }[] = [];
 
   const checkRootAt = (n: number) => {
     for (const cp of claimsBySize.get(n) ?? []) {

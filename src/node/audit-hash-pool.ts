@@ -10,7 +10,7 @@ import type { HashJob, HashReply } from './audit-hash-worker';
 
 export type HashPool = { leaves: LeafSource; threads: number; close(): Promise<void> };
 
-/** Entries per range: one readSequenced each, as the in-thread verifier's page. */
+/** Entries per range: one readSequencedLeaves each, as the in-thread verifier's page. */
 export const RANGE_SIZE = 10_000;
 /** How long a closing thread may take to finish its ranges and close its connection. */
 const CLOSE_MS = 5_000;

@@ -60,25 +60,31 @@ export async function hashPool(cli: Cli, kind: Database['kind'], threads: number
 export async function auditVerifyCommand(cli: Cli, opts: { json?: boolean; progress?: boolean; jwks?: string; threads?: string }): Promise<number> {
   const { settings, write } = cli;
   const threads = parseThreads(opts.threads);
-  // Verifying needs only public keys: from a saved JWKS, or the hub's own configuration.
-  const config = opts.jwks ? undefined : (await loadHubConfig(settings)).config;
-  const keys = opts.jwks ? (JSON.parse(readFileSync(opts.jwks, 'utf8')) as { keys: JWK[] }).keys.map(({ d: _d, ...pub }) => pub) : config!.signer.published;
-  const log = config ? { origin: config.log.keys.origin, keys: config.log.keys.verifiers } : undefined;
-  const report = await withHubDatabase(settings, 'kenbaar audit verify', async (database) => {
-    const head = await readHead(database.db);
-    const show = !opts.json && (opts.progress === true || (Boolean(cli.io.stderr.isTTY) && head.size >= PROGRESS_FROM));
-    const pool = await hashPool(cli, database.kind, threads);
-    const bar = progressBar(cli.io.stderr, show, head.size, 'verifying', 'entries');
-    try {
-      return await verifyAuditLog(database.db, keys, (n) => bar.update(n), log, pool?.leaves);
-    } finally {
-      bar.stop();
-      await pool?.close();
-    }
-  });
-  if (opts.json) write(`${JSON.stringify(report, null, 2)}\n`);
-  else write(`${describeDatabase(settings)}\n${formatVerifyReport(report)}`);
-  return report.ok ? EXIT_OK : EXIT_PROBLEMS;
+  // The worker threads load and connect while this thread opens the database (a quarter of a
+  // second, BENCHMARKS.md); hashPool never fails, it falls back to this thread.
+  const starting = hashPool(cli, settings.databaseUrl ? 'postgres' : 'pglite', threads);
+  try {
+    // Verifying needs only public keys: from a saved JWKS, or the hub's own configuration.
+    const config = opts.jwks ? undefined : (await loadHubConfig(settings)).config;
+    const keys = opts.jwks ? (JSON.parse(readFileSync(opts.jwks, 'utf8')) as { keys: JWK[] }).keys.map(({ d: _d, ...pub }) => pub) : config!.signer.published;
+    const log = config ? { origin: config.log.keys.origin, keys: config.log.keys.verifiers } : undefined;
+    const report = await withHubDatabase(settings, 'kenbaar audit verify', async (database) => {
+      const head = await readHead(database.db);
+      const show = !opts.json && (opts.progress === true || (Boolean(cli.io.stderr.isTTY) && head.size >= PROGRESS_FROM));
+      const pool = await starting;
+      const bar = progressBar(cli.io.stderr, show, head.size, 'verifying', 'entries');
+      try {
+        return await verifyAuditLog(database.db, keys, (n) => bar.update(n), log, pool?.leaves);
+      } finally {
+        bar.stop();
+      }
+    });
+    if (opts.json) write(`${JSON.stringify(report, null, 2)}\n`);
+    else write(`${describeDatabase(settings)}\n${formatVerifyReport(report)}`);
+    return report.ok ? EXIT_OK : EXIT_PROBLEMS;
+  } finally {
+    await (await starting)?.close();
+  }
 }
 
 export async function auditCheckpointCommand(cli: Cli): Promise<number> {
