@@ -184,6 +184,21 @@ describe('audit verify --threads', () => {
     }
   });
 
+  it('a --jwks file that is missing, not JSON or not a JWKS: a usage error (exit 2) in one line, before anything is opened', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kenbaar-verify-jwks-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const env = { PATH: process.env.PATH, KENBAAR_LOCAL_DIR: join(dir, 'local'), KENBAAR_KEYS_DIR: join(dir, 'keys'), KENBAAR_DATA_DIR: join(dir, 'data') };
+    writeFileSync(join(dir, 'text.json'), 'not json');
+    writeFileSync(join(dir, 'nokeys.json'), '{"keys": "none"}');
+    for (const [file, why] of [['missing.json', 'cannot be read (ENOENT)'], ['text.json', 'is not JSON'], ['nokeys.json', 'has no "keys" array of keys']]) {
+      const stderr = collector();
+      const io = { stdin: Readable.from(['']), stdout: collector(), stderr, env };
+      expect(await main(['audit', 'verify', '--jwks', join(dir, file!)], io)).toBe(EXIT_USAGE);
+      expect(stderr.text).toContain(`--jwks ${join(dir, file!)}: ${why}`);
+      expect(stderr.text).not.toMatch(/\n\s+at /); // no stack trace
+    }
+  });
+
   it('threads that cannot reach the database: a note, and the verifier reads and hashes in its own thread', async () => {
     const warned: string[] = [];
     const settings = { ...readSettings({}), databaseUrl: 'postgres://postgres@127.0.0.1:1/nothing' };

@@ -57,16 +57,37 @@ export async function hashPool(cli: Cli, kind: Database['kind'], threads: number
   }
 }
 
+/** `--jwks`: the hub's published keys, saved (GET /.well-known/jwks.json); private parts dropped. */
+function readJwks(path: string): JWK[] {
+  const usage = (why: string) => new CliError(EXIT_USAGE, `--jwks ${path}: ${why} (a saved JWKS: {"keys": [...]}, from /.well-known/jwks.json)`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw usage(`cannot be read (${(e as { code?: string }).code ?? 'error'})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw usage('is not JSON');
+  }
+  const keys = (parsed as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || !keys.every((k) => k !== null && typeof k === 'object')) throw usage('has no "keys" array of keys');
+  return (keys as JWK[]).map(({ d: _d, ...pub }) => pub);
+}
+
 export async function auditVerifyCommand(cli: Cli, opts: { json?: boolean; progress?: boolean; jwks?: string; threads?: string }): Promise<number> {
   const { settings, write } = cli;
   const threads = parseThreads(opts.threads);
+  const saved = opts.jwks === undefined ? undefined : readJwks(opts.jwks);
   // The worker threads load and connect while this thread opens the database (a quarter of a
   // second, BENCHMARKS.md); hashPool never fails, it falls back to this thread.
   const starting = hashPool(cli, settings.databaseUrl ? 'postgres' : 'pglite', threads);
   try {
     // Verifying needs only public keys: from a saved JWKS, or the hub's own configuration.
-    const config = opts.jwks ? undefined : (await loadHubConfig(settings)).config;
-    const keys = opts.jwks ? (JSON.parse(readFileSync(opts.jwks, 'utf8')) as { keys: JWK[] }).keys.map(({ d: _d, ...pub }) => pub) : config!.signer.published;
+    const config = saved ? undefined : (await loadHubConfig(settings)).config;
+    const keys = saved ?? config!.signer.published;
     const log = config ? { origin: config.log.keys.origin, keys: config.log.keys.verifiers } : undefined;
     const report = await withHubDatabase(settings, 'kenbaar audit verify', async (database) => {
       const head = await readHead(database.db);
