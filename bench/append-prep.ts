@@ -1,8 +1,8 @@
-// CPU per audit entry of what appendAudit does before the database (src/audit/store.ts): the rows'
-// JSON parameter, and each entry's leaf hash for its receipt. 10,000 registration-like entries.
+// CPU per audit entry of what appendAudit does before the database (prepareAppend,
+// src/audit/store.ts): the rows' JSON parameter, and each entry's leaf hash for its receipt. 10,000
+// registration-like entries.
 // Usage: npx tsx bench/append-prep.ts [rounds=5]
-import { entryLeafHash, pendingEntry } from '../src/audit/entry';
-import { storableJson } from '../src/encoding';
+import { prepareAppend } from '../src/audit/store';
 
 const N = 10_000;
 const ctx = { at: new Date(), requestId: 'req-1', actor: { partner: 'politie', sub: 'politie-system', role: 'partner-system' }, covenantVersion: '2026.1' };
@@ -18,8 +18,7 @@ const rounds = Number(process.argv[2] ?? 5);
 const perEntry: number[] = [];
 for (let r = 0; r < rounds; r++) {
   const t0 = process.cpuUsage();
-  const { value: stored } = storableJson(inputs.map((i) => ({ uid: crypto.randomUUID(), action: i.action, subject: i.subject, purpose: null, case_ref: i.caseRef, outcome: i.outcome, rule: i.rule, detail: i.detail })));
-  for (const { uid, case_ref, ...input } of stored) entryLeafHash(pendingEntry(ctx, { ...input, caseRef: case_ref }, uid), 0);
+  prepareAppend(ctx, inputs);
   const d = process.cpuUsage(t0);
   perEntry.push((d.user + d.system) / N);
 }

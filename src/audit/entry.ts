@@ -156,10 +156,14 @@ function canonicalV2(e: AuditEntry | LeafEntry, at: string): string {
 
 /**
  * The entry an append will store: what the sequencer will read back and hash, byte for byte.
- * `input` is as the append sends it (appendAudit parses it back from the rows' JSON parameter), so
- * its detail is already what jsonb returns: undefined dropped, numbers normalised.
+ * `input` is as the append sends it (prepareAppend, src/audit/store.ts, takes it from the rows' JSON
+ * parameter as stored), so its detail is already what jsonb returns: undefined dropped, numbers
+ * normalised.
  */
-export function pendingEntry(ctx: AuditContext, input: AuditInput, uid: string): AuditEntry {
+export function pendingEntry(ctx: AuditContext, input: AuditInput, uid: string): AuditEntry;
+/** The same with `at` already written out (an append writes it once for all its entries). */
+export function pendingEntry(ctx: Omit<AuditContext, 'at'> & { at: string }, input: AuditInput, uid: string): LeafEntry;
+export function pendingEntry(ctx: Omit<AuditContext, 'at'> & { at: Date | string }, input: AuditInput, uid: string): AuditEntry | LeafEntry {
   return {
     id: 0,
     seq: null,
@@ -178,7 +182,7 @@ export function pendingEntry(ctx: AuditContext, input: AuditInput, uid: string):
     rule: input.rule ?? null,
     covenantVersion: ctx.covenantVersion,
     detail: input.detail ?? null,
-  };
+  } as AuditEntry | LeafEntry;
 }
 
 /** An entry as readers see it (API, CLI) and as its leaf commits to it. */

@@ -57,23 +57,7 @@ export async function appendAudit(
   claim?: TokenClaim,
 ): Promise<Appended[] | null> {
   if (inputs.length === 0) return [];
-  // Whatever a detail quotes (a request path, a field name) can be stored: no append fails on text.
-  const { json: rows, value: stored } = storableJson(
-    inputs.map((i) => ({
-      uid: crypto.randomUUID(),
-      action: i.action,
-      subject: i.subject ?? null,
-      purpose: i.purpose ?? null,
-      case_ref: i.caseRef ?? null,
-      outcome: i.outcome,
-      rule: i.rule ?? null,
-      detail: i.detail ?? null,
-    })),
-  );
-  // Leaves are hashed from exactly what the database will store (escaped text included): the
-  // receipt's leaf hash is the one the sequencer puts in the tree, and audit verify recomputes it
-  // from the row.
-  const appended = stored.map(({ uid, case_ref, ...input }): Appended => ({ uid, leafHash: entryLeafHash(pendingEntry(ctx, { ...input, caseRef: case_ref }, uid), 0) }));
+  const { rows, appended } = prepareAppend(ctx, inputs);
   const hashes = `{${appended.map((a) => toHex(a.leafHash)).join(',')}}`;
   const params = [ctx.at.toISOString(), ctx.requestId, ctx.actor?.partner ?? null, ctx.actor?.sub ?? null, ctx.actor?.role ?? null, ctx.covenantVersion, rows, hashes];
   if (!claim) {
@@ -87,6 +71,36 @@ export async function appendAudit(
     claim.exp.toISOString(),
   ]);
   return written.length > 0 ? appended : null;
+}
+
+/**
+ * What an append sends and what its receipt promises: the rows' JSON parameter, and each entry's
+ * uid and leaf hash. Whatever a detail quotes (a request path, a field name) can be stored: no
+ * append fails on text. Leaves are hashed from exactly what the database will store (escaped text
+ * included), so the receipt's leaf hash is the one the sequencer puts in the tree, and audit verify
+ * recomputes it from the row. `at` is written out once for all of them.
+ */
+export function prepareAppend(ctx: AuditContext, inputs: readonly AuditInput[]): { rows: string; appended: Appended[] } {
+  const { json: rows, value: stored } = storableJson(
+    inputs.map((i) => ({
+      uid: crypto.randomUUID(),
+      action: i.action,
+      subject: i.subject ?? null,
+      purpose: i.purpose ?? null,
+      case_ref: i.caseRef ?? null,
+      outcome: i.outcome,
+      rule: i.rule ?? null,
+      detail: i.detail ?? null,
+    })),
+  );
+  const leafCtx = { ...ctx, at: ctx.at.toISOString() };
+  const appended = stored.map(
+    (r): Appended => ({
+      uid: r.uid,
+      leafHash: entryLeafHash(pendingEntry(leafCtx, { action: r.action, outcome: r.outcome, rule: r.rule, subject: r.subject, purpose: r.purpose, caseRef: r.case_ref, detail: r.detail }, r.uid), 0),
+    }),
+  );
+  return { rows, appended };
 }
 
 export type LogHead = { size: number; root: string; frontier: string[] };
