@@ -111,6 +111,33 @@ describe(`audit log (${dbKind})`, () => {
     expect(report.entries).toBe(head.size);
   });
 
+  it('the sequencer takes what was committed when it started, in full rounds while there is a backlog, then stops: a steady stream of writers does not keep it running', async () => {
+    const ctx = { at: hub.clock(), requestId: 'steady-writers', actor: null, covenantVersion: hub.config.covenant.version };
+    const append = (n: number) => appendAudit(db(), ctx, Array.from({ length: n }, (_, i) => ({ action: 'purge' as const, outcome: 'ok' as const, detail: { i } })));
+    const start = (await integrateAll(db(), hub.clock())).size;
+    // A backlog of five and rounds of at most two: three rounds, and all five are in the log.
+    await append(5);
+    expect((await integrateAll(db(), hub.clock(), 2)).size).toBe(start + 5);
+    // A writer that keeps appending for as long as the sequencer runs (at most 5 s). Were the
+    // sequencer to go on until a round found nothing, it would run until the writer gave up.
+    let sequencing = true;
+    const deadline = Date.now() + 5_000;
+    const writer = (async () => {
+      while (sequencing && Date.now() < deadline) await append(1);
+    })();
+    await append(1);
+    await integrateAll(db(), hub.clock());
+    const returnedAt = Date.now();
+    sequencing = false;
+    await writer;
+    expect(returnedAt).toBeLessThan(deadline);
+    // Nothing is lost: the next call takes what the writer added meanwhile.
+    const head = await integrateAll(db(), hub.clock());
+    const count = async (table: SQL) => (await rowsOf<{ n: number }>(db(), sql`select count(*)::int as n from ${table}`))[0]!.n;
+    expect(await count(sql`audit_log`)).toBe(head.size);
+    expect(await count(sql`audit_pending`)).toBe(0);
+  });
+
   it('an entry that commits after a later-numbered one was sequenced is sequenced after it, and the log verifies', async () => {
     // Under concurrency, ids are taken at INSERT and rows become visible at COMMIT: a lower id can
     // arrive after a higher one was integrated. Simulate that order deterministically.

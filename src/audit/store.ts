@@ -167,11 +167,17 @@ export async function integrate(db: Db, now: Date, max = 20_000): Promise<LogHea
   });
 }
 
-/** Integrate until nothing is pending. */
-export async function integrateAll(db: Db, now: Date): Promise<LogHead> {
+/**
+ * Integrate everything committed before the call: round after round while a round is full (a
+ * backlog), then stop. What commits meanwhile waits for the next call (the next tick). Looping until
+ * a round found nothing kept the sequencer running back to back under steady load, a transaction of
+ * a few entries every few milliseconds, each with its statements and its lock (BENCHMARKS.md,
+ * 2026-12-04).
+ */
+export async function integrateAll(db: Db, now: Date, max = 20_000): Promise<LogHead> {
   for (;;) {
-    const r = await integrate(db, now);
-    if (r.integrated === 0 && r.notices === 0) return r;
+    const r = await integrate(db, now, max);
+    if (r.integrated < max && r.notices < max) return r;
   }
 }
 
