@@ -1,5 +1,9 @@
 // Summarise a V8 .cpuprofile (from `npm run bench:lookup -- --profile <dir>`): where the hub's CPU
 // time goes, by module and by function (self time), and the total time under chosen functions.
+// Samples whose innermost frame is a hand-off (PREEMPTED: a socket write that wakes PostgreSQL, an
+// asynchronous signature check queued for the threadpool) are counted apart, not as busy time: the
+// sampler finds the main thread there when the scheduler preempted it right after the hand-off,
+// not while it used the CPU (the hub's time is ≈ 90 % user time by /proc; BENCHMARKS.md 2026-12-04).
 // Usage: tsx bench/profile.ts <file.cpuprofile> [top=25]
 import { readFileSync } from 'node:fs';
 
@@ -37,6 +41,10 @@ function moduleOf(url: string): string {
   return url.startsWith('node:') ? url : url.replace(/^file:\/\//, '');
 }
 
+/** Hand-offs after which the main thread is often preempted (see above); the async verify is the hub's default. */
+const PREEMPTED = ['writev', 'verifyOneShot'];
+let preempted = 0;
+
 const byModule = new Map<string, number>();
 const byFunction = new Map<string, number>();
 for (const [id, us] of self) {
@@ -44,6 +52,10 @@ for (const [id, us] of self) {
   const name = n.callFrame.functionName || '(anonymous)';
   if (name === '(idle)') {
     idle += us;
+    continue;
+  }
+  if (PREEMPTED.includes(name)) {
+    preempted += us;
     continue;
   }
   const mod = moduleOf(n.callFrame.url);
@@ -69,6 +81,7 @@ const INCLUSIVE = [
 ];
 const inclusive = new Map<string, number>();
 for (const [id, us] of self) {
+  if (PREEMPTED.includes(byId.get(id)!.callFrame.functionName)) continue;
   const seen = new Set<string>();
   for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
     const name = byId.get(cur)!.callFrame.functionName;
@@ -79,13 +92,16 @@ for (const [id, us] of self) {
   }
 }
 
-const busy = total - idle;
+const busy = total - idle - preempted;
 const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)} %`;
 const show = (title: string, m: Map<string, number>, n: number) => {
   console.log(`\n${title}`);
   for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
 };
-console.log(`profile ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s; busy ${(busy / 1e6).toFixed(1)} s, idle ${(idle / 1e6).toFixed(1)} s (percentages of busy time)`);
+console.log(
+  `profile ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s; busy ${(busy / 1e6).toFixed(1)} s, idle ${(idle / 1e6).toFixed(1)} s, ` +
+    `preempted after a hand-off (${PREEMPTED.join(', ')}) ${(preempted / 1e6).toFixed(1)} s (percentages of busy time)`,
+);
 show('self time by module', byModule, top);
 show('self time by function', byFunction, top);
 show('inclusive time under', inclusive, INCLUSIVE.length);
