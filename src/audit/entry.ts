@@ -158,12 +158,14 @@ function canonicalV2(e: AuditEntry | LeafEntry, at: string): string {
  * The entry an append will store: what the sequencer will read back and hash, byte for byte.
  * `input` is as the append sends it (prepareAppend, src/audit/store.ts, takes it from the rows' JSON
  * parameter as stored), so its detail is already what jsonb returns: undefined dropped, numbers
- * normalised.
+ * normalised. `at` is the context's: a Date (an AuditEntry), or text written out once for all of an
+ * append's entries (a LeafEntry).
  */
-export function pendingEntry(ctx: AuditContext, input: AuditInput, uid: string): AuditEntry;
-/** The same with `at` already written out (an append writes it once for all its entries). */
-export function pendingEntry(ctx: Omit<AuditContext, 'at'> & { at: string }, input: AuditInput, uid: string): LeafEntry;
-export function pendingEntry(ctx: Omit<AuditContext, 'at'> & { at: Date | string }, input: AuditInput, uid: string): AuditEntry | LeafEntry {
+export function pendingEntry<At extends Date | string>(
+  ctx: Omit<AuditContext, 'at'> & { at: At },
+  input: AuditInput,
+  uid: string,
+): Omit<AuditEntry, 'at'> & { at: At } {
   return {
     id: 0,
     seq: null,
@@ -182,7 +184,7 @@ export function pendingEntry(ctx: Omit<AuditContext, 'at'> & { at: Date | string
     rule: input.rule ?? null,
     covenantVersion: ctx.covenantVersion,
     detail: input.detail ?? null,
-  } as AuditEntry | LeafEntry;
+  };
 }
 
 /** An entry as readers see it (API, CLI) and as its leaf commits to it. */

@@ -121,10 +121,10 @@ export function openPgPool(opts: PgOptions): PgDatabase {
   // An idle pooled connection that breaks (the server shut down) is reported here and discarded.
   pool.on('error', onError);
   const db = drizzle(pool, { schema }) as unknown as Db;
-  // The hot paths' fixed statements: named (prepared once per connection), pg's own type parsing.
-  const raw: RawQuery = async <T>(text: string, values: readonly unknown[]) =>
-    (await pool.query({ text, values: values as unknown[], ...(values.length ? { name: nameFor(text) } : {}) })).rows as T[];
-  const values: RawValues = async (text, params) =>
-    (await pool.query<unknown[]>({ text, values: params as unknown[], rowMode: 'array', ...(params.length ? { name: nameFor(text) } : {}) })).rows;
+  // The hot paths' fixed statements: named (prepared once per connection), pg's own type parsing;
+  // rows as objects (raw) or as arrays in column order (values).
+  const fixed = (text: string, params: readonly unknown[]) => ({ text, values: params as unknown[], ...(params.length ? { name: nameFor(text) } : {}) });
+  const raw: RawQuery = async <T>(text: string, params: readonly unknown[]) => (await pool.query(fixed(text, params))).rows as T[];
+  const values: RawValues = async (text, params) => (await pool.query<unknown[]>({ ...fixed(text, params), rowMode: 'array' })).rows;
   return { db, pool, raw, values, close: () => pool.end() };
 }

@@ -81,31 +81,25 @@ export async function auditVerifyCommand(cli: Cli, opts: { json?: boolean; progr
   const { settings, write } = cli;
   const threads = parseThreads(opts.threads);
   const saved = opts.jwks === undefined ? undefined : readJwks(opts.jwks);
-  // The worker threads load and connect while this thread opens the database (a quarter of a
-  // second, BENCHMARKS.md); hashPool never fails, it falls back to this thread.
-  const starting = hashPool(cli, settings.databaseUrl ? 'postgres' : 'pglite', threads);
-  try {
-    // Verifying needs only public keys: from a saved JWKS, or the hub's own configuration.
-    const config = saved ? undefined : (await loadHubConfig(settings)).config;
-    const keys = saved ?? config!.signer.published;
-    const log = config ? { origin: config.log.keys.origin, keys: config.log.keys.verifiers } : undefined;
-    const report = await withHubDatabase(settings, 'kenbaar audit verify', async (database) => {
-      const head = await readHead(database.db);
-      const show = !opts.json && (opts.progress === true || (Boolean(cli.io.stderr.isTTY) && head.size >= PROGRESS_FROM));
-      const pool = await starting;
-      const bar = progressBar(cli.io.stderr, show, head.size, 'verifying', 'entries');
-      try {
-        return await verifyAuditLog(database.db, keys, (n) => bar.update(n), log, pool?.leaves);
-      } finally {
-        bar.stop();
-      }
-    });
-    if (opts.json) write(`${JSON.stringify(report, null, 2)}\n`);
-    else write(`${describeDatabase(settings)}\n${formatVerifyReport(report)}`);
-    return report.ok ? EXIT_OK : EXIT_PROBLEMS;
-  } finally {
-    await (await starting)?.close();
-  }
+  // Verifying needs only public keys: from a saved JWKS, or the hub's own configuration.
+  const config = saved ? undefined : (await loadHubConfig(settings)).config;
+  const keys = saved ?? config!.signer.published;
+  const log = config ? { origin: config.log.keys.origin, keys: config.log.keys.verifiers } : undefined;
+  const report = await withHubDatabase(settings, 'kenbaar audit verify', async (database) => {
+    const head = await readHead(database.db);
+    const show = !opts.json && (opts.progress === true || (Boolean(cli.io.stderr.isTTY) && head.size >= PROGRESS_FROM));
+    const pool = await hashPool(cli, database.kind, threads);
+    const bar = progressBar(cli.io.stderr, show, head.size, 'verifying', 'entries');
+    try {
+      return await verifyAuditLog(database.db, keys, (n) => bar.update(n), log, pool?.leaves);
+    } finally {
+      bar.stop();
+      await pool?.close();
+    }
+  });
+  if (opts.json) write(`${JSON.stringify(report, null, 2)}\n`);
+  else write(`${describeDatabase(settings)}\n${formatVerifyReport(report)}`);
+  return report.ok ? EXIT_OK : EXIT_PROBLEMS;
 }
 
 export async function auditCheckpointCommand(cli: Cli): Promise<number> {
