@@ -3,6 +3,9 @@
 //   pgbench     PostgreSQL itself doing the lookup's work: the same select and the same audit insert
 //               with the jti claim, two prepared statements per lookup, as the hub sends them
 //               (p50 column: pgbench's average latency)
+//   pgbench-rate the same, throttled (-R) to the rate the hub reached in this round's lookup phase
+//   data-access the hub's own lookup select and claiming append (findActive, appendAudit on its driver),
+//               called from this process: no HTTP, token, covenant or receipt
 //   lookup      the hub (one process), single lookups over HTTP
 //   family      the hub, family lookups of households of 4 (counted in subjects)
 //   floor       a bare Hono app on @hono/node-server: ES256 verify with jose + JSON, no database
@@ -16,13 +19,18 @@
 //          [--phases pgbench,lookup,...] [--profile <dir>: V8 CPU profiles of the one-process hub]
 //          [--compare <root>,...: also a lookup phase per round on the build in each other checkout's
 //           dist/node (e.g. the code before a change), for A/B ratios under the same disturbance]
+//          [--compare-node-args="<flags>": Node flags for the compared hubs, e.g. "--max-semi-space-size=32"
+//           with --compare . to compare this build with itself under other V8 settings]
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { integrateAll } from '../src/audit/store';
+import { appendAudit, integrateAll } from '../src/audit/store';
+import { openPgPool } from '../src/db/postgres';
+import { storedSubject } from '../src/pseudonym/hub-key';
+import { findActive } from '../src/registrations/repo';
 import { verifyAuditLog } from '../src/audit/verify';
 import { openDatabase } from '../src/node/database';
 import {
@@ -61,6 +69,7 @@ const { values: args } = parseArgs({
     phases: { type: 'string' },
     profile: { type: 'string' },
     compare: { type: 'string' },
+    'compare-node-args': { type: 'string', default: '' },
   },
 });
 const PHASES = args.phases ? new Set(args.phases.split(',')) : undefined;
@@ -131,7 +140,13 @@ main(async () => {
   const floorRead = await spawnHub(env, [], ['--adapter', 'hono-read'], 'floor.ts');
   const floorHttp = await spawnHub(env, [], ['--adapter', 'http'], 'floor.ts');
   const workers = await spawnServe(env, 2);
-  const others = await Promise.all((args.compare ? args.compare.split(',') : []).map(async (root) => ({ name: `lookup@${root.split('/').filter(Boolean).at(-1)}`, hub: await spawnServe(env, 1, [], root) })));
+  const compareNodeArgs = args['compare-node-args'].split(' ').filter(Boolean);
+  const others = await Promise.all(
+    (args.compare ? args.compare.split(',') : []).map(async (root) => ({
+      name: `lookup@${root.split('/').filter(Boolean).at(-1)}${compareNodeArgs.length ? ` ${compareNodeArgs.join(' ')}` : ''}`,
+      hub: await spawnServe(env, 1, compareNodeArgs, root),
+    })),
+  );
   console.log(`hub ${hub.url}; floor ${floor.url}; floor-http ${floorHttp.url}; workers2 ${workers.url} (pids ${workers.pids.join(', ')})`);
 
   let person = 0;
@@ -164,7 +179,8 @@ main(async () => {
     return { phase: name, round, perSecond: units / SECONDS, unit: unitsPerRequest > 1 ? 'subjects' : 'lookups', p50: s.p50, p99: s.p99, cpuMs: per(cpu, units), machineBusy: cpu.machineBusy, load1 };
   }
 
-  async function pgbenchPhase(round: number): Promise<Result> {
+  /** pgbench as fast as it goes, or throttled to `rate` transactions a second (`-R`). */
+  async function pgbenchPhase(round: number, rate?: number): Promise<Result> {
     const meter = await cpuMeter(db.name); // the server's shared processes (WAL writer, checkpointer)
     const load1 = os.loadavg()[0]!;
     // pgbench's backends come and go with it, so their CPU is sampled while it runs (every 250 ms;
@@ -174,7 +190,7 @@ main(async () => {
     const backends = new Map<number, number>();
     const started = performance.now();
     let sampledAt = started;
-    const child = spawn('bash', ['-c', `pgbench -n -c ${CLIENTS} -j 2 -T ${SECONDS} -M prepared -D n=${subjects} -f ${script} '${db.url}' && times`]);
+    const child = spawn('bash', ['-c', `pgbench -n -c ${CLIENTS} -j 2 -T ${SECONDS}${rate ? ` -R ${Math.round(rate)}` : ''} -M prepared -D n=${subjects} -f ${script} '${db.url}' && times`]);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -200,7 +216,7 @@ main(async () => {
     const observed = tps * ((sampledAt - started) / 1000);
     const backendSeconds = [...backends.values()].reduce((a, b) => a + b, 0);
     return {
-      phase: 'pgbench',
+      phase: rate ? 'pgbench at the hub\'s rate' : 'pgbench',
       round,
       perSecond: tps,
       unit: 'lookups',
@@ -210,6 +226,37 @@ main(async () => {
       machineBusy: cpu.machineBusy,
       load1,
     };
+  }
+
+  /**
+   * The hub's data access alone: its lookup select and its claiming append, through its own driver
+   * and functions (findActive, appendAudit on the edge's RawQuery), from this process, without HTTP,
+   * tokens, the covenant or receipts. Between pgbench and the hub: what the statements' shape and
+   * the driver add to PostgreSQL's CPU per lookup, and what the hub's presence adds on top.
+   */
+  async function dataAccessPhase(round: number): Promise<Result> {
+    const store = openPgPool({ connectionString: db.url, max: CLIENTS });
+    const actor = { partner: 'gemeente', sub: 'pr-bench', role: 'procesregisseur' };
+    const op = async () => {
+      const subject = storedSubject(keys.hubKeys, partnerPseudonymOf(nextPerson()));
+      const at = new Date();
+      const found = await findActive(store.raw, subject.all, at, actor.partner);
+      const detail = { lookupId: crypto.randomUUID(), rules: ['P-PR-01'], knownBy: found.map((f) => f.partner), withheld: [] };
+      const ctx = { at, requestId: crypto.randomUUID(), actor, covenantVersion: covenant.version };
+      const claim = { jti: crypto.randomUUID(), partner: actor.partner, exp: new Date(at.getTime() + 300_000) };
+      await appendAudit(store.raw, ctx, [{ action: 'lookup', outcome: 'allowed', rule: 'P-PR-01', subject: subject.current, purpose: PURPOSE, caseRef: `D-${++caseNo}`, detail }], claim);
+    };
+    try {
+      await drive(CLIENTS, op, 1);
+      const meter = await cpuMeter(db.name);
+      const load1 = os.loadavg()[0]!;
+      const r = await drive(CLIENTS, op, SECONDS);
+      const cpu = await meter.stop();
+      const s = summarise(r.lat);
+      return { phase: 'data access', round, perSecond: r.done / SECONDS, unit: 'lookups', p50: s.p50, p99: s.p99, cpuMs: per(cpu, r.done), machineBusy: cpu.machineBusy, load1 };
+    } finally {
+      await store.close();
+    }
   }
 
   const untilSequenced = async () => {
@@ -226,7 +273,11 @@ main(async () => {
   for (let round = 1; round <= Number(args.rounds); round++) {
     const phases: [string, () => Promise<Result>][] = [
       ['pgbench', () => pgbenchPhase(round)],
+      ['data-access', () => dataAccessPhase(round)],
       ['lookup', () => httpPhase('lookup', round, hub.url, hub.pids, '/v1/lookups', single, 1)],
+      // PostgreSQL's CPU per transaction grows as the rate falls (commits share fewer WAL flushes):
+      // pgbench at the rate the hub just reached is the like-for-like comparison for the hub's.
+      ['pgbench-rate', () => pgbenchPhase(round, results.find((r) => r.phase === 'lookup' && r.round === round)?.perSecond ?? 1000)],
       ...others.map((o): [string, () => Promise<Result>] => ['lookup', () => httpPhase(o.name, round, o.hub.url, o.hub.pids, '/v1/lookups', single, 1)]),
       ['family', () => httpPhase('family of 4', round, hub.url, hub.pids, '/v1/lookups/family', family, 4)],
       ['floor', () => httpPhase('floor (hono)', round, floor.url, [floor.pid], '/v1/lookups', single, 1)],

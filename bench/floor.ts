@@ -57,6 +57,7 @@ if (args.adapter === 'http') {
 }
 process.stdin.resume();
 process.stdin.on('close', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0)); // an orderly exit, so that --cpu-prof writes its profile
 process.stdin.on('data', (d) => {
   if (d.toString().includes('stats')) process.stdout.write(`${JSON.stringify({ eventLoopDelayMs: { p50: 0, p99: 0, max: 0, mean: 0 } })}\n`);
 });
