@@ -19,6 +19,7 @@
 //          [--phases pgbench,lookup,...] [--profile <dir>: V8 CPU profiles of the one-process hub]
 //          [--compare <root>,...: also a lookup phase per round on the build in each other checkout's
 //           dist/node (e.g. the code before a change), for A/B ratios under the same disturbance]
+//          [--client lean|node: the HTTP load generator, ./lean-http.ts (default) or node:http's client]
 //          [--compare-node-args="<flags>": Node flags for the compared hubs, e.g. "--max-semi-space-size=32"
 //           with --compare . to compare this build with itself under other V8 settings]
 import { execFileSync, spawn } from 'node:child_process';
@@ -28,6 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { appendAudit, integrateAll } from '../src/audit/store';
+import { LeanHttpClient } from './lean-http';
 import { openPgPool } from '../src/db/postgres';
 import { storedSubject } from '../src/pseudonym/hub-key';
 import { findActive } from '../src/registrations/repo';
@@ -70,6 +72,7 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     compare: { type: 'string' },
     'compare-node-args': { type: 'string', default: '' },
+    client: { type: 'string', default: 'lean' },
   },
 });
 const PHASES = args.phases ? new Set(args.phases.split(',')) : undefined;
@@ -159,7 +162,7 @@ main(async () => {
     (await tokens(n)).map((token) => ({ token, body: JSON.stringify({ subjects: [0, 1, 2, 3].map(() => partnerPseudonymOf(nextPerson())), purpose: PURPOSE, caseRef: `F-${++caseNo}` }) }));
 
   async function httpPhase(name: string, round: number, url: string, pids: number[], path: string, make: (n: number) => Promise<{ token: string; body: string }[]>, unitsPerRequest: number): Promise<Result> {
-    const http = new HttpClient(url, CLIENTS);
+    const http = args.client === 'node' ? new HttpClient(url, CLIENTS) : new LeanHttpClient(url, CLIENTS);
     const supply = await make(40_000);
     let i = 0;
     const op = async () => {
