@@ -4,6 +4,7 @@
 //               with the jti claim, two prepared statements per lookup, as the hub sends them
 //               (p50 column: pgbench's average latency)
 //   pgbench-rate the same, throttled (-R) to the rate the hub reached in this round's lookup phase
+//               (1,000/s when that phase did not run)
 //   data-access the hub's own lookup select and claiming append (findActive, appendAudit on its driver),
 //               called from this process: no HTTP, token, covenant or receipt
 //   lookup      the hub (one process), single lookups over HTTP
@@ -278,7 +279,7 @@ main(async () => {
       ['pgbench', () => pgbenchPhase(round)],
       ['data-access', () => dataAccessPhase(round)],
       ['lookup', () => httpPhase('lookup', round, hub.url, hub.pids, '/v1/lookups', single, 1)],
-      // PostgreSQL's CPU per transaction grows as the rate falls (commits share fewer WAL flushes):
+      // PostgreSQL's CPU per transaction grows as the rate falls (BENCHMARKS.md, 2026-12-04 18:13):
       // pgbench at the rate the hub just reached is the like-for-like comparison for the hub's.
       ['pgbench-rate', () => pgbenchPhase(round, results.find((r) => r.phase === 'lookup' && r.round === round)?.perSecond ?? 1000)],
       ...others.map((o): [string, () => Promise<Result>] => ['lookup', () => httpPhase(o.name, round, o.hub.url, o.hub.pids, '/v1/lookups', single, 1)]),
