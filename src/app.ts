@@ -44,7 +44,7 @@ export type AppOptions = {
   docsAssetsBase?: string;
   /** One JSON access log line per request to the injected log (serve and the Worker turn it on). */
   accessLog?: boolean;
-  /** GET /metrics behind its own bearer token (absent: no such route), with the edge's pool state. */
+  /** GET /metrics behind its own bearer token (absent: no such route), with the edge's pool state and gauges. */
   metrics?: Omit<MetricsOptions, 'metrics'>;
   /** Counts lookups against the covenant's rate limits; one in memory per app by default. */
   rateLimiter?: RateLimiter;

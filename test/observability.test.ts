@@ -75,3 +75,53 @@ describe(`access log and metrics (${dbKind})`, () => {
     expect(body).toContain('kenbaar_db_pool_connections{state="idle"} 2');
   });
 });
+
+describe('the event loop, for operators (Node edge)', () => {
+  const busy = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const gauge = (gauges: { name: string; value: number; labels?: Record<string, string> }[], name: string, quantile?: string) =>
+    gauges.find((g) => g.name === name && g.labels?.quantile === quantile)!.value;
+
+  it('reports the delay and the utilisation since the last scrape, so a blocked loop shows once', async () => {
+    const { eventLoopGauges } = await import('../src/node/event-loop');
+    const loop = eventLoopGauges();
+    try {
+      await tick(30);
+      busy(200); // the loop blocked for 200 ms
+      await tick(30);
+      const blocked = loop.read();
+      const blockedMax = gauge(blocked, 'kenbaar_event_loop_delay_seconds', '1');
+      expect(blockedMax).toBeGreaterThan(0.15);
+      expect(blockedMax).toBeLessThan(10); // seconds, not the histogram's nanoseconds
+      expect(gauge(blocked, 'kenbaar_event_loop_utilization')).toBeGreaterThan(0.3);
+      expect(gauge(blocked, 'kenbaar_event_loop_utilization')).toBeLessThanOrEqual(1);
+      // The next scrape covers only the time since this one: an idle loop.
+      await tick(100);
+      const idle = loop.read();
+      expect(gauge(idle, 'kenbaar_event_loop_delay_seconds', '1')).toBeLessThan(blockedMax);
+      expect(gauge(idle, 'kenbaar_event_loop_utilization')).toBeLessThan(0.3);
+      for (const q of ['0.5', '0.99']) expect(gauge(idle, 'kenbaar_event_loop_delay_seconds', q)).toBeGreaterThanOrEqual(0);
+    } finally {
+      loop.stop();
+    }
+  });
+
+  it('serve with a metrics token exposes the event-loop gauges at /metrics', async () => {
+    const { startServer } = await import('../src/node/serve');
+    const hub = await startTestHub();
+    const running = await startServer(hub.database, hub.config, { host: '127.0.0.1', port: 0, clock: hub.clock, accessLog: false, background: false, metricsToken: METRICS_TOKEN });
+    try {
+      const res = await fetch(`${running.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      expect(res.status).toBe(200);
+      const body = await res.text();
+      expect(body).toMatch(/^# TYPE kenbaar_event_loop_utilization gauge\nkenbaar_event_loop_utilization (0|1|0\.\d+|\d(\.\d+)?e-\d+)$/m);
+      for (const q of ['0.5', '0.99', '1']) expect(body).toMatch(new RegExp(`^kenbaar_event_loop_delay_seconds\\{quantile="${q.replace('.', '\\.')}"\\} [0-9.e-]+$`, 'm'));
+    } finally {
+      await running.stop();
+      await hub.close();
+    }
+  });
+});

@@ -28,6 +28,7 @@ import type { Database } from './database';
 import { serveKit } from './kit';
 import { deliverWebhooks } from '../webhooks/deliver';
 import { batchedStderr } from './stderr';
+import { eventLoopGauges } from './event-loop';
 
 const DOCS_ASSETS = DOCS_ASSETS_BASE;
 
@@ -176,10 +177,12 @@ export async function startServer(
   const stderr = opts.log ? undefined : batchedStderr();
   const log = opts.log ?? jsonLogger(stderr?.write);
   const background = opts.background ?? true;
+  // Measured only where someone can read it: with a metrics token.
+  const eventLoop = opts.metricsToken ? eventLoopGauges() : undefined;
   const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock, log }), {
     docsAssetsBase: DOCS_ASSETS,
     accessLog: opts.accessLog ?? true,
-    ...(opts.metricsToken ? { metrics: { token: opts.metricsToken, ...(database.pool ? { pool: database.pool } : {}) } } : {}),
+    ...(opts.metricsToken && eventLoop ? { metrics: { token: opts.metricsToken, runtime: eventLoop.read, ...(database.pool ? { pool: database.pool } : {}) } } : {}),
     console: { assets: readConsoleAssets(), ...(opts.consoleOrigin ? { origin: opts.consoleOrigin } : {}) },
     edgeBody: readBody,
   });
@@ -209,6 +212,7 @@ export async function startServer(
         // A final checkpoint so that nothing written is left outside a signed head.
         return background ? await createCheckpoint(database.db, config, clock()) : undefined;
       } finally {
+        eventLoop?.stop();
         stderr?.close();
       }
     },

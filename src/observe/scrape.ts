@@ -1,6 +1,7 @@
 // GET /metrics: the Prometheus exposition, behind its own bearer token (KENBAAR_METRICS_TOKEN; not a
 // partner token, and no route at all without one). The gauges are read from the database at scrape
-// time; the pool state comes from the runtime's edge (Node's pg pool), where there is one.
+// time; the pool state and the runtime's own gauges (Node: its event loop, src/node/event-loop.ts)
+// come from the runtime's edge, where it has them.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../config';
 import type { Db } from '../db/types';
@@ -13,7 +14,13 @@ import type { Gauge, Metrics } from './metrics';
 
 export type PoolState = { total: number; idle: number; waiting: number };
 
-export type MetricsOptions = { metrics: Metrics; token: string; pool?: () => PoolState };
+export type MetricsOptions = {
+  metrics: Metrics;
+  token: string;
+  pool?: () => PoolState;
+  /** Gauges the runtime's edge measures itself, read at each scrape. */
+  runtime?: () => Gauge[];
+};
 
 /** Compares in time independent of where the strings differ. */
 function sameSecret(a: string, b: string): boolean {
@@ -57,6 +64,7 @@ export function metricsRoute(app: OpenAPIHono<AppEnv>, opts: MetricsOptions) {
         gauges.push({ name: 'kenbaar_db_pool_connections', help: 'Database pool connections by state (total, idle) and queries waiting for one.', value, labels: { state } });
       }
     }
+    if (opts.runtime) gauges.push(...opts.runtime());
     return c.body(opts.metrics.render(gauges), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
 }
