@@ -57,9 +57,9 @@ export async function appendAudit(
   claim?: TokenClaim,
 ): Promise<Appended[] | null> {
   if (inputs.length === 0) return [];
-  const { rows, appended } = prepareAppend(ctx, inputs);
+  const { rows, at, appended } = prepareAppend(ctx, inputs);
   const hashes = `{${appended.map((a) => toHex(a.leafHash)).join(',')}}`;
-  const params = [ctx.at.toISOString(), ctx.requestId, ctx.actor?.partner ?? null, ctx.actor?.sub ?? null, ctx.actor?.role ?? null, ctx.covenantVersion, rows, hashes];
+  const params = [at, ctx.requestId, ctx.actor?.partner ?? null, ctx.actor?.sub ?? null, ctx.actor?.role ?? null, ctx.covenantVersion, rows, hashes];
   if (!claim) {
     await statement(q, APPEND_SQL, params);
     return appended;
@@ -74,13 +74,13 @@ export async function appendAudit(
 }
 
 /**
- * What an append sends and what its receipt promises: the rows' JSON parameter, and each entry's
- * uid and leaf hash. Whatever a detail quotes (a request path, a field name) can be stored: no
+ * What an append sends and what its receipt promises: the rows' JSON parameter, the entries' `at`
+ * as text, and each entry's uid and leaf hash. Whatever a detail quotes (a request path, a field name) can be stored: no
  * append fails on text. Leaves are hashed from exactly what the database will store (escaped text
  * included), so the receipt's leaf hash is the one the sequencer puts in the tree, and audit verify
- * recomputes it from the row. `at` is written out once for all of them.
+ * recomputes it from the row. `at` is written out once, for the leaves and the statement alike.
  */
-export function prepareAppend(ctx: AuditContext, inputs: readonly AuditInput[]): { rows: string; appended: Appended[] } {
+export function prepareAppend(ctx: AuditContext, inputs: readonly AuditInput[]): { rows: string; at: string; appended: Appended[] } {
   const { json: rows, value: stored } = storableJson(
     inputs.map((i) => ({
       uid: crypto.randomUUID(),
@@ -93,14 +93,15 @@ export function prepareAppend(ctx: AuditContext, inputs: readonly AuditInput[]):
       detail: i.detail ?? null,
     })),
   );
-  const leafCtx = { ...ctx, at: ctx.at.toISOString() };
+  const at = ctx.at.toISOString();
+  const leafCtx = { ...ctx, at };
   const appended = stored.map(
     (r): Appended => ({
       uid: r.uid,
       leafHash: entryLeafHash(pendingEntry(leafCtx, { action: r.action, outcome: r.outcome, rule: r.rule, subject: r.subject, purpose: r.purpose, caseRef: r.case_ref, detail: r.detail }, r.uid), 0),
     }),
   );
-  return { rows, appended };
+  return { rows, at, appended };
 }
 
 export type LogHead = { size: number; root: string; frontier: string[] };
