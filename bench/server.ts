@@ -37,7 +37,10 @@ async function stop(): Promise<void> {
     await database.close();
     process.exit(0);
   } catch (e) {
-    console.error(`[bench-server] stop failed: ${e instanceof Error ? e.message : String(e)}`);
+    // The driver's own error (SQLSTATE, message) is the cause of drizzle's "Failed query".
+    const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+    const code = (cause as { code?: unknown }).code;
+    console.error(`[bench-server] stop failed: ${cause instanceof Error ? cause.message.slice(0, 300) : String(cause)}${code ? ` (${String(code)})` : ''}`);
     process.exit(1);
   }
 }

@@ -1,10 +1,13 @@
 // A plan that cannot collapse: the lookup's select of a subject's active registrations uses the
 // index that leads with the subject (and the log's page read, below, the primary keys), whether the planner has fresh statistics, statistics from when
 // the table was empty (the migration's ANALYZE, then autovacuum off), or none at all (a restore).
+// And the sequencer's dequeue check (a trigger) probes the log's index however small the log was
+// when a connection first planned it.
 // Needs a PostgreSQL server (DATABASE_URL); PGlite has one connection and no autovacuum to switch off.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryEntries, readSequenced, SEQUENCED_PAGE_SQL, subjectEntries } from '../src/audit/store';
+import { integrate, queryEntries, readSequenced, SEQUENCED_PAGE_SQL, subjectEntries } from '../src/audit/store';
+import { openPgPool, type PgDatabase } from '../src/db/postgres';
 import { ACTIVE_SQL, activeParams, findActive } from '../src/registrations/repo';
 import { DATABASE_URL, testDatabase } from './support/hub';
 
@@ -170,5 +173,51 @@ describe.skipIf(!DATABASE_URL)('the log read page by page, on a server with auto
     // Entry i is about s(i mod 5000) at seq i - 1: s7's from seq 50,000 on are 50,006, 55,006, …
     const feed = await queryEntries(database.db, { subjects: ['s7'], scope: { all: true }, fromSeq: 50_000, limit: 3 });
     expect(feed.map((e) => [e.seq, e.subject])).toEqual([[50_006, 's7'], [55_006, 's7'], [60_006, 's7']]);
+  });
+});
+
+describe.skipIf(!DATABASE_URL)('the sequencer on a log that grew after its first round (PostgreSQL)', () => {
+  let database: Awaited<ReturnType<typeof testDatabase>>;
+  let sequencer: PgDatabase;
+  const notices: string[] = [];
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    // One connection, as one of the hub's pool: every plan it runs, triggers' included, comes back
+    // as a notice (auto_explain, a contrib module of PostgreSQL's own, loaded at connection start:
+    // that needs a superuser, as CI's server has).
+    const url = new URL(database.url!);
+    const explain = ['session_preload_libraries=auto_explain', 'auto_explain.log_min_duration=0', 'auto_explain.log_nested_statements=on', 'auto_explain.log_level=notice'];
+    url.searchParams.set('options', explain.map((o) => `-c ${o}`).join(' '));
+    sequencer = openPgPool({ connectionString: url.toString(), max: 1 });
+    sequencer.pool.on('connect', (c) => c.on('notice', (n) => notices.push(n.message ?? '')));
+  });
+
+  afterAll(async () => {
+    await sequencer?.close();
+    await database?.close();
+  });
+
+  const write = (from: number, count: number) =>
+    sequencer.pool.query(
+      `insert into audit_entries (uid, at, request_id, action, outcome, covenant_version, subject, detail)
+       select 'u' || i, $1, 'r' || i, 'lookup', 'allowed', '1', 's' || i, '{"n": 1}'::jsonb from generate_series($2::int, $3::int) as i`,
+      [NOW, from, from + count - 1],
+    );
+
+  it('checks each dequeued entry against the log by its index, however small the log was at its first round', async () => {
+    // The first round dequeues one entry from an empty log: a plan kept from here would scan the
+    // whole log for every entry of every later round.
+    await write(1, 1);
+    expect((await integrate(sequencer.db, NOW)).integrated).toBe(1);
+    await write(2, 5_000);
+    notices.length = 0;
+    const head = await integrate(sequencer.db, NOW);
+    expect(head.integrated).toBe(5_000);
+    const check = notices.filter((n) => n.includes('FROM dequeued'));
+    expect(check).toHaveLength(1);
+    expect(check[0]).toMatch(/Index Only Scan using audit_log_entry_uq on audit_log/);
+    expect(check[0]).not.toMatch(/Seq Scan on audit_log/);
+    expect(await sequencer.pool.query('select count(*)::int as n from audit_pending').then((r) => r.rows[0].n)).toBe(0);
   });
 });
