@@ -7,8 +7,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrate, queryEntries, readSequenced, SEQUENCED_PAGE_SQL, subjectEntries } from '../src/audit/store';
+import { analyzeChangedTables } from '../src/db/maintenance';
 import { openPgPool, type PgDatabase } from '../src/db/postgres';
-import { ACTIVE_SQL, activeParams, findActive } from '../src/registrations/repo';
+import { matchFeed } from '../src/matches/repo';
+import { ACTIVE_SQL, activeParams, findActive, SETTLE_SQL } from '../src/registrations/repo';
 import { DATABASE_URL, testDatabase } from './support/hub';
 
 const ROWS = 300_000;
@@ -51,22 +53,26 @@ describe.skipIf(!DATABASE_URL)('the lookup select on a server with autovacuum of
   });
 
   /** The plan of the select the hub runs, with its own parameters, as run (buffers read). */
-  async function planOf(subjects: string[]): Promise<PlanNode[]> {
-    const { rows } = await client.query(`explain (analyze, buffers, format json) ${ACTIVE_SQL}`, activeParams(subjects, NOW, 'gemeente'));
+  async function planOf(subjects: string[], text = ACTIVE_SQL): Promise<PlanNode[]> {
+    // The lookup's select, or the settling a registration request does first (the partner's own
+    // registrations of these subjects): the same index, the same subjects as its condition.
+    const params = text === ACTIVE_SQL ? activeParams(subjects, NOW, 'gemeente') : [JSON.stringify(subjects.map((s) => ({ subject: s, category: 'x', current: s }))), 'politie', NOW.toISOString()];
+    const { rows } = await client.query(`explain (analyze, buffers, format json) ${text}`, params);
     return nodes((rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan);
   }
 
   async function expectSubjectIndex() {
     const one = lpadSubject(1234);
     // Custom plans (first executions) and the generic plan a prepared statement settles on.
-    for (const [mode, subjects] of ['force_custom_plan', 'force_generic_plan'].flatMap((m) => [[one], [one, lpadSubject(99_999)]].map((s) => [m, s] as const))) {
+    const cases = ['force_custom_plan', 'force_generic_plan'].flatMap((m) => [[one], [one, lpadSubject(99_999)]].flatMap((s) => [ACTIVE_SQL, SETTLE_SQL].map((t) => [m, s, t] as const)));
+    for (const [mode, subjects, text] of cases) {
       await client.query(`set plan_cache_mode = ${mode}`);
-      const plan = await planOf(subjects);
+      const plan = await planOf(subjects, text);
       const scans = plan.filter((n) => /Scan/.test(n['Node Type']) && n['Node Type'] !== 'Function Scan');
       expect(scans.map((n) => n['Node Type'])).not.toContain('Seq Scan');
       const indexScans = scans.filter((n) => n['Index Name']);
       expect(indexScans.map((n) => n['Index Name'])).toEqual(['registrations_active_uq']);
-      expect(indexScans[0]!['Index Cond']).toMatch(/^\(subject = /);
+      expect(indexScans[0]!['Index Cond']).toMatch(/^\(\(?subject = /);
       // A descent to the subject's leaf, not a walk over the index (which reads thousands of pages).
       expect(plan[0]!['Shared Hit Blocks'] + plan[0]!['Shared Read Blocks']).toBeLessThan(50);
     }
@@ -219,5 +225,100 @@ describe.skipIf(!DATABASE_URL)('the sequencer on a log that grew after its first
     expect(check[0]).toMatch(/Index Only Scan using audit_log_entry_uq on audit_log/);
     expect(check[0]).not.toMatch(/Seq Scan on audit_log/);
     expect(await sequencer.pool.query('select count(*)::int as n from audit_pending').then((r) => r.rows[0].n)).toBe(0);
+  });
+});
+
+describe.skipIf(!DATABASE_URL)('statements prepared while the tables were small, run after they grew (PostgreSQL)', () => {
+  // The hub prepares each statement text once per connection (src/db/postgres.ts). PostgreSQL makes
+  // a generic plan at the sixth execution and keeps it until a table it reads is analyzed: on a
+  // fresh database (the migrations analyzed the tables empty) that plan is made for a handful of
+  // rows, a sequential scan, whatever the statement's shape. The hub's own ANALYZE job
+  // (src/db/maintenance.ts) invalidates it once the table has grown.
+  const GROWN = 300_000;
+  let database: Awaited<ReturnType<typeof testDatabase>>;
+  let client: pg.Client;
+  const id = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+  const statements = (): [string, string, unknown[]][] => [
+    ['active', ACTIVE_SQL, activeParams(['S1'], NOW, 'gemeente')],
+    ['settle', SETTLE_SQL, [JSON.stringify([{ subject: 'S1', category: 'x', current: 'S1' }]), 'politie', NOW.toISOString()]],
+    feedStatement(),
+  ];
+  // The match feed's select as drizzle writes it, with its parameters.
+  const feedStatement = (): [string, string, unknown[]] => {
+    const { sql: text, params } = matchFeed(database.db, 'ggz', GROWN / 4, 100, NOW).toSQL();
+    return ['feed', text, params];
+  };
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    client = new pg.Client({ connectionString: database.url! });
+    await client.connect();
+    for (const table of ['registrations', 'matches']) await client.query(`alter table ${table} set (autovacuum_enabled = false)`);
+    const register = (from: number, to: number) =>
+      client.query(
+        `insert into registrations (id, partner, subject, key_version, category, contact, registered_by, created_at, expires_at)
+         select ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, (array['politie', 'ggz'])[1 + i % 2], 'S' || i, 1, 'x',
+                '{"function": "f"}'::jsonb, 'b', $1, $1::timestamptz + interval '1 year'
+           from generate_series($2::int, $3::int) as i`,
+        [NOW, from, to],
+      );
+    // Notices to ggz about the pairs (i, i + 1), at feed positions i.
+    const notify = (from: number, to: number) =>
+      client.query(
+        `insert into matches (seq, recipient, recipient_registration_id, registration_id, rule, covenant_version, created_at)
+         select i, 'ggz', ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, ('00000000-0000-4000-8000-' || lpad(to_hex(i + 1), 12, '0'))::uuid, 'R', '1', $1
+           from generate_series($2::int, $3::int) as i`,
+        [NOW, from, to],
+      );
+    // Small: each statement runs seven times under its name, as on the hub's first requests.
+    await register(1, 20);
+    await notify(1, 10);
+    for (let i = 0; i < 7; i++) for (const [name, text, values] of statements()) await client.query({ name, text, values });
+    const { rows } = await client.query(`select name, generic_plans from pg_prepared_statements`);
+    expect(rows.filter((r) => Number(r.generic_plans) > 0).map((r) => r.name).sort()).toEqual(['active', 'feed', 'settle']);
+    // Grown; the inserting session's counts flushed for the job to read (pg_stat_user_tables).
+    await register(21, GROWN);
+    await notify(11, GROWN / 2);
+    await client.query('select pg_stat_force_next_flush()');
+  }, 60_000);
+
+  afterAll(async () => {
+    await client?.end();
+    await database?.close();
+  });
+
+  type Node = PlanNode & { 'Relation Name'?: string };
+  /** The plan the prepared statement runs now (EXPLAIN EXECUTE takes no bind parameters: literals). */
+  async function plansOnRegistrations(): Promise<Record<string, Node[]>> {
+    const out: Record<string, Node[]> = {};
+    for (const [name, , values] of statements()) {
+      const { rows } = await client.query(`explain (format json) execute ${name}(${values.map((v) => client.escapeLiteral(String(v))).join(', ')})`);
+      out[name] = nodes((rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan).filter((n: Node) => n['Relation Name'] === 'registrations' || n['Index Name']?.startsWith('registrations_'));
+    }
+    return out;
+  }
+
+  it('the hub\'s ANALYZE job replaces the plans made for a few rows: each statement reaches registrations by index', async () => {
+    const before = await plansOnRegistrations();
+    // The hazard is real: every one of them scans the grown table.
+    for (const scans of Object.values(before)) expect(scans.map((n) => n['Node Type'])).toContain('Seq Scan');
+
+    expect(await analyzeChangedTables(database.db)).toEqual(expect.arrayContaining(['public.matches', 'public.registrations']));
+    const after = await plansOnRegistrations();
+    for (const scans of Object.values(after)) expect(scans.map((n) => n['Node Type'])).not.toContain('Seq Scan');
+    // Through the index that leads with the subject, the subjects its condition (a bitmap or plain index scan) …
+    for (const name of ['active', 'settle']) {
+      expect(after[name]!.filter((n) => n['Index Name']).map((n) => [n['Index Name'], n['Index Cond']?.match(/subject = ANY/) !== null])).toEqual([['registrations_active_uq', true]]);
+    }
+    // … and the feed's two registrations of each notice by primary key.
+    expect(after.feed!.map((n) => [n['Node Type'], n['Index Name']])).toEqual([['Index Scan', 'registrations_pkey'], ['Index Scan', 'registrations_pkey']]);
+    for (const s of after.feed!) expect(s['Index Cond']).toMatch(/^\(id = \w+\.(recipient_)?registration_id\)$/);
+
+    // Nothing changed since: the next run analyzes nothing.
+    expect(await analyzeChangedTables(database.db)).toEqual([]);
+    // And the feed answers: a page of 100 from position 75,000 on, each notice with its registrations.
+    const page = await matchFeed(database.db, 'ggz', GROWN / 4, 100, NOW);
+    expect(page.map((r) => r.seq)).toEqual(Array.from({ length: 100 }, (_, i) => GROWN / 4 + i));
+    expect([page[0]!.ownRegistrationId, page[0]!.otherPartner]).toEqual([id(GROWN / 4), (GROWN / 4 + 1) % 2 === 0 ? 'politie' : 'ggz']);
   });
 });

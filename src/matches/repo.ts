@@ -59,7 +59,7 @@ const other = aliasedTable(registrations, 'other');
  * two registrations are both still active and unexpired (an ended or expired registration stops
  * matching at once). Notices not yet sequenced are not yet in the feed.
  */
-export async function matchFeed(q: Queryable, recipient: string, from: number, limit: number, now: Date) {
+export function matchFeed(q: Queryable, recipient: string, from: number, limit: number, now: Date) {
   return q
     .select({
       id: matches.id,

@@ -18,6 +18,7 @@ import { pruneLog } from '../log/retention';
 import { checkpointAndWitness } from '../log/witnessing';
 import { integrateAll, type Checkpoint } from '../audit/store';
 import { classifyDbError, errorCode } from '../db/errors';
+import { analyzeChangedTables } from '../db/maintenance';
 import { Problem, type ProblemType } from '../errors';
 import { jsonLogger, rateLimitedLog, type Logger } from '../log';
 import type { Clock, HubConfig } from '../config';
@@ -123,8 +124,8 @@ export type HttpTimeouts = { headersMs: number; requestMs: number; checkEveryMs:
 /** A running hub; `stop` resolves to the final checkpoint it signed (none for a `--workers` worker). */
 export type Running = { server: ServerType; url: string; stop: () => Promise<Checkpoint | undefined> };
 
-export type Schedule = { integrateMs: number; checkpointMs: number; purgeMs: number; webhooksMs?: number };
-export const DEFAULT_SCHEDULE: Schedule = { integrateMs: 1000, checkpointMs: 60_000, purgeMs: 3_600_000, webhooksMs: 5000 };
+export type Schedule = { integrateMs: number; checkpointMs: number; purgeMs: number; webhooksMs?: number; analyzeMs?: number };
+export const DEFAULT_SCHEDULE: Schedule = { integrateMs: 1000, checkpointMs: 60_000, purgeMs: 3_600_000, webhooksMs: 5000, analyzeMs: 15_000 };
 
 export function startBackgroundWork(database: Database, config: HubConfig, clock: Clock, schedule: Schedule = DEFAULT_SCHEDULE, log: Logger = jsonLogger()) {
   const busy = new Set<string>();
@@ -151,6 +152,11 @@ export function startBackgroundWork(database: Database, config: HubConfig, clock
       await purge(database.db, config.covenant, clock());
       await pruneLog(database.db, config.covenant, clock());
     }), schedule.purgeMs),
+    // The planner's statistics, where autovacuum does not keep them (src/db/maintenance.ts).
+    setInterval(job('analyze', async () => {
+      const tables = await analyzeChangedTables(database.db);
+      if (tables.length) log('info', 'db.analyzed', { tables });
+    }), schedule.analyzeMs ?? DEFAULT_SCHEDULE.analyzeMs!),
   ];
   if (config.webhooks?.size) {
     timers.push(setInterval(job('webhooks', () => deliverWebhooks(database.db, config, clock, log)), schedule.webhooksMs ?? DEFAULT_SCHEDULE.webhooksMs!));

@@ -1,0 +1,26 @@
+// The planner's statistics, kept by the hub itself where nothing else keeps them (a server with
+// autovacuum off, PGlite). The hub prepares each statement once per connection, and PostgreSQL keeps
+// a prepared statement's generic plan until a table it reads is analyzed: a plan made on a fresh
+// database, for a table of twenty rows, is a sequential scan, and it stayed one at a million rows
+// (test/plan.test.ts). ANALYZE invalidates those plans; re-analyzing each table before it has grown
+// by more than a fifth bounds how far a plan can lag behind the table it reads.
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Queryable } from './types';
+
+/**
+ * ANALYZE the tables whose rows changed by more than 50 + 20 % of their size at the last ANALYZE
+ * (autovacuum's default is 50 + 10 %, so where it runs it usually comes first and this finds
+ * nothing). Returns the tables analyzed, schema-qualified.
+ */
+export async function analyzeChangedTables(q: Queryable): Promise<string[]> {
+  const changed = await rowsOf<{ name: string }>(
+    q,
+    sql`select format('%I.%I', s.schemaname, s.relname) as name
+          from pg_stat_user_tables s join pg_class c on c.oid = s.relid
+         where s.n_mod_since_analyze > 50 + 0.2 * greatest(c.reltuples, 0)
+         order by s.schemaname, s.relname`,
+  );
+  // Quoted by format('%I'), from the catalog: never input.
+  for (const { name } of changed) await q.execute(sql.raw(`analyze ${name}`));
+  return changed.map((t) => t.name);
+}
