@@ -10,7 +10,9 @@ import { rowsOf, type Queryable } from './types';
 /**
  * ANALYZE the tables whose rows changed by more than 50 + 20 % of their size at the last ANALYZE
  * (autovacuum's default is 50 + 10 %, so where it runs it usually comes first and this finds
- * nothing). Returns the tables analyzed, schema-qualified.
+ * nothing). Only tables the hub's role may analyze (it owns them, having migrated them): another
+ * owner's would be skipped with a warning, and asked for again every run. Returns the tables
+ * analyzed, schema-qualified.
  */
 export async function analyzeChangedTables(q: Queryable): Promise<string[]> {
   const changed = await rowsOf<{ name: string }>(
@@ -18,6 +20,7 @@ export async function analyzeChangedTables(q: Queryable): Promise<string[]> {
     sql`select format('%I.%I', s.schemaname, s.relname) as name
           from pg_stat_user_tables s join pg_class c on c.oid = s.relid
          where s.n_mod_since_analyze > 50 + 0.2 * greatest(c.reltuples, 0)
+           and pg_has_role(c.relowner, 'USAGE')
          order by s.schemaname, s.relname`,
   );
   // Quoted by format('%I'), from the catalog: never input.
