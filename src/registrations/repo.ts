@@ -65,15 +65,17 @@ export type Settled = {
 
 /**
  * The partner's active registrations of these keys that need settling, locked. The subjects are also
- * an init-plan array (as in the lookup's select), so they are a condition on the index that leads
- * with the subject: a plain join to the keys, planned generically while registrations was small,
- * scanned the whole table on every registration request once it had grown (74 ms at 300,000;
- * test/plan.test.ts).
+ * an init-plan array (as in the lookup's select), so that they are a condition on the index that
+ * leads with the subject even without statistics: as a plain join to the keys, with none, the plan
+ * was an index scan on `partner` alone, the whole index (test/plan.test.ts). A plan made while the
+ * table was small is a sequential scan in either shape; the hub's ANALYZE job replaces it once the
+ * table grows (src/db/maintenance.ts). The keys are one parameter, read once.
  */
-export const SETTLE_SQL = `select r.id, r.subject, r.category, x.current, r.key_version, (r.expires_at <= $3::timestamptz) as expired
+export const SETTLE_SQL = `with x as (select * from jsonb_to_recordset($1::jsonb) as k(subject text, category text, current text))
+select r.id, r.subject, r.category, x.current, r.key_version, (r.expires_at <= $3::timestamptz) as expired
   from registrations r
-  join jsonb_to_recordset($1::jsonb) as x(subject text, category text, current text) on r.subject = x.subject and r.category = x.category
- where r.subject = any(array(select k ->> 'subject' from jsonb_array_elements($1::jsonb) as k))
+  join x on r.subject = x.subject and r.category = x.category
+ where r.subject = any(array(select subject from x))
    and r.partner = $2::text and r.ended_at is null and (r.expires_at <= $3::timestamptz or r.subject <> x.current)
  order by r.id
    for update of r`;
