@@ -10,7 +10,7 @@ import { rowsOf, type Queryable } from './types';
 /**
  * ANALYZE the tables whose row count moved by more than 50 + 20 % of the count their last ANALYZE
  * saw. The count, not the changes: a queue (audit_pending) or the token store turns over all day at
- * a steady size, and its plans do not go stale. Where autovacuum runs it comes first (it counts
+ * a steady size, and its plans do not go stale. Where autovacuum runs it usually comes first (it counts
  * changes, from 50 + 10 %), and this finds nothing. Only tables the hub's role may analyze (it owns
  * them, having migrated them): another owner's would be skipped with a warning, and asked for again
  * every run. Returns the tables analyzed, schema-qualified.
