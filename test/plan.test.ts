@@ -10,7 +10,7 @@ import { integrate, queryEntries, readSequenced, SEQUENCED_PAGE_SQL, subjectEntr
 import { analyzeChangedTables } from '../src/db/maintenance';
 import { openPgPool, type PgDatabase } from '../src/db/postgres';
 import { matchFeed } from '../src/matches/repo';
-import { ACTIVE_SQL, activeParams, findActive, SETTLE_SQL } from '../src/registrations/repo';
+import { ACTIVE_SQL, activeParams, findActive, SETTLE_SQL, settleParams } from '../src/registrations/repo';
 import { DATABASE_URL, testDatabase } from './support/hub';
 
 const ROWS = 300_000;
@@ -25,6 +25,8 @@ type PlanNode = {
   Plans?: PlanNode[];
 };
 const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+/** A partner's (subject, category 'x') key under one hub key version, as a registration settles it. */
+const settleKey = (subject: string) => ({ category: 'x', current: subject, version: 1, all: [subject] });
 
 describe.skipIf(!DATABASE_URL)('the lookup select on a server with autovacuum off (PostgreSQL)', () => {
   let database: Awaited<ReturnType<typeof testDatabase>>;
@@ -56,7 +58,7 @@ describe.skipIf(!DATABASE_URL)('the lookup select on a server with autovacuum of
   async function planOf(subjects: string[], text = ACTIVE_SQL): Promise<PlanNode[]> {
     // The lookup's select, or the settling a registration request does first (the partner's own
     // registrations of these subjects): the same index, the same subjects as its condition.
-    const params = text === ACTIVE_SQL ? activeParams(subjects, NOW, 'gemeente') : [JSON.stringify(subjects.map((s) => ({ subject: s, category: 'x', current: s }))), 'politie', NOW.toISOString()];
+    const params = text === ACTIVE_SQL ? activeParams(subjects, NOW, 'gemeente') : settleParams(subjects.map(settleKey), 'politie', NOW);
     const { rows } = await client.query(`explain (analyze, buffers, format json) ${text}`, params);
     return nodes((rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan);
   }
@@ -240,7 +242,7 @@ describe.skipIf(!DATABASE_URL)('statements prepared while the tables were small,
   const id = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
   const statements = (): [string, string, unknown[]][] => [
     ['active', ACTIVE_SQL, activeParams(['S1'], NOW, 'gemeente')],
-    ['settle', SETTLE_SQL, [JSON.stringify([{ subject: 'S1', category: 'x', current: 'S1' }]), 'politie', NOW.toISOString()]],
+    ['settle', SETTLE_SQL, settleParams([settleKey('S1')], 'politie', NOW)],
     feedStatement(),
   ];
   // The match feed's select as drizzle writes it, with its parameters.

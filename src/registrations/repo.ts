@@ -80,6 +80,13 @@ select r.id, r.subject, r.category, x.current, r.key_version, (r.expires_at <= $
  order by r.id
    for update of r`;
 
+/** SETTLE_SQL's parameters: every key under each of its subject's pseudonyms, the partner, now. */
+export const settleParams = (keys: readonly RegistrationKey[], partner: string, now: Date) => [
+  JSON.stringify(keys.flatMap((k) => k.all.map((subject) => ({ subject, category: k.category, current: k.current })))),
+  partner,
+  now.toISOString(),
+];
+
 /**
  * Before an upsert, settle what the partner already has of these keys, so that the upsert (which
  * matches on the current pseudonym among registrations not ended) does the right thing:
@@ -91,12 +98,11 @@ select r.id, r.subject, r.category, x.current, r.key_version, (r.expires_at <= $
 export async function settleExisting(q: Queryable, partner: string, keys: RegistrationKey[], now: Date): Promise<Settled> {
   const settled: Settled = { ended: [], rekeyed: new Map() };
   if (keys.length === 0) return settled;
-  const json = JSON.stringify(keys.flatMap((k) => k.all.map((subject) => ({ subject, category: k.category, current: k.current }))));
-  const found = await statement<{ id: string; subject: string; category: string; current: string; key_version: number; expired: boolean }>(q, SETTLE_SQL, [
-    json,
-    partner,
-    now.toISOString(),
-  ]);
+  const found = await statement<{ id: string; subject: string; category: string; current: string; key_version: number; expired: boolean }>(
+    q,
+    SETTLE_SQL,
+    settleParams(keys, partner, now),
+  );
   const rows = found.map((r) => ({ ...r, expired: rawBoolean(r.expired) }));
   const expired = rows.filter((r) => r.expired).map((r) => r.id);
   if (expired.length) settled.ended = await endExpired(q, now, expired);
