@@ -183,12 +183,12 @@ export async function startServer(
   const stderr = opts.log ? undefined : batchedStderr();
   const log = opts.log ?? jsonLogger(stderr?.write);
   const background = opts.background ?? true;
-  // Measured only where someone can read it: with a metrics token.
-  const eventLoop = opts.metricsToken ? eventLoopGauges() : undefined;
+  // The event loop is measured only where someone can read it: with a metrics token.
+  const metered = opts.metricsToken ? { token: opts.metricsToken, eventLoop: eventLoopGauges() } : undefined;
   const app = createApp(() => ({ config, db: database.db, raw: database.raw, clock, log }), {
     docsAssetsBase: DOCS_ASSETS,
     accessLog: opts.accessLog ?? true,
-    ...(opts.metricsToken && eventLoop ? { metrics: { token: opts.metricsToken, runtime: eventLoop.read, ...(database.pool ? { pool: database.pool } : {}) } } : {}),
+    ...(metered ? { metrics: { token: metered.token, runtime: metered.eventLoop.read, ...(database.pool ? { pool: database.pool } : {}) } } : {}),
     console: { assets: readConsoleAssets(), ...(opts.consoleOrigin ? { origin: opts.consoleOrigin } : {}) },
     edgeBody: readBody,
   });
@@ -218,7 +218,7 @@ export async function startServer(
         // A final checkpoint so that nothing written is left outside a signed head.
         return background ? await createCheckpoint(database.db, config, clock()) : undefined;
       } finally {
-        eventLoop?.stop();
+        metered?.eventLoop.stop();
         stderr?.close();
       }
     },
