@@ -63,9 +63,10 @@ const flipBit = (b: Uint8Array, bit: number) => {
 };
 
 // ---------------------------------------------------------------------------------------
-// transparency-dev test vectors (see /work/shared/testvectors/rfc6962/README.md)
+// transparency-dev test vectors (test/vectors/rfc6962/README.md; Apache 2.0, its LICENSE beside it),
+// kept in the repository so that a clone anywhere passes.
 
-const VECTOR_DIR = new URL('../../shared/testvectors/rfc6962/', import.meta.url);
+const VECTOR_DIR = new URL('./vectors/rfc6962/', import.meta.url);
 const vectorFiles = readdirSync(fileURLToPath(VECTOR_DIR), { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.json') && f !== 'tree.json')
   .map((f) => f.split('\\').join('/'))
